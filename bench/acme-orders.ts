@@ -1,0 +1,114 @@
+/**
+ * Pebble and Certainty, one after the other, on the same load of complete ACME orders with real
+ * http-01 validation against one local responder. Prints figures; asserts nothing about them.
+ * See docs/benchmarks.md.
+ */
+import { writeFile } from 'node:fs/promises';
+import { AcmeClient, AcmeTransport } from '../test/support/acme-client.ts';
+import { startTestDns } from '../test/support/dns.ts';
+import { runLoad } from './load.ts';
+import { parseOptions, USAGE, type BenchOptions, type TargetName } from './options.ts';
+import { formatResults, machineFacts, ratio, type TargetOutcome } from './report.ts';
+import { startHttp01Responder, type Http01Responder } from './responder.ts';
+import { startTarget, type TargetEnvironment } from './targets.ts';
+
+/** Creates `count` accounts, `parallel` at a time; not part of the timed load. */
+async function createAccounts(transport: AcmeTransport, count: number, parallel: number): Promise<AcmeClient[]> {
+  const clients = Array.from({ length: count }, () => new AcmeClient(transport));
+  for (let i = 0; i < count; i += parallel) {
+    await Promise.all(clients.slice(i, i + parallel).map((c) => c.createAccount()));
+  }
+  return clients;
+}
+
+async function benchTarget(
+  name: TargetName,
+  env: TargetEnvironment,
+  responder: Http01Responder,
+  opts: BenchOptions,
+  runTag: string,
+): Promise<TargetOutcome> {
+  const target = await startTarget(name, env, {
+    build: opts.build,
+    ...(opts.databaseUrl === undefined ? {} : { databaseUrl: opts.databaseUrl }),
+  });
+  const transport = new AcmeTransport({ directoryUrl: target.directoryUrl, ca: target.ca, maxSockets: opts.concurrency * 2 });
+  try {
+    const clients = await createAccounts(transport, opts.accounts, opts.concurrency);
+    const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: responder.solver };
+    if (opts.warmup > 0) {
+      await runLoad(clients, { ...load, orders: opts.warmup, name: (n) => `w${n}.${runTag}.bench.test` });
+    }
+    const servedBefore = responder.served();
+    const serverCpuBefore = await target.cpuSeconds();
+    const clientCpuBefore = process.cpuUsage();
+    const result = await runLoad(clients, { ...load, orders: opts.orders, name: (n) => `o${n}.${runTag}.bench.test` });
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const serverCpuAfter = await target.cpuSeconds();
+    return {
+      ...result,
+      accounts: clients.length,
+      validationsServed: responder.served() - servedBefore,
+      serverCpuSeconds: serverCpuBefore === undefined || serverCpuAfter === undefined ? null : serverCpuAfter - serverCpuBefore,
+      clientCpuSeconds: (clientCpu.user + clientCpu.system) / 1e6,
+    };
+  } finally {
+    transport.close();
+    await target.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (opts === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const machine = await machineFacts();
+  console.log('ACME complete-order benchmark (bench/acme-orders.ts)');
+  console.log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, load ${machine.loadAverage}`);
+  console.log(`node ${machine.node}, pebble ${machine.pebble}`);
+  console.log(
+    `load per target: ${opts.orders} orders (max ${opts.maxSeconds} s), concurrency ${opts.concurrency}, ` +
+      `${opts.accounts} accounts, warmup ${opts.warmup}, http-01, ${opts.databaseUrl ? 'certainty on PostgreSQL' : 'certainty on SQLite'}`,
+  );
+  const runTag = `r${Date.now().toString(36)}`;
+  const dns = await startTestDns();
+  const responder = await startHttp01Responder();
+  const env = { dnsAddress: dns.dnsAddress, http01Port: responder.port };
+  console.log(`mock DNS ${dns.dnsAddress}, http-01 responder 127.0.0.1:${responder.port}, names o<n>.${runTag}.bench.test\n`);
+  const outcomes: Record<string, TargetOutcome> = {};
+  try {
+    for (const name of opts.targets) {
+      process.stdout.write(`running ${name}... `);
+      outcomes[name] = await benchTarget(name, env, responder, opts, runTag).catch((err: unknown) => ({
+        error: err instanceof Error ? err.message : String(err),
+      }));
+      console.log('error' in outcomes[name] ? 'failed' : 'done');
+    }
+  } finally {
+    await responder.close();
+    await dns.stop();
+  }
+  console.log(`\n${formatResults(outcomes).join('\n')}`);
+  if (opts.json) {
+    const { build: _build, databaseUrl, ...shown } = opts;
+    const options = { ...shown, database: databaseUrl ? 'postgresql' : 'sqlite' };
+    const report = { date: new Date().toISOString(), machine, options, results: outcomes, ratio: ratio(outcomes['certainty'], outcomes['pebble']) ?? null };
+    await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${opts.json}`);
+  }
+  return Object.values(outcomes).some((o) => 'error' in o) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+    if (code.startsWith('ERR_PARSE_ARGS') || (err instanceof Error && err.message.startsWith('--'))) console.error(USAGE);
+    process.exitCode = 2;
+  },
+);

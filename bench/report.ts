@@ -1,0 +1,98 @@
+import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import type { LoadResult } from './load.ts';
+import { pebbleVersion } from './targets.ts';
+
+export interface MachineFacts {
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly os: string;
+  readonly node: string;
+  readonly pebble: string;
+  /** 1-minute load average before the run, to spot a busy machine. */
+  readonly loadAverage: number;
+}
+
+export async function machineFacts(): Promise<MachineFacts> {
+  const cpu = cpus();
+  return {
+    cores: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${platform()} ${release()} ${arch()}`,
+    node: process.version,
+    pebble: await pebbleVersion(),
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+}
+
+/** What one target produced: a load result plus validation count, or why it could not run. */
+export type TargetOutcome =
+  | (LoadResult & {
+      readonly accounts: number;
+      readonly validationsServed: number;
+      /** CPU used by the server's processes during the load; null where /proc is missing. */
+      readonly serverCpuSeconds: number | null;
+      /** CPU used by this process (clients and responder) during the load. */
+      readonly clientCpuSeconds: number;
+    })
+  | { readonly error: string };
+
+export interface Ratio {
+  /** Certainty orders/s divided by Pebble orders/s. */
+  readonly throughput: number;
+  readonly p50Latency: number;
+  readonly p99Latency: number;
+}
+
+export function ratio(certainty: TargetOutcome | undefined, pebble: TargetOutcome | undefined): Ratio | undefined {
+  if (!certainty || !pebble || 'error' in certainty || 'error' in pebble) return undefined;
+  if (certainty.completed === 0 || pebble.completed === 0) return undefined;
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    throughput: round(certainty.ordersPerSecond / pebble.ordersPerSecond),
+    p50Latency: round(certainty.latencyMs.p50 / pebble.latencyMs.p50),
+    p99Latency: round(certainty.latencyMs.p99 / pebble.latencyMs.p99),
+  };
+}
+
+const COLUMNS = ['target', 'done', 'errors', 'orders/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'secs', 'http-01 GETs', 'server cpu ms/order', 'bench cpu ms/order'];
+
+const WIDTHS = COLUMNS.map((c) => Math.max(c.length, 8));
+
+function row(cells: readonly string[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(WIDTHS[i] ?? 8))).join(' ');
+}
+
+const ms = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(0));
+const perOrder = (seconds: number | null, orders: number): string =>
+  seconds === null || orders === 0 ? '-' : ((seconds * 1000) / orders).toFixed(1);
+
+/** The result table, error breakdown and ratio as printed lines. */
+export function formatResults(outcomes: Readonly<Record<string, TargetOutcome>>): string[] {
+  const lines = [row(COLUMNS)];
+  const notes: string[] = [];
+  for (const [name, o] of Object.entries(outcomes)) {
+    if ('error' in o) {
+      lines.push(`${name.padEnd(10)} did not run: ${o.error.split('\n')[0] ?? ''}`);
+      notes.push(`${name}: ${o.error}`);
+      continue;
+    }
+    lines.push(row([
+      name, String(o.completed), String(o.failed), o.ordersPerSecond.toFixed(1), ms(o.latencyMs.p50), ms(o.latencyMs.p90),
+      ms(o.latencyMs.p99), ms(o.latencyMs.max), o.elapsedSeconds.toFixed(1), String(o.validationsServed),
+      perOrder(o.serverCpuSeconds, o.completed), perOrder(o.clientCpuSeconds, o.completed),
+    ]));
+    if (o.stoppedBy === 'time') notes.push(`${name}: stopped by --max-seconds after ${o.started} orders started`);
+    for (const [kind, count] of Object.entries(o.errors)) {
+      notes.push(`${name}: ${count} x ${kind} (e.g. ${o.errorExamples[kind] ?? ''})`);
+    }
+  }
+  const r = ratio(outcomes['certainty'], outcomes['pebble']);
+  lines.push('');
+  lines.push(r
+    ? `certainty/pebble: throughput ${r.throughput}x, p50 latency ${r.p50Latency}x, p99 latency ${r.p99Latency}x`
+    : 'certainty/pebble: n/a (both targets must complete orders)');
+  if (notes.length > 0) lines.push('', ...notes);
+  return lines;
+}

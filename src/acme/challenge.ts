@@ -1,0 +1,35 @@
+import { AppError } from '../errors.ts';
+import { authenticateKid } from './authenticate.ts';
+import { effectiveAuthorization, ownedAuthorization } from './authorization.ts';
+import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
+import { parsePayload } from './jws.ts';
+import type { Challenge } from './types.ts';
+import { challengeJson } from './wire.ts';
+
+/**
+ * RFC 8555 §7.5.1: POST "{}" asks the server to validate; POST-as-GET reads the challenge.
+ * Validation runs as a job in the database, so it survives a restart and any node can run it.
+ */
+export async function challenge(deps: AcmeDeps, req: AcmeRequest, id: string): Promise<AcmeResponse> {
+  const auth = await authenticateKid(deps, req);
+  const found = await deps.store.challengeById(id);
+  if (!found) throw new AppError('notFound', 'No challenge at this URL');
+  const authz = effectiveAuthorization(await ownedAuthorization(deps, auth, found.authzId), deps.now());
+  let current: Challenge = found;
+  if (!auth.postAsGet) {
+    parsePayload(auth.payload);
+    if (found.status === 'pending') {
+      if (authz.status !== 'pending') throw new AppError('malformed', `The authorization is ${authz.status}; this challenge can no longer be answered`);
+      current = { ...found, status: 'processing', updatedAt: deps.now() };
+      await deps.store.transaction(async (store) => {
+        if (!(await store.updateChallenge(current))) throw new AppError('conflict', 'The challenge changed concurrently; retry');
+        await deps.validations.enqueue(store, found.id);
+      });
+      current.version += 1;
+      deps.validations.kick();
+    }
+  }
+  const headers: Record<string, string> = { Link: `<${req.linker.authz(authz.id)}>;rel="up"` };
+  if (current.status === 'processing') headers['Retry-After'] = String(deps.settings.retryAfterSeconds);
+  return { status: 200, headers, json: challengeJson(current, req.linker) };
+}

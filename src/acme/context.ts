@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { AcmeSettings } from './settings.ts';
+import type { Linker } from './linker.ts';
+import type { NonceService } from './nonce.ts';
+import type { AcmeStore } from './store.ts';
+import type { IdentifierPolicy } from './policy.ts';
+import type { Account, IssuedCertificate, Order } from './types.ts';
+
+/** Signs certificates and keeps the CRL; implemented in src/ca/issuer-service.ts. */
+export interface CertificateIssuer {
+  readonly issuerId: string;
+  /** The intermediate certificate's Subject Key Identifier (for ARI ids). */
+  readonly authorityKeyId: Buffer;
+  /** Signs a leaf for an order; pure (no storage). */
+  sign(input: {
+    spki: Uint8Array;
+    dnsNames: string[];
+    ipAddresses: string[];
+    notBefore: Date;
+    notAfter: Date;
+  }): Promise<{ der: Buffer; serial: string; chainPem: string }>;
+  /** Regenerates and stores the CRL of the active issuer (after a revocation). */
+  refreshCrl(): Promise<unknown>;
+}
+
+/** Queues challenge validation so any node can run it (src/jobs). */
+export interface ValidationQueue {
+  enqueue(store: AcmeStore, challengeId: string): Promise<void>;
+  /** Wakes this node's worker after a commit, so validation starts without waiting for a poll. */
+  kick(): void;
+}
+
+/** External account binding keys (admin-managed). */
+export interface EabKeys {
+  /** Returns the HMAC key for `kid` if it exists, is not revoked and is unused. */
+  hmacKey(kid: string): Promise<Buffer | undefined>;
+}
+
+export interface AcmeDeps {
+  store: AcmeStore;
+  nonces: NonceService;
+  issuer: CertificateIssuer;
+  policy: IdentifierPolicy;
+  validations: ValidationQueue;
+  eab: EabKeys;
+  settings: AcmeSettings;
+  now: () => number;
+  newId: () => string;
+  log: Logger;
+}
+
+/** One ACME request as the HTTP edge hands it over. */
+export interface AcmeRequest {
+  method: string;
+  /** The URL the client addressed (external base + path + query). */
+  url: URL;
+  linker: Linker;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface AcmeResponse {
+  status: number;
+  headers?: Record<string, string | string[]>;
+  /** JSON body, or a raw body with its content type. */
+  json?: unknown;
+  raw?: { contentType: string; body: Buffer | string };
+}
+
+/** What an authenticated request carries forward. */
+export interface Authenticated {
+  account: Account;
+  payload: Buffer;
+  /** The POST-as-GET form: empty payload. */
+  postAsGet: boolean;
+}
+
+export type { IssuedCertificate, Order };

@@ -1,0 +1,99 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import { canonicalIp } from './policy.ts';
+import { AppError } from '../errors.ts';
+import { checkKeyPolicy, parseCsr, type ParsedCsr } from '../ca/csr.ts';
+import { authenticateKid } from './authenticate.ts';
+import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
+import { parsePayload } from './jws.ts';
+import { effectiveOrder, orderResponse, ownedOrder } from './order.ts';
+import { ariCertId } from './renewal-info.ts';
+import type { Account, IssuedCertificate, Order } from './types.ts';
+
+function notReady(order: Order): AppError {
+  const why: Record<Order['status'], string> = {
+    pending: 'its authorizations are not all valid yet; answer the challenges first',
+    ready: '',
+    processing: 'it is already being finalized',
+    valid: 'it was already finalized; download the certificate',
+    invalid: 'it is invalid; create a new order',
+  };
+  return new AppError('orderNotReady', `The order cannot be finalized: ${why[order.status]} (status "${order.status}")`);
+}
+
+async function readCsr(deps: AcmeDeps, payload: Record<string, unknown>): Promise<ParsedCsr> {
+  if (typeof payload.csr !== 'string' || !/^[A-Za-z0-9_-]+$/.test(payload.csr)) {
+    throw new AppError('malformed', '"csr" must be the base64url-encoded DER of a PKCS#10 request');
+  }
+  const csr = await parseCsr(Buffer.from(payload.csr, 'base64url'));
+  checkKeyPolicy(csr.publicKey, deps.settings.key);
+  return csr;
+}
+
+function spkiThumb(spki: Uint8Array): string {
+  return createHash('sha256').update(spki).digest('base64url');
+}
+
+/** RFC 8555 §7.4: the CSR must name exactly the order's identifiers and not reuse the account key. */
+function checkCsrMatches(csr: ParsedCsr, order: Order, account: Account): void {
+  const accountSpki = createPublicKey({ key: account.jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' });
+  if (spkiThumb(accountSpki) === spkiThumb(csr.publicKey.spkiDer)) {
+    throw new AppError('badCSR', 'The CSR public key must not be the account key; generate a separate certificate key');
+  }
+  const wanted = new Set(order.identifiers.map((i) => `${i.type}:${i.value}`));
+  const got = new Set([...csr.dnsNames.map((n) => `dns:${n}`), ...csr.ipAddresses.map((ip) => `ip:${ip}`)]);
+  if (csr.commonName !== undefined) {
+    // The subject CN, if any, counts as one more name (it must be one of the identifiers too).
+    const ip = canonicalIp(csr.commonName);
+    got.add(ip === undefined ? `dns:${csr.commonName.toLowerCase()}` : `ip:${ip}`);
+  }
+  const missing = [...wanted].filter((x) => !got.has(x));
+  const extra = [...got].filter((x) => !wanted.has(x));
+  if (missing.length > 0 || extra.length > 0) {
+    const parts = [
+      missing.length > 0 ? `missing ${missing.map((x) => x.replace(/^\w+:/, '')).join(', ')}` : '',
+      extra.length > 0 ? `not in the order: ${extra.map((x) => x.replace(/^\w+:/, '')).join(', ')}` : '',
+    ].filter((p) => p !== '');
+    throw new AppError('badCSR', `The CSR names must be exactly the order's identifiers (${parts.join('; ')})`);
+  }
+}
+
+/** RFC 8555 §7.4 finalize: checks the CSR, signs, and records certificate and order in one transaction. */
+export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Promise<AcmeResponse> {
+  const auth = await authenticateKid(deps, req);
+  const order = effectiveOrder(await ownedOrder(deps, auth, id), deps.now());
+  if (order.status !== 'ready') throw notReady(order);
+  const csr = await readCsr(deps, parsePayload(auth.payload));
+  checkCsrMatches(csr, order, auth.account);
+  const finished = await deps.store.transaction(async (store) => {
+    const locked = await store.lockOrder(order.id);
+    if (!locked || effectiveOrder(locked, deps.now()).status !== 'ready') throw notReady(locked ?? order);
+    const cert = await signFor(deps, locked, csr);
+    await store.insertCertificate(cert);
+    if (locked.replaces !== null) {
+      const old = await store.certificateByAriId(locked.replaces);
+      if (old && !(await store.markReplaced(old.id, locked.id))) throw new AppError('alreadyReplaced', `Certificate ${locked.replaces} was already replaced`);
+    }
+    const done: Order = { ...locked, status: 'valid', certificateId: cert.id };
+    if (!(await store.updateOrder(done))) throw new AppError('conflict', 'The order changed concurrently; retry');
+    return { ...done, version: done.version + 1 };
+  });
+  return orderResponse(deps, req, finished);
+}
+
+async function signFor(deps: AcmeDeps, order: Order, csr: ParsedCsr): Promise<IssuedCertificate> {
+  const now = deps.now();
+  const notBefore = order.notBefore ?? now - 60_000;
+  const notAfter = order.notAfter ?? notBefore + deps.settings.defaultValidityMs;
+  const signed = await deps.issuer.sign({
+    spki: csr.publicKey.spkiDer,
+    dnsNames: order.identifiers.filter((i) => i.type === 'dns').map((i) => i.value),
+    ipAddresses: order.identifiers.filter((i) => i.type === 'ip').map((i) => i.value),
+    notBefore: new Date(notBefore),
+    notAfter: new Date(notAfter),
+  });
+  return {
+    id: deps.newId(), serial: signed.serial, accountId: order.accountId, orderId: order.id, issuerId: deps.issuer.issuerId,
+    der: signed.der, chainPem: signed.chainPem, identifiers: order.identifiers, notBefore, notAfter,
+    ariId: ariCertId(deps.issuer.authorityKeyId, signed.serial), replacedBy: null, revokedAt: null, revocationReason: null, createdAt: now,
+  };
+}

@@ -1,0 +1,109 @@
+import { calculateJwkThumbprint, flattenedVerify, type JWK } from 'jose';
+import { AppError } from '../errors.ts';
+
+/** JWS algorithms accepted on ACME requests (RFC 8555 §6.2: no "none", no MAC). */
+export const SUPPORTED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export interface FlattenedJws {
+  protected: string;
+  payload: string;
+  signature: string;
+}
+
+export interface ProtectedHeader {
+  alg: string;
+  nonce?: unknown;
+  url?: unknown;
+  jwk?: JWK;
+  kid?: unknown;
+  [k: string]: unknown;
+}
+
+/** Checks the flattened JSON serialisation shape (RFC 8555 §6.2, RFC 7515 §7.2.2). */
+export function parseFlattenedJws(body: Buffer): FlattenedJws {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new AppError('malformed', 'The request body is not valid JSON; expected a flattened JWS');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AppError('malformed', 'The request body must be a flattened JWS JSON object');
+  }
+  const v = value as Record<string, unknown>;
+  if ('signatures' in v) throw new AppError('malformed', 'JWS with multiple signatures (general serialisation) is not allowed; use the flattened form');
+  if ('header' in v) throw new AppError('malformed', 'The JWS unprotected header is not allowed');
+  for (const field of ['protected', 'payload', 'signature'] as const) {
+    if (typeof v[field] !== 'string') throw new AppError('malformed', `The JWS has no "${field}" string`);
+  }
+  return { protected: v.protected as string, payload: v.payload as string, signature: v.signature as string };
+}
+
+export function decodeProtectedHeader(jws: FlattenedJws): ProtectedHeader {
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8'));
+  } catch {
+    throw new AppError('malformed', 'The JWS protected header is not base64url-encoded JSON');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new AppError('malformed', 'The JWS protected header must be a JSON object');
+  }
+  const h = header as ProtectedHeader;
+  if (typeof h.alg !== 'string') throw new AppError('malformed', 'The JWS protected header has no "alg"');
+  if (!(SUPPORTED_ALGS as readonly string[]).includes(h.alg)) {
+    throw new AppError('badSignatureAlgorithm', `JWS algorithm "${h.alg}" is not supported; use one of ${SUPPORTED_ALGS.join(', ')}`);
+  }
+  if (h.b64 !== undefined) throw new AppError('malformed', 'The "b64" header parameter is not allowed');
+  return h;
+}
+
+/** Rejects JWKs that are not usable public keys of an accepted type and size. */
+export function checkAccountJwk(jwk: unknown): JWK {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new AppError('malformed', 'The "jwk" header must be a JSON object');
+  const k = jwk as JWK;
+  if ('d' in k || 'p' in k || 'k' in k) throw new AppError('badPublicKey', 'The "jwk" header must hold a public key, not a private or symmetric one');
+  if (k.kty === 'RSA') {
+    const bits = typeof k.n === 'string' ? Buffer.from(k.n, 'base64url').length * 8 : 0;
+    if (bits < 2048 || bits > 8192) throw new AppError('badPublicKey', `RSA account keys must be 2048 to 8192 bits (this one is ${bits})`);
+  } else if (k.kty === 'EC') {
+    if (!['P-256', 'P-384', 'P-521'].includes(String(k.crv))) throw new AppError('badPublicKey', `EC curve ${String(k.crv)} is not accepted; use P-256, P-384 or P-521`);
+  } else if (k.kty === 'OKP') {
+    if (k.crv !== 'Ed25519') throw new AppError('badPublicKey', `OKP curve ${String(k.crv)} is not accepted; use Ed25519`);
+  } else {
+    throw new AppError('badPublicKey', `Key type ${String(k.kty)} is not accepted; use EC, RSA or Ed25519`);
+  }
+  return k;
+}
+
+/** Verifies the signature with `jwk`; returns the raw payload bytes. */
+export async function verifySignature(jws: FlattenedJws, jwk: JWK, alg: string): Promise<Buffer> {
+  try {
+    const result = await flattenedVerify(jws, jwk, { algorithms: [alg] });
+    return Buffer.from(result.payload);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw new AppError('malformed', 'JWS verification error: the signature does not match the key', { cause: err });
+    if (code === 'ERR_JOSE_NOT_SUPPORTED' || code === 'ERR_JOSE_ALG_NOT_ALLOWED') {
+      throw new AppError('badSignatureAlgorithm', `JWS algorithm "${alg}" does not fit the key type ${String(jwk.kty)}`, { cause: err });
+    }
+    if (err instanceof TypeError) throw new AppError('badPublicKey', `The key cannot be used with "${alg}": ${err.message}`, { cause: err });
+    throw new AppError('malformed', 'The JWS could not be verified: it is malformed', { cause: err });
+  }
+}
+
+export function thumbprint(jwk: JWK): Promise<string> {
+  return calculateJwkThumbprint(jwk, 'sha256');
+}
+
+/** Parses a JWS payload as a JSON object ('' for POST-as-GET is handled by the caller). */
+export function parsePayload(payload: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new AppError('malformed', 'The JWS payload is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AppError('malformed', 'The JWS payload must be a JSON object');
+  return value as Record<string, unknown>;
+}

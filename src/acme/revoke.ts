@@ -1,0 +1,54 @@
+import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { AppError } from '../errors.ts';
+import { authenticateEither } from './authenticate.ts';
+import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
+import { parsePayload } from './jws.ts';
+import type { IssuedCertificate } from './types.ts';
+
+/** CRLReason codes a subscriber may ask for (RFC 5280 §5.3.1; RFC 8555 §7.6). */
+export const ALLOWED_REASONS = [0, 1, 3, 4, 5] as const;
+
+function sha(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+function parseCertificate(value: unknown): { der: Buffer; serial: string; spki: Buffer } {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) throw new AppError('malformed', '"certificate" must be base64url DER');
+  const der = Buffer.from(value, 'base64url');
+  try {
+    const cert = new X509Certificate(der);
+    const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+    return { der, serial: cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ''), spki };
+  } catch {
+    throw new AppError('malformed', '"certificate" is not a valid DER X.509 certificate');
+  }
+}
+
+/** RFC 8555 §7.6: by the issuing account, an account holding authorizations for every name, or the certificate key. */
+export async function revokeCert(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeResponse> {
+  const signed = await authenticateEither(deps, req);
+  const payload = parsePayload('kid' in signed ? signed.kid.payload : signed.jwk.payload);
+  const reason = payload.reason === undefined ? 0 : payload.reason;
+  if (typeof reason !== 'number' || !(ALLOWED_REASONS as readonly number[]).includes(reason)) {
+    throw new AppError('badRevocationReason', `Revocation reason ${String(reason)} is not allowed; use one of ${ALLOWED_REASONS.join(', ')}`);
+  }
+  const presented = parseCertificate(payload.certificate);
+  const cert = await deps.store.certificateBySerial(presented.serial);
+  if (!cert || sha(cert.der) !== sha(presented.der)) throw new AppError('malformed', 'The certificate was not issued by this CA');
+  if ('kid' in signed) await checkAccountMayRevoke(deps, signed.kid.account.id, cert);
+  else {
+    const spki = createPublicKey({ key: signed.jwk.jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' });
+    if (!spki.equals(presented.spki)) throw new AppError('unauthorized', 'The request is signed by a key that is neither an account key nor the certificate key');
+  }
+  if (cert.revokedAt !== null) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
+  if (!(await deps.store.revokeCertificate(cert.id, deps.now(), reason))) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
+  await deps.issuer.refreshCrl();
+  return { status: 200 };
+}
+
+async function checkAccountMayRevoke(deps: AcmeDeps, accountId: string, cert: IssuedCertificate): Promise<void> {
+  if (cert.accountId === accountId) return;
+  const held = await deps.store.validAuthorizationNames(accountId, deps.now());
+  const covered = cert.identifiers.every((i) => held.has(i.value.replace(/^\*\./, '')));
+  if (!covered) throw new AppError('unauthorized', 'This account did not issue the certificate and does not hold valid authorizations for all its names');
+}

@@ -1,0 +1,57 @@
+import type { Account, Authorization, Challenge, IssuedCertificate, Order, StoredProblem } from './types.ts';
+
+export interface OrderCursor {
+  createdAt: number;
+  id: string;
+}
+
+/** What the ACME use cases need from storage. Implemented by src/store/sql-acme-store.ts. */
+export interface AcmeStore {
+  /** Runs `fn` against a store bound to one transaction. */
+  transaction<T>(fn: (store: AcmeStore) => Promise<T>): Promise<T>;
+
+  /** Queues a job in the same transaction (ignored when the idempotency key is taken). */
+  enqueueJob(kind: string, payload: Record<string, unknown>, idempotencyKey: string, maxAttempts: number): Promise<void>;
+
+  insertAccount(account: Account): Promise<void>;
+  /** Marks an unused, unrevoked EAB key as bound to an account; false if it is not available. */
+  bindEabKey(kid: string, accountId: string): Promise<boolean>;
+  accountById(id: string): Promise<Account | undefined>;
+  accountByThumbprint(thumbprint: string): Promise<Account | undefined>;
+  /** CAS on version; returns false when the row changed meanwhile. */
+  updateAccount(account: Account): Promise<boolean>;
+
+  /** Marks a nonce used; false when it was used before (by any node). */
+  redeemNonce(nonce: string, expiresAt: number): Promise<boolean>;
+  pruneNonces(now: number): Promise<number>;
+
+  insertOrder(order: Order, authorizations: Authorization[]): Promise<void>;
+  orderById(id: string): Promise<Order | undefined>;
+  /** Reads an order and holds its row lock until the transaction ends: serialises work on one order. */
+  lockOrder(id: string): Promise<Order | undefined>;
+  updateOrder(order: Order): Promise<boolean>;
+  /** Keyset pagination over an account's orders, oldest first. */
+  orderIdsForAccount(accountId: string, after: OrderCursor | null, limit: number): Promise<OrderCursor[]>;
+  authorizationsForOrder(orderId: string): Promise<Authorization[]>;
+  authorizationById(id: string): Promise<Authorization | undefined>;
+  updateAuthorization(authz: Authorization): Promise<boolean>;
+  challengeById(id: string): Promise<Challenge | undefined>;
+  updateChallenge(challenge: Challenge): Promise<boolean>;
+  /** Marks pending orders and authorizations past their expiry; returns rows changed. */
+  expireStale(now: number): Promise<number>;
+
+  insertCertificate(cert: IssuedCertificate): Promise<void>;
+  certificateById(id: string): Promise<IssuedCertificate | undefined>;
+  certificateBySerial(serial: string): Promise<IssuedCertificate | undefined>;
+  certificateByAriId(ariId: string): Promise<IssuedCertificate | undefined>;
+  markReplaced(certificateId: string, orderId: string): Promise<boolean>;
+  /** Identifier values (wildcards as their base name) this account holds valid, unexpired authorizations for. */
+  validAuthorizationNames(accountId: string, now: number): Promise<Set<string>>;
+  revokeCertificate(id: string, at: number, reason: number): Promise<boolean>;
+
+  countOrdersSince(accountId: string, since: number): Promise<{ count: number; oldest: number | null }>;
+  countCertificatesForNameSince(name: string, since: number): Promise<{ count: number; oldest: number | null }>;
+  countFailedAuthorizationsSince(accountId: string, since: number): Promise<{ count: number; oldest: number | null }>;
+}
+
+export type { StoredProblem };

@@ -1,0 +1,79 @@
+import { AppError, ERRORS, isAppError } from '../errors.ts';
+import { ConflictError } from '../store/db.ts';
+import type { AcmeStore } from './store.ts';
+import type { Authorization, ChallengeType, Identifier, StoredProblem } from './types.ts';
+import { storedProblem } from './wire.ts';
+
+/** Performs one challenge check (src/validation). */
+export interface ChallengeValidator {
+  validate(type: ChallengeType, input: { identifier: Identifier; token: string; keyAuthorization: string }): Promise<unknown>;
+}
+
+export interface ValidationDeps {
+  store: AcmeStore;
+  validator: ChallengeValidator;
+  now: () => number;
+}
+
+/**
+ * The validation job: checks the challenge, then records the outcome on the challenge, its
+ * authorization and its order in one transaction. Idempotent: a challenge no longer
+ * "processing" is left alone, so a job run twice after a crash changes nothing.
+ * `final` is set on the last attempt: an internal failure then becomes an invalid challenge.
+ */
+export async function runChallengeValidation(deps: ValidationDeps, challengeId: string, final: boolean): Promise<void> {
+  const chall = await deps.store.challengeById(challengeId);
+  if (!chall || chall.status !== 'processing') return;
+  const authz = await deps.store.authorizationById(chall.authzId);
+  const account = authz && (await deps.store.accountById(authz.accountId));
+  if (!authz || !account) return;
+  const identifier: Identifier = authz.wildcard ? { type: 'dns', value: `*.${authz.identifier.value}` } : authz.identifier;
+  let record: unknown;
+  let problem: StoredProblem | null = null;
+  try {
+    record = await deps.validator.validate(chall.type, { identifier, token: chall.token, keyAuthorization: `${chall.token}.${account.thumbprint}` });
+  } catch (err) {
+    if (!isAppError(err) && !final) throw err;
+    const e = isAppError(err) ? err : new AppError('serverInternal', 'Validation failed with an internal error', { cause: err });
+    problem = storedProblem(ERRORS[e.code].type, e.detail, e.status);
+  }
+  await recordOutcome(deps, challengeId, authz, problem, record);
+}
+
+async function recordOutcome(deps: ValidationDeps, challengeId: string, authz: Authorization, problem: StoredProblem | null, record: unknown): Promise<void> {
+  const now = deps.now();
+  await deps.store.transaction(async (store) => {
+    // Lock the order first: the last of several authorizations to pass must see the others.
+    await store.lockOrder(authz.orderId);
+    const chall = await store.challengeById(challengeId);
+    if (!chall || chall.status !== 'processing') return;
+    const ok = problem === null;
+    const updated = {
+      ...chall, status: ok ? ('valid' as const) : ('invalid' as const), validatedAt: ok ? now : null, error: problem,
+      validationRecord: record === undefined ? null : [record], updatedAt: now,
+    };
+    if (!(await store.updateChallenge(updated))) throw new ConflictError('challenge');
+    const current = await store.authorizationById(authz.id);
+    if (!current || current.status !== 'pending') return;
+    if (!(await store.updateAuthorization({ ...current, status: ok ? 'valid' : 'invalid' }))) throw new ConflictError('authorization');
+    await settleOrder(store, current.orderId, ok ? null : { ...(problem as StoredProblem), identifier: authz.identifier });
+  });
+}
+
+/** RFC 8555 §7.1.6: an order is ready once all authorizations are valid, invalid once one is. */
+async function settleOrder(store: AcmeStore, orderId: string, failure: (StoredProblem & { identifier: Identifier }) | null): Promise<void> {
+  const order = await store.lockOrder(orderId);
+  if (!order || order.status !== 'pending') return;
+  if (failure !== null) {
+    const { identifier, ...sub } = failure;
+    const error = storedProblem(sub.type, `Validation failed for ${identifier.value}: ${sub.detail}`, sub.status, [
+      { type: sub.type, detail: sub.detail, identifier },
+    ]);
+    if (!(await store.updateOrder({ ...order, status: 'invalid', error }))) throw new ConflictError('order');
+    return;
+  }
+  const authzs = await store.authorizationsForOrder(orderId);
+  if (authzs.every((a) => a.status === 'valid')) {
+    if (!(await store.updateOrder({ ...order, status: 'ready' }))) throw new ConflictError('order');
+  }
+}

@@ -1,0 +1,136 @@
+import { X509Certificate } from 'node:crypto';
+import type { Authority } from '../ca/authority.ts';
+import { AppError } from '../errors.ts';
+import type { Database } from '../store/db.ts';
+import { ALLOWED_REASONS } from '../acme/revoke.ts';
+
+export interface AccountSummary {
+  id: string;
+  status: string;
+  contact: string[];
+  eabKid: string | null;
+  createdAt: string;
+  orders: number;
+  certificates: number;
+}
+
+export interface CertificateSummary {
+  serial: string;
+  names: string[];
+  accountId: string;
+  notBefore: string;
+  notAfter: string;
+  revokedAt: string | null;
+  revocationReason: number | null;
+  replacedBy: string | null;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+interface CertRow {
+  serial: string;
+  identifiers: string;
+  account_id: string;
+  not_before: number;
+  not_after: number;
+  revoked_at: number | null;
+  revocation_reason: number | null;
+  replaced_by: string | null;
+}
+
+function certSummary(r: CertRow): CertificateSummary {
+  return {
+    serial: r.serial, names: (JSON.parse(r.identifiers) as Array<{ value: string }>).map((i) => i.value), accountId: r.account_id,
+    notBefore: iso(r.not_before) as string, notAfter: iso(r.not_after) as string, revokedAt: iso(r.revoked_at),
+    revocationReason: r.revocation_reason === null ? null : Number(r.revocation_reason), replacedBy: r.replaced_by,
+  };
+}
+
+const CERT_COLS = 'serial, identifiers, account_id, not_before, not_after, revoked_at, revocation_reason, replaced_by';
+
+/** Operator actions shared by the CLI and the admin HTTP API. */
+export class AdminService {
+  constructor(private readonly db: Database, private readonly now: () => number) {}
+
+  async listAccounts(limit = 100): Promise<AccountSummary[]> {
+    const rows = await this.db.query<{ id: string; status: string; contact: string; eab_kid: string | null; created_at: number; orders: number; certificates: number }>(
+      `SELECT a.id, a.status, a.contact, a.eab_kid, a.created_at,
+        (SELECT COUNT(*) FROM orders o WHERE o.account_id = a.id) AS orders,
+        (SELECT COUNT(*) FROM certificates c WHERE c.account_id = a.id) AS certificates
+       FROM accounts a ORDER BY a.created_at DESC LIMIT ?`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id, status: r.status, contact: JSON.parse(r.contact) as string[], eabKid: r.eab_kid, createdAt: iso(r.created_at) as string,
+      orders: Number(r.orders), certificates: Number(r.certificates),
+    }));
+  }
+
+  async showAccount(id: string): Promise<AccountSummary & { keyThumbprint: string }> {
+    const all = await this.db.query<{ thumbprint: string }>('SELECT thumbprint FROM accounts WHERE id = ?', [id]);
+    const row = all[0];
+    if (!row) throw new AppError('notFound', `No account with id ${id}; list them with "certainty account list"`);
+    const summary = (await this.listAccounts(1_000_000)).find((a) => a.id === id) as AccountSummary;
+    return { ...summary, keyThumbprint: row.thumbprint };
+  }
+
+  async deactivateAccount(id: string): Promise<void> {
+    const n = await this.db.exec(`UPDATE accounts SET status = 'deactivated', version = version + 1 WHERE id = ? AND status = 'valid'`, [id]);
+    if (n === 0) {
+      await this.showAccount(id);
+      throw new AppError('conflict', `Account ${id} is already deactivated`);
+    }
+  }
+
+  async listCertificates(opts: { limit?: number; name?: string; revoked?: boolean } = {}): Promise<CertificateSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (opts.name !== undefined) {
+      where.push('id IN (SELECT certificate_id FROM certificate_names WHERE name = ?)');
+      params.push(opts.name.toLowerCase());
+    }
+    if (opts.revoked !== undefined) where.push(opts.revoked ? 'revoked_at IS NOT NULL' : 'revoked_at IS NULL');
+    const rows = await this.db.query<CertRow>(
+      `SELECT ${CERT_COLS} FROM certificates ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT ?`,
+      [...params, opts.limit ?? 100],
+    );
+    return rows.map(certSummary);
+  }
+
+  async showCertificate(serial: string): Promise<CertificateSummary & { pem: string; subject: string; issuer: string }> {
+    const rows = await this.db.query<CertRow & { der: Buffer }>(`SELECT ${CERT_COLS}, der FROM certificates WHERE serial = ?`, [normaliseSerial(serial)]);
+    const row = rows[0];
+    if (!row) throw new AppError('notFound', `No certificate with serial ${serial}; list them with "certainty cert list"`);
+    const x = new X509Certificate(Buffer.from(row.der));
+    return { ...certSummary(row), pem: x.toString(), subject: x.subject, issuer: x.issuer };
+  }
+
+  async revokeCertificate(authority: Authority, serial: string, reason: number): Promise<void> {
+    if (!(ALLOWED_REASONS as readonly number[]).includes(reason)) {
+      throw new AppError('badRevocationReason', `Reason ${reason} is not allowed; use one of ${ALLOWED_REASONS.join(', ')}`);
+    }
+    const s = normaliseSerial(serial);
+    const n = await this.db.exec('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ? AND revoked_at IS NULL', [this.now(), reason, s]);
+    if (n === 0) {
+      await this.showCertificate(s);
+      throw new AppError('alreadyRevoked', `Certificate ${s} is already revoked`);
+    }
+    await authority.refreshCrl();
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const q = async (sql: string): Promise<number> => Number((await this.db.query<{ n: number }>(sql))[0]?.n ?? 0);
+    return {
+      accounts: await q('SELECT COUNT(*) AS n FROM accounts'),
+      orders: await q('SELECT COUNT(*) AS n FROM orders'),
+      pendingOrders: await q(`SELECT COUNT(*) AS n FROM orders WHERE status IN ('pending', 'ready', 'processing')`),
+      certificates: await q('SELECT COUNT(*) AS n FROM certificates'),
+      revokedCertificates: await q('SELECT COUNT(*) AS n FROM certificates WHERE revoked_at IS NOT NULL'),
+    };
+  }
+}
+
+/** Serials are stored lowercase hex without leading zero bytes; accept colons and any case. */
+export function normaliseSerial(serial: string): string {
+  return serial.replace(/:/g, '').toLowerCase().replace(/^(00)+(?=.)/, '');
+}

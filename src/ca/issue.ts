@@ -1,0 +1,119 @@
+/** Leaf certificate issuance: the minimal, correct end-entity profile (RFC 5280, CA/B BR style). */
+import { createPublicKey } from 'node:crypto';
+import { authorityKeyIdFor, parseCertificatePem } from './issuer-cert.ts';
+import { canonicalIp } from './ip.ts';
+import { signingAlgorithmFor, type CryptoKey, type KeyAlgorithm } from './keys.ts';
+import { derToPem } from './pem.ts';
+import { encodeSubjectAltName, OID_SUBJECT_ALT_NAME } from './san.ts';
+import { x509 } from './x509.ts';
+
+export interface IssueOptions {
+  issuerCertPem: string;
+  issuerKey: CryptoKey;
+  issuerAlgorithm: KeyAlgorithm;
+  subjectPublicKeySpki: Uint8Array;
+  dnsNames: string[];
+  ipAddresses: string[];
+  /** Must be one of the names; defaults to the first DNS name. Left out when longer than 64 characters. */
+  commonName?: string;
+  notBefore: Date;
+  /** Clamped to the issuer's notAfter: read the result's notAfter (certNotAfter) rather than assume this. */
+  notAfter: Date;
+  serialHex: string;
+  crlUrl?: string;
+  extKeyUsage: Array<'serverAuth' | 'clientAuth'>;
+}
+
+export interface IssuedCertificate {
+  der: Uint8Array;
+  pem: string;
+}
+
+/** ub-common-name (RFC 5280 Appendix A). */
+const MAX_COMMON_NAME = 64;
+/** RFC 5280 §4.1.2.2: serials are at most 20 octets. */
+const MAX_SERIAL_BYTES = 20;
+
+/**
+ * A positive 16-byte serial as lowercase hex (the form certSerialHex returns). The top bit is
+ * cleared so DER needs no sign byte, and a zero first byte is redrawn so the encoding stays 16
+ * bytes and minimal: 127 random bits.
+ */
+export function randomSerialHex(): string {
+  const bytes = new Uint8Array(16);
+  do {
+    globalThis.crypto.getRandomValues(bytes);
+    bytes[0] = (bytes[0] ?? 0) & 0x7f;
+  } while (bytes[0] === 0);
+  return Buffer.from(bytes).toString('hex');
+}
+
+function checkSerial(serialHex: string): void {
+  const ok = /^(?:[0-9a-f]{2})+$/i.test(serialHex) && serialHex.length / 2 <= MAX_SERIAL_BYTES
+    && Number.parseInt(serialHex.slice(0, 2), 16) >= 0x01 && Number.parseInt(serialHex.slice(0, 2), 16) <= 0x7f;
+  if (!ok) throw new Error(`serial "${serialHex}" must be 1-20 bytes of hex with a first byte of 01-7f (see randomSerialHex)`);
+}
+
+/** The subject CN, or undefined for an empty subject. */
+function commonNameFor(opts: IssueOptions): string | undefined {
+  if (opts.commonName !== undefined) {
+    const cn = opts.commonName;
+    const ip = canonicalIp(cn);
+    const listed = ip !== undefined
+      ? opts.ipAddresses.some((a) => canonicalIp(a) === ip)
+      : opts.dnsNames.some((d) => d.toLowerCase() === cn.toLowerCase());
+    if (!listed) throw new Error(`commonName "${cn}" is not one of the certificate's names`);
+  }
+  const cn = opts.commonName ?? opts.dnsNames[0];
+  return cn !== undefined && cn.length <= MAX_COMMON_NAME ? cn : undefined;
+}
+
+function keyUsageFor(spki: Uint8Array): x509.KeyUsageFlags {
+  const type = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyType;
+  if (type === 'rsa') return x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
+  if (type === 'ec') return x509.KeyUsageFlags.digitalSignature;
+  throw new Error(`cannot issue for a ${type ?? 'unknown'} subject key`);
+}
+
+/**
+ * Signs a leaf certificate. Subject is CN-only or empty; with an empty subject the SAN is critical
+ * (RFC 5280 §4.2.1.6). Inputs are trusted (already checked by the caller): anything wrong here is
+ * a programming error and throws a plain Error. The signature is checked against the issuer
+ * certificate before returning, so a key that does not match the issuer cert cannot slip out.
+ */
+export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertificate> {
+  if (opts.dnsNames.length + opts.ipAddresses.length === 0) throw new Error('a certificate needs at least one DNS name or IP address');
+  if (opts.extKeyUsage.length === 0) throw new Error('extKeyUsage must name at least one usage');
+  checkSerial(opts.serialHex);
+  const issuer = parseCertificatePem(opts.issuerCertPem, 'issuerCertPem');
+  const notAfter = opts.notAfter > issuer.notAfter ? issuer.notAfter : opts.notAfter;
+  if (opts.notBefore >= notAfter) throw new Error(`notBefore ${opts.notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
+
+  const commonName = commonNameFor(opts);
+  const extensions = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(keyUsageFor(opts.subjectPublicKeySpki), true),
+    new x509.ExtendedKeyUsageExtension(opts.extKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
+    await x509.SubjectKeyIdentifierExtension.create(opts.subjectPublicKeySpki),
+    await authorityKeyIdFor(issuer),
+    new x509.Extension(OID_SUBJECT_ALT_NAME, commonName === undefined, encodeSubjectAltName(opts.dnsNames, opts.ipAddresses)),
+  ];
+  if (opts.crlUrl !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([opts.crlUrl]));
+
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: opts.serialHex,
+    ...(commonName === undefined ? {} : { subject: [{ CN: [commonName] }] }),
+    issuer: issuer.subjectName,
+    notBefore: opts.notBefore,
+    notAfter,
+    publicKey: opts.subjectPublicKeySpki,
+    signingKey: opts.issuerKey,
+    signingAlgorithm: signingAlgorithmFor(opts.issuerAlgorithm),
+    extensions,
+  });
+  if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
+    throw new Error('the issued certificate does not verify with the issuer certificate: issuerKey does not match issuerCertPem');
+  }
+  const der = new Uint8Array(cert.rawData);
+  return { der, pem: derToPem(der, 'CERTIFICATE') };
+}

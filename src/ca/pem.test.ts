@@ -1,0 +1,27 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { createHierarchy } from './hierarchy.ts';
+import { certSerialHex, certSha256Hex, derToPem, pemToDer, splitPemChain } from './pem.ts';
+
+test('derToPem writes 64-column PEM with a trailing newline; pemToDer picks the labelled block', () => {
+  const der = new Uint8Array(100).map((_, i) => i);
+  const pem = derToPem(der, 'TEST DATA');
+  assert.match(pem, /^-----BEGIN TEST DATA-----\n(?:[A-Za-z0-9+/]{64}\n)+[A-Za-z0-9+/=]{1,63}\n-----END TEST DATA-----\n$/);
+  assert.deepEqual(pemToDer(pem), der);
+  assert.deepEqual(pemToDer(`${derToPem(new Uint8Array([1]), 'OTHER')}${pem}`, 'TEST DATA'), der);
+  assert.throws(() => pemToDer(pem, 'CERTIFICATE'), /expected a PEM "CERTIFICATE" block, found TEST DATA/);
+  assert.throws(() => pemToDer('not pem'), /found no PEM blocks/);
+});
+
+test('splitPemChain keeps certificates in order; fingerprints and serials match openssl', async () => {
+  const { root, intermediate } = await createHierarchy({ algorithm: 'ecdsa-p256', name: 'T', rootValidityDays: 2, intermediateValidityDays: 1, now: new Date() });
+  const bundle = `junk\r\n${intermediate.certPem.replace(/\n/g, '\r\n')}\n${derToPem(new Uint8Array([1]), 'PRIVATE KEY')}${root.certPem}`;
+  assert.deepEqual(splitPemChain(bundle), [intermediate.certPem, root.certPem]);
+
+  const fp = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], { input: root.certPem, encoding: 'utf8' }).stdout;
+  assert.equal(certSha256Hex(root.certPem), fp.split('=')[1]?.trim().replace(/:/g, '').toLowerCase());
+  assert.equal(certSha256Hex(pemToDer(root.certPem)), certSha256Hex(root.certPem));
+  const serial = spawnSync('openssl', ['x509', '-noout', '-serial'], { input: root.certPem, encoding: 'utf8' }).stdout;
+  assert.equal(certSerialHex(root.certPem), serial.split('=')[1]?.trim().toLowerCase());
+});

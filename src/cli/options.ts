@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { createLogger } from '../logger.ts';
+import type { GlobalOptions } from './index.ts';
+
+/** Loads the config from file, environment and the global flags of `cmd`. */
+export function configFrom(cmd: Command): Config {
+  const opts = cmd.optsWithGlobals<GlobalOptions>();
+  const overrides: Array<[string, string]> = [];
+  if (opts.dataDir !== undefined) overrides.push(['dataDir', opts.dataDir]);
+  if (opts.databaseUrl !== undefined) overrides.push(['database.url', opts.databaseUrl]);
+  if (opts.listen !== undefined) overrides.push(['listen', opts.listen]);
+  if (opts.logLevel !== undefined) overrides.push(['log.level', opts.logLevel]);
+  for (const pair of opts.set) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set expects key=value (got "${pair}")`);
+    overrides.push([pair.slice(0, eq), pair.slice(eq + 1)]);
+  }
+  return loadConfig({ file: opts.config, overrides });
+}
+
+/** Commands other than serve log only warnings, to stderr, so their stdout stays clean. */
+export function quietLogger(config: Config): Logger {
+  return config.log.level === 'silent' ? createLogger('silent') : pino({ level: 'warn' }, pino.destination(2));
+}
+
+export function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+/** A plain text table with a header row. */
+export function table(headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)';
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { openCa, openDb, publicBaseUrl } from '../context.ts';
+import { createLogger } from '../logger.ts';
+import { serve } from '../serve.ts';
+import { currentSchema, LATEST_SCHEMA, migrate } from '../store/migrations.ts';
+import { describeDatabase } from '../store/open.ts';
+import { AdminService } from '../admin/service.ts';
+import { configFrom, print, quietLogger } from './options.ts';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('start the server (creates the database, KEK and CA on first start)')
+    .action(async (_opts, cmd: Command) => {
+      const config = configFrom(cmd);
+      const log = createLogger(config.log.level);
+      const node = await serve(config, log);
+      await new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals): void => {
+          log.info({ signal }, 'shutting down');
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          node.stop().then(resolve, (err: unknown) => {
+            log.error({ err }, 'unclean shutdown');
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+      });
+    });
+
+  program
+    .command('init')
+    .description('create the data directory, database, KEK and CA without serving')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const ctx = await openCa(config, quietLogger(config));
+      const rootPath = join(config.dataDir, 'root.pem');
+      writeFileSync(rootPath, ctx.authority.rootPem, { mode: 0o644 });
+      await ctx.db.close();
+      const result = { created: ctx.created, dataDir: config.dataDir, database: describeDatabase(config.database.url, config.dataDir), root: rootPath, directory: `${publicBaseUrl(config)}/directory` };
+      print(opts.json === true, result, () => `${ctx.created ? 'Created' : 'Found'} the CA in ${result.database}\nRoot certificate: ${rootPath}\nStart serving with: certainty serve`);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (safe while other nodes run)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const db = openDb(config);
+      try {
+        const report = await migrate(db);
+        print(opts.json === true, report, () => report.applied.length === 0
+          ? `Schema is current (version ${report.current}).`
+          : `Applied ${report.applied.map((m) => `${m.id} (${m.name})`).join(', ')}; schema is at version ${report.current}.`);
+      } finally {
+        await db.close();
+      }
+    });
+
+  program
+    .command('status')
+    .description('show the database, schema, CA and counts')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const db = openDb(config);
+      try {
+        const schema = await currentSchema(db);
+        const counts = schema === 0 ? {} : await new AdminService(db, Date.now).counts();
+        const result = { database: describeDatabase(config.database.url, config.dataDir), schema: { current: schema, latest: LATEST_SCHEMA }, counts };
+        print(opts.json === true, result, () => [
+          `Database: ${result.database}`,
+          `Schema:   ${schema} of ${LATEST_SCHEMA}${schema < LATEST_SCHEMA ? ' (run "certainty migrate")' : ''}`,
+          ...Object.entries(counts).map(([k, v]) => `${k.padEnd(20)} ${v}`),
+        ].join('\n'));
+      } finally {
+        await db.close();
+      }
+    });
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8443 or [::1]:8443');
+const port = z.number().int().min(1).max(65535);
+const positive = z.number().int().positive();
+const limit = z.strictObject({ limit: z.number().int().min(0), windowSeconds: positive });
+
+/** The whole configuration. Unknown keys are rejected everywhere. docs/configuration.md lists every key. */
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  listen: hostPort,
+  externalUrl: z.url().optional(),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
+  database: z.strictObject({
+    url: z.string().optional(),
+    poolSize: positive,
+    connectTimeoutSeconds: positive,
+    statementTimeoutMs: positive,
+    sqliteSynchronous: z.enum(['full', 'normal']),
+  }),
+  kek: z.strictObject({
+    file: z.string().optional(),
+    passphrase: z.string().min(12, 'kek.passphrase must be at least 12 characters').optional(),
+  }),
+  tls: z.strictObject({
+    enabled: z.boolean(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    names: z.array(z.string().min(1)).min(1),
+    validityDays: positive,
+  }),
+  ca: z.strictObject({
+    name: z.string().min(1).max(48),
+    algorithm: z.enum(['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']),
+    rootValidityDays: positive,
+    intermediateValidityDays: positive,
+    importCertFile: z.string().optional(),
+    importKeyFile: z.string().optional(),
+    crlLifetimeHours: positive,
+  }),
+  policy: z.strictObject({
+    allowedDomains: z.array(z.string().min(1)),
+    allowedIpRanges: z.array(z.string().min(1)),
+    allowWildcards: z.boolean(),
+    defaultValidityDays: positive,
+    maxValidityDays: positive,
+    allowedCurves: z.array(z.enum(['P-256', 'P-384', 'P-521'])),
+    minRsaBits: z.number().int().min(1024),
+    maxRsaBits: z.number().int().max(16384),
+  }),
+  acme: z.strictObject({
+    termsOfService: z.url().optional(),
+    website: z.url().optional(),
+    caaIdentities: z.array(z.string()),
+    externalAccountRequired: z.boolean(),
+    orderLifetimeSeconds: positive,
+    nonceLifetimeSeconds: positive,
+    retryAfterSeconds: positive,
+    maxBodyBytes: positive,
+    ariWindowPercent: z.number().min(1).max(50),
+  }),
+  validation: z.strictObject({
+    dnsServer: hostPort.optional(),
+    http01Port: port,
+    tlsAlpn01Port: port,
+    timeoutMs: positive,
+    concurrency: positive,
+    maxAttempts: positive,
+  }),
+  rateLimits: z.strictObject({
+    ordersPerAccount: limit,
+    certificatesPerName: limit,
+    failedValidationsPerAccount: limit,
+  }),
+  server: z.strictObject({
+    drainDelayMs: z.number().int().min(0),
+    shutdownTimeoutMs: positive,
+    requestTimeoutMs: positive,
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Defaults for every key that has one. */
+export const DEFAULTS: Config = {
+  dataDir: './certainty-data',
+  listen: '127.0.0.1:8443',
+  log: { level: 'info' },
+  database: { poolSize: 10, connectTimeoutSeconds: 5, statementTimeoutMs: 15000, sqliteSynchronous: 'full' },
+  kek: {},
+  tls: { enabled: true, names: ['localhost', '127.0.0.1', '::1'], validityDays: 30 },
+  ca: {
+    name: 'Certainty',
+    algorithm: 'ecdsa-p256',
+    rootValidityDays: 3650,
+    intermediateValidityDays: 1825,
+    crlLifetimeHours: 168,
+  },
+  policy: {
+    allowedDomains: [],
+    allowedIpRanges: [],
+    allowWildcards: true,
+    defaultValidityDays: 90,
+    maxValidityDays: 397,
+    allowedCurves: ['P-256', 'P-384'],
+    minRsaBits: 2048,
+    maxRsaBits: 8192,
+  },
+  acme: {
+    caaIdentities: [],
+    externalAccountRequired: false,
+    orderLifetimeSeconds: 7 * 86400,
+    nonceLifetimeSeconds: 3600,
+    retryAfterSeconds: 1,
+    maxBodyBytes: 64 * 1024,
+    ariWindowPercent: 33,
+  },
+  validation: { http01Port: 80, tlsAlpn01Port: 443, timeoutMs: 10000, concurrency: 16, maxAttempts: 3 },
+  rateLimits: {
+    ordersPerAccount: { limit: 3000, windowSeconds: 3600 },
+    certificatesPerName: { limit: 300, windowSeconds: 7 * 86400 },
+    failedValidationsPerAccount: { limit: 100, windowSeconds: 3600 },
+  },
+  server: { drainDelayMs: 0, shutdownTimeoutMs: 15000, requestTimeoutMs: 30000 },
+};

@@ -1,0 +1,59 @@
+import type { Database } from '../store/db.ts';
+import { currentSchema, LATEST_SCHEMA } from '../store/migrations.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+
+export interface HealthDeps {
+  db: Database;
+  jobs: JobQueue;
+  nodeId: string;
+  version: string;
+  startedAt: number;
+  caLoaded: () => boolean;
+  draining: () => boolean;
+  dialect: string;
+}
+
+export interface ReadyReport {
+  ready: boolean;
+  checks: { database: string; schema: string; ca: string; draining: string };
+  databaseLatencyMs: number | null;
+}
+
+const PING_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);
+}
+
+/** /readyz: the database answers through the pool, the schema is current, CA keys are unwrapped, not draining. */
+export async function readiness(deps: HealthDeps): Promise<ReadyReport> {
+  const checks = { database: 'ok', schema: 'ok', ca: deps.caLoaded() ? 'ok' : 'not loaded', draining: deps.draining() ? 'draining' : 'no' };
+  let latency: number | null = null;
+  try {
+    const t = performance.now();
+    const schema = await withTimeout(currentSchema(deps.db), PING_TIMEOUT_MS);
+    latency = Math.round((performance.now() - t) * 10) / 10;
+    if (schema !== LATEST_SCHEMA) checks.schema = `at ${schema}, expected ${LATEST_SCHEMA}; run "certainty migrate"`;
+  } catch (err) {
+    checks.database = `unreachable: ${(err as Error).message}`;
+    checks.schema = 'unknown';
+  }
+  const ready = checks.database === 'ok' && checks.schema === 'ok' && checks.ca === 'ok' && checks.draining === 'no';
+  return { ready, checks, databaseLatencyMs: latency };
+}
+
+/** /healthz: a JSON summary for people. */
+export async function healthSummary(deps: HealthDeps): Promise<Record<string, unknown>> {
+  const ready = await readiness(deps);
+  let queue: unknown = null;
+  if (ready.checks.database === 'ok') queue = await deps.jobs.depth().catch(() => null);
+  return {
+    status: ready.ready ? 'ready' : 'not ready',
+    node: deps.nodeId,
+    version: deps.version,
+    uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+    database: { dialect: deps.dialect, latencyMs: ready.databaseLatencyMs, state: ready.checks.database },
+    checks: ready.checks,
+    queue,
+  };
+}

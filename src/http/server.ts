@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Logger } from 'pino';
+import type { AcmeDeps, AcmeResponse } from '../acme/context.ts';
+import { handleAcme } from '../acme/handler.ts';
+import { Linker, matchRoute } from '../acme/linker.ts';
+import { AppError } from '../errors.ts';
+import { readBody } from './body.ts';
+import { toProblem } from './problem.ts';
+
+/** Routes served outside ACME: health, admin API, CA certificates and CRLs. */
+export interface SideRoutes {
+  /** Returns a response for the path, or undefined when it is not one of these routes. */
+  handle(req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AcmeResponse | undefined>;
+}
+
+export interface HttpDeps {
+  acme: AcmeDeps;
+  side: SideRoutes;
+  externalUrl: string | undefined;
+  tls: { key: string; cert: string } | undefined;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+  log: Logger;
+}
+
+const JOSE = 'application/jose+json';
+
+function baseUrl(req: IncomingMessage, deps: HttpDeps): string {
+  if (deps.externalUrl !== undefined) return deps.externalUrl.replace(/\/+$/, '');
+  const host = req.headers.host ?? 'localhost';
+  return `${deps.tls === undefined ? 'http' : 'https'}://${host}`;
+}
+
+function send(res: ServerResponse, out: AcmeResponse, extra: Record<string, string | string[]>): void {
+  const headers: Record<string, string | string[]> = { ...extra, ...(out.headers ?? {}) };
+  const links = [extra.Link, out.headers?.Link].flat().filter((l): l is string => typeof l === 'string');
+  if (links.length > 0) headers.Link = links;
+  let body: Buffer | string = '';
+  if (out.json !== undefined) {
+    headers['Content-Type'] = out.status >= 400 ? 'application/problem+json' : 'application/json';
+    body = JSON.stringify(out.json);
+  } else if (out.raw !== undefined) {
+    headers['Content-Type'] = out.raw.contentType;
+    body = out.raw.body;
+  }
+  headers['Content-Length'] = String(Buffer.byteLength(body));
+  res.writeHead(out.status, headers);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function errorResponse(err: unknown, log: Logger): AcmeResponse {
+  const { problem, error, internal } = toProblem(err);
+  if (internal) log.error({ err }, 'internal error');
+  else if (error.cause !== undefined && error.code === 'serverInternal') log.error({ err: error.cause }, 'internal error');
+  const headers: Record<string, string> = { ...error.headers };
+  if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
+  return { status: problem.status, headers, json: problem };
+}
+
+async function dispatch(req: IncomingMessage, url: URL, deps: HttpDeps): Promise<AcmeResponse> {
+  const route = matchRoute(url.pathname);
+  const side = await deps.side.handle(req, url, () => readBody(req, deps.maxBodyBytes));
+  if (side) return side;
+  if (!route) {
+    throw new AppError('notFound', `Nothing at ${url.pathname.slice(0, 200)}; the ACME directory is at /directory`);
+  }
+  let body: Buffer = Buffer.alloc(0);
+  if (req.method === 'POST') {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== JOSE) throw new AppError('unsupportedMediaType', `ACME POST requests must have Content-Type ${JOSE} (got "${type ?? ''}")`);
+    body = await readBody(req, deps.maxBodyBytes);
+  }
+  return handleAcme(deps.acme, { method: req.method ?? 'GET', url, linker: new Linker(url.origin), headers: req.headers, body }, route);
+}
+
+/** Builds the HTTP(S) server. ACME responses carry Replay-Nonce and the index Link; every error is a problem document. */
+export function createServer(deps: HttpDeps): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = process.hrtime.bigint();
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomBytes(8).toString('hex');
+    const log = deps.log.child({ req: requestId });
+    const base = baseUrl(req, deps);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', base);
+    } catch {
+      url = new URL('/', base);
+    }
+    const isAcme = url.pathname === '/directory' || url.pathname.startsWith('/acme/');
+    void (async () => {
+      let out: AcmeResponse;
+      try {
+        out = await dispatch(req, url, deps);
+      } catch (err) {
+        out = errorResponse(err, log);
+      }
+      const extra: Record<string, string | string[]> = { 'X-Request-Id': requestId };
+      if (isAcme) {
+        extra['Replay-Nonce'] = deps.acme.nonces.issue();
+        extra['Cache-Control'] = 'no-store';
+        extra.Link = `<${new Linker(url.origin).directory()}>;rel="index"`;
+      }
+      send(res, out, extra);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.debug({ method: req.method, path: url.pathname, status: out.status, ms: Math.round(ms * 10) / 10 }, 'request');
+    })().catch((err: unknown) => {
+      log.error({ err }, 'failed to send a response');
+      res.destroy();
+    });
+  };
+  const server = deps.tls === undefined ? createHttpServer(handler) : createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert }, handler);
+  server.requestTimeout = deps.requestTimeoutMs;
+  server.headersTimeout = Math.min(deps.requestTimeoutMs, 20_000);
+  server.keepAliveTimeout = 30_000;
+  return server;
+}

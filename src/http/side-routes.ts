@@ -1,0 +1,55 @@
+import type { IncomingMessage } from 'node:http';
+import type { AcmeResponse } from '../acme/context.ts';
+import { matchCrl, PATHS } from '../acme/linker.ts';
+import type { Authority } from '../ca/authority.ts';
+import { AppError } from '../errors.ts';
+import { handleAdmin, type AdminDeps } from './admin-routes.ts';
+import { healthSummary, readiness, type HealthDeps } from './health.ts';
+import type { SideRoutes } from './server.ts';
+
+export interface SideDeps {
+  health: HealthDeps;
+  admin: AdminDeps;
+  authority: () => Authority | undefined;
+}
+
+function onlyGet(req: IncomingMessage): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new AppError('methodNotAllowed', `${req.method} is not allowed here; use GET`, { headers: { Allow: 'GET, HEAD' } });
+}
+
+/** Health endpoints, CA certificates, CRLs and the admin API. */
+export function sideRoutes(deps: SideDeps): SideRoutes {
+  return {
+    async handle(req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AcmeResponse | undefined> {
+      const path = url.pathname;
+      if (path === '/livez') {
+        onlyGet(req);
+        return { status: 200, raw: { contentType: 'text/plain', body: 'ok\n' } };
+      }
+      if (path === '/readyz') {
+        onlyGet(req);
+        const r = await readiness(deps.health);
+        return { status: r.ready ? 200 : 503, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(r) } };
+      }
+      if (path === '/healthz') {
+        onlyGet(req);
+        return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(await healthSummary(deps.health)) } };
+      }
+      if (path === '/admin' || path.startsWith('/admin/')) return handleAdmin(deps.admin, req, url, body);
+      return caRoutes(deps, req, path);
+    },
+  };
+}
+
+async function caRoutes(deps: SideDeps, req: IncomingMessage, path: string): Promise<AcmeResponse | undefined> {
+  const crlId = matchCrl(path);
+  if (path !== PATHS.rootPem && path !== PATHS.intermediatePem && crlId === undefined) return undefined;
+  onlyGet(req);
+  const authority = deps.authority();
+  if (!authority) throw new AppError('unavailable', 'The CA is not loaded yet');
+  if (path === PATHS.rootPem) return { status: 200, raw: { contentType: 'application/x-pem-file', body: authority.rootPem } };
+  if (path === PATHS.intermediatePem) return { status: 200, raw: { contentType: 'application/x-pem-file', body: authority.chainPem } };
+  const crl = await authority.currentCrl(crlId as string);
+  if (!crl) throw new AppError('notFound', `No CRL for issuer ${crlId as string}`);
+  return { status: 200, headers: { 'Cache-Control': 'max-age=60' }, raw: { contentType: 'application/pkix-crl', body: crl } };
+}

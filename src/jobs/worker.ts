@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { Job, JobQueue } from './queue.ts';
+
+export type JobHandler = (job: Job) => Promise<void>;
+
+export interface WorkerOptions {
+  owner: string;
+  concurrency: number;
+  claimMs: number;
+  pollMs: number;
+}
+
+/**
+ * Runs jobs of the registered kinds on this node: claims when there is capacity, heartbeats each
+ * claim while its handler runs, completes or fails it. `kick()` claims at once (after a local
+ * enqueue); otherwise it polls, which is how work enqueued by other nodes is found.
+ */
+export class Worker {
+  private readonly handlers = new Map<string, JobHandler>();
+  private readonly running = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private claiming = false;
+  private again = false;
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly options: WorkerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  register(kind: string, handler: JobHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  kick(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    this.claiming = true;
+    try {
+      const free = this.options.concurrency - this.running.size;
+      if (free > 0) {
+        const jobs = await this.queue.claim(this.options.owner, [...this.handlers.keys()], free, this.options.claimMs);
+        for (const job of jobs) this.run(job);
+        if (jobs.length === free) this.again = true;
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'claiming jobs failed; will retry');
+    } finally {
+      this.claiming = false;
+      if (!this.stopped) this.schedule(this.again ? 0 : this.options.pollMs);
+      this.again = false;
+    }
+  }
+
+  private run(job: Job): void {
+    const handler = this.handlers.get(job.kind);
+    const beat = setInterval(() => {
+      this.queue.heartbeat(job.id, this.options.owner, this.options.claimMs).catch((err: unknown) => this.log.warn({ err, job: job.id }, 'job heartbeat failed'));
+    }, Math.max(250, Math.floor(this.options.claimMs / 3)));
+    beat.unref();
+    const done = (async () => {
+      try {
+        if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+        await handler(job);
+        await this.queue.complete(job.id, this.options.owner);
+      } catch (err) {
+        this.log.warn({ err, job: job.id, kind: job.kind, attempt: job.attempts }, 'job failed');
+        await this.queue.fail(job, this.options.owner, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+      } finally {
+        clearInterval(beat);
+        this.running.delete(job.id);
+        this.kick();
+      }
+    })();
+    this.running.set(job.id, done);
+  }
+
+  /** Stops claiming and waits for running jobs (up to `timeoutMs`); the rest lapse and are re-claimed elsewhere. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const all = Promise.allSettled([...this.running.values()]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}

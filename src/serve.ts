@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:https';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { AcmeDeps } from './acme/context.ts';
+import { NonceService } from './acme/nonce.ts';
+import { IdentifierPolicy } from './acme/policy.ts';
+import { runChallengeValidation } from './acme/validate-challenge.ts';
+import { EabKeyStore } from './admin/eab.ts';
+import { AdminService } from './admin/service.ts';
+import { AdminTokens } from './admin/tokens.ts';
+import { caInfo } from './ca/info.ts';
+import { loadNodeId } from './cluster/node-id.ts';
+import type { Config } from './config/schema.ts';
+import { openCa, publicBaseUrl } from './context.ts';
+import { createServer } from './http/server.ts';
+import { sideRoutes } from './http/side-routes.ts';
+import { JobQueue } from './jobs/queue.ts';
+import { Worker } from './jobs/worker.ts';
+import { nonceKey } from './kek/open.ts';
+import { SqlAcmeStore } from './store/acme-store.ts';
+import { createValidator } from './validation/validate.ts';
+import { VERSION } from './version.ts';
+import { acmeSettings } from './config/acme-settings.ts';
+import { startDuties } from './duties.ts';
+
+const VALIDATE = 'validate-challenge';
+
+function splitListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
+  return { host: m?.[1] ?? '127.0.0.1', port: Number(m?.[2] ?? 8443) };
+}
+
+/** A running node; `stop()` drains it. */
+export interface RunningNode {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a node: database, KEK, CA, job worker, periodic duties and the HTTP(S) listener. */
+export async function serve(config: Config, log: Logger): Promise<RunningNode> {
+  const now = Date.now;
+  const ctx = await openCa(config, log, now);
+  const { db, kek, authority } = ctx;
+  const nodeId = loadNodeId(config.dataDir);
+  const store = new SqlAcmeStore(db);
+  const jobs = new JobQueue(db);
+  const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: 30_000, pollMs: 500 }, log);
+  const policy = new IdentifierPolicy(config.policy);
+  if (policy.open) log.warn('no issuance policy configured: any valid DNS name or IP address may be issued (set policy.allowedDomains / policy.allowedIpRanges)');
+  const nonces = new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now);
+  const validator = createValidator({
+    dnsServer: config.validation.dnsServer, http01Port: config.validation.http01Port, tlsAlpn01Port: config.validation.tlsAlpn01Port,
+    timeoutMs: config.validation.timeoutMs,
+  });
+  worker.register(VALIDATE, async (job) => {
+    await runChallengeValidation({ store, validator, now }, String(job.payload.challengeId), job.attempts >= job.maxAttempts);
+  });
+  const eab = new EabKeyStore(db, kek, now);
+  const acme: AcmeDeps = {
+    store, nonces, issuer: authority, policy, eab, settings: acmeSettings(config), now, log,
+    newId: () => randomBytes(12).toString('base64url'),
+    validations: {
+      enqueue: (s, challengeId) => s.enqueueJob(VALIDATE, { challengeId }, `validate:${challengeId}`, config.validation.maxAttempts),
+      kick: () => worker.kick(),
+    },
+  };
+  let draining = false;
+  const startedAt = Date.now();
+  const info = (): Promise<unknown> => caInfo(authority, config);
+  const side = sideRoutes({
+    health: { db, jobs, nodeId, version: VERSION, startedAt, caLoaded: () => true, draining: () => draining, dialect: db.dialect.name },
+    admin: { tokens: new AdminTokens(db, now), service: new AdminService(db, now), eab, authority: () => authority, caInfo: info },
+    authority: () => authority,
+  });
+  const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
+  const server = createServer({
+    acme, side, externalUrl: config.externalUrl, tls: tls?.material, maxBodyBytes: config.acme.maxBodyBytes,
+    requestTimeoutMs: config.server.requestTimeoutMs, log,
+  });
+  const { host, port } = splitListen(config.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  worker.start();
+  const renew = tls?.renew;
+  const duties = startDuties({ store, authority, log, now, renewTls: renew === undefined ? undefined : () => renew(server as Server) });
+  const rootPath = join(config.dataDir, 'root.pem');
+  writeFileSync(rootPath, authority.rootPem, { mode: 0o644 });
+  const url = publicBaseUrl(config);
+  log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name }, 'certainty is serving');
+  process.stderr.write(`\nCertainty ${VERSION} is serving (node ${nodeId}, ${db.dialect.name})\n  ACME directory:   ${url}/directory\n  Root certificate: ${rootPath}\n\n`);
+  return {
+    url,
+    async stop() {
+      draining = true;
+      log.info({ delayMs: config.server.drainDelayMs }, 'draining: reporting not ready');
+      await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
+      duties.stop();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const deadline = new Promise<void>((r) => setTimeout(r, config.server.shutdownTimeoutMs).unref());
+      await Promise.race([closed, deadline]);
+      server.closeAllConnections();
+      await worker.stop(Math.max(1000, config.server.shutdownTimeoutMs / 2));
+      await db.close();
+      log.info('stopped');
+    },
+  };
+}
+
+interface ServerTls {
+  material: { key: string; cert: string };
+  renew?: (server: Server) => Promise<void>;
+}
+
+/** The listener's certificate: from files, or issued by our own CA in memory (never written to disk) and renewed. */
+async function serverTls(config: Config, authority: Awaited<ReturnType<typeof openCa>>['authority']): Promise<ServerTls> {
+  if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
+    return { material: { cert: readFileSync(config.tls.certFile, 'utf8'), key: readFileSync(config.tls.keyFile, 'utf8') } };
+  }
+  const validityMs = config.tls.validityDays * 86_400_000;
+  const issue = async (): Promise<{ key: string; cert: string; notAfter: number }> => {
+    const c = await authority.serverCertificate(config.tls.names, validityMs);
+    return { key: c.keyPem, cert: c.certPem, notAfter: c.notAfter };
+  };
+  let current = await issue();
+  return {
+    material: { key: current.key, cert: current.cert },
+    async renew(server: Server) {
+      // Renew once two thirds of the lifetime has passed.
+      if (current.notAfter - Date.now() > validityMs / 3) return;
+      current = await issue();
+      server.setSecureContext({ key: current.key, cert: current.cert });
+    },
+  };
+}

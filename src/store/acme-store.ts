@@ -1,0 +1,235 @@
+import type { AcmeStore, OrderCursor } from '../acme/store.ts';
+import type { Account, Authorization, Challenge, IssuedCertificate, Order } from '../acme/types.ts';
+import {
+  fromAccount, fromAuthorization, fromCertificate, fromChallenge, fromOrder, toAccount, toAuthorization, toCertificate,
+  toChallenge, toOrder, type AccountRow, type AuthorizationRow, type CertificateRow, type ChallengeRow, type OrderRow,
+} from './acme-rows.ts';
+import { JobQueue } from '../jobs/queue.ts';
+import type { Database, Queryable } from './db.ts';
+
+const ACCOUNT_COLS = 'id, thumbprint, jwk, status, contact, eab_kid, created_at, version';
+const ORDER_COLS = 'id, account_id, status, identifiers, not_before, not_after, expires_at, error, certificate_id, replaces, created_at, version';
+const AUTHZ_COLS = 'id, order_id, account_id, identifier_type, identifier_value, wildcard, status, expires_at, created_at, version';
+const CHALL_COLS = 'id, authz_id, type, token, status, validated_at, error, validation_record, updated_at, version';
+const CERT_COLS = 'id, serial, account_id, order_id, issuer_id, der, chain_pem, identifiers, not_before, not_after, ari_id, replaced_by, revoked_at, revocation_reason, created_at';
+
+const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+interface Window {
+  count: number;
+  oldest: number | null;
+}
+
+/** AcmeStore over SQL, the same statements on SQLite and PostgreSQL. Updates are compare-and-swap on `version`. */
+export class SqlAcmeStore implements AcmeStore {
+  constructor(
+    private readonly db: Database,
+    private readonly q: Queryable = db,
+  ) {}
+
+  transaction<T>(fn: (store: AcmeStore) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new SqlAcmeStore(this.db, tx)));
+  }
+
+  enqueueJob(kind: string, payload: Record<string, unknown>, idempotencyKey: string, maxAttempts: number): Promise<void> {
+    return new JobQueue(this.db).enqueue(this.q, kind, payload, { idempotencyKey, maxAttempts });
+  }
+
+  async insertAccount(a: Account): Promise<void> {
+    await this.q.exec(`INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (${marks(8)})`, fromAccount(a));
+  }
+
+  async bindEabKey(kid: string, accountId: string): Promise<boolean> {
+    const n = await this.q.exec('UPDATE eab_keys SET account_id = ? WHERE kid = ? AND account_id IS NULL AND revoked_at IS NULL', [accountId, kid]);
+    return n === 1;
+  }
+
+  async accountById(id: string): Promise<Account | undefined> {
+    const rows = await this.q.query<AccountRow>(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE id = ?`, [id]);
+    return rows[0] && toAccount(rows[0]);
+  }
+
+  async accountByThumbprint(thumbprint: string): Promise<Account | undefined> {
+    const rows = await this.q.query<AccountRow>(`SELECT ${ACCOUNT_COLS} FROM accounts WHERE thumbprint = ?`, [thumbprint]);
+    return rows[0] && toAccount(rows[0]);
+  }
+
+  async updateAccount(a: Account): Promise<boolean> {
+    const n = await this.q.exec(
+      'UPDATE accounts SET thumbprint = ?, jwk = ?, status = ?, contact = ?, version = version + 1 WHERE id = ? AND version = ?',
+      [a.thumbprint, JSON.stringify(a.jwk), a.status, JSON.stringify(a.contact), a.id, a.version],
+    );
+    return n === 1;
+  }
+
+  async redeemNonce(nonce: string, expiresAt: number): Promise<boolean> {
+    const n = await this.q.exec('INSERT INTO used_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING', [nonce, expiresAt]);
+    return n === 1;
+  }
+
+  pruneNonces(now: number): Promise<number> {
+    return this.q.exec('DELETE FROM used_nonces WHERE expires_at < ?', [now]);
+  }
+
+  async insertOrder(order: Order, authorizations: Authorization[]): Promise<void> {
+    await this.q.exec(`INSERT INTO orders (${ORDER_COLS}) VALUES (${marks(12)})`, fromOrder(order));
+    for (const a of authorizations) {
+      await this.q.exec(`INSERT INTO authorizations (${AUTHZ_COLS}) VALUES (${marks(10)})`, fromAuthorization(a));
+      for (const c of a.challenges) {
+        await this.q.exec(`INSERT INTO challenges (${CHALL_COLS}) VALUES (${marks(10)})`, fromChallenge(c));
+      }
+    }
+  }
+
+  async orderById(id: string): Promise<Order | undefined> {
+    const rows = await this.q.query<OrderRow>(`SELECT ${ORDER_COLS} FROM orders WHERE id = ?`, [id]);
+    return rows[0] && toOrder(rows[0]);
+  }
+
+  async lockOrder(id: string): Promise<Order | undefined> {
+    const rows = await this.q.query<OrderRow>(`SELECT ${ORDER_COLS} FROM orders WHERE id = ? ${this.db.dialect.forUpdate}`, [id]);
+    return rows[0] && toOrder(rows[0]);
+  }
+
+  async updateOrder(o: Order): Promise<boolean> {
+    const n = await this.q.exec(
+      'UPDATE orders SET status = ?, error = ?, certificate_id = ?, version = version + 1 WHERE id = ? AND version = ?',
+      [o.status, o.error === null ? null : JSON.stringify(o.error), o.certificateId, o.id, o.version],
+    );
+    return n === 1;
+  }
+
+  async orderIdsForAccount(accountId: string, after: OrderCursor | null, limit: number): Promise<OrderCursor[]> {
+    const at = after ?? { createdAt: -1, id: '' };
+    const rows = await this.q.query<{ id: string; created_at: number }>(
+      `SELECT id, created_at FROM orders WHERE account_id = ? AND (created_at > ? OR (created_at = ? AND id > ?))
+       ORDER BY created_at, id LIMIT ?`,
+      [accountId, at.createdAt, at.createdAt, at.id, limit],
+    );
+    return rows.map((r) => ({ id: r.id, createdAt: Number(r.created_at) }));
+  }
+
+  async authorizationsForOrder(orderId: string): Promise<Authorization[]> {
+    const rows = await this.q.query<AuthorizationRow>(
+      `SELECT ${AUTHZ_COLS} FROM authorizations WHERE order_id = ? ORDER BY created_at, id`,
+      [orderId],
+    );
+    if (rows.length === 0) return [];
+    const challenges = await this.q.query<ChallengeRow>(
+      `SELECT ${CHALL_COLS} FROM challenges WHERE authz_id IN (${marks(rows.length)}) ORDER BY type`,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => toAuthorization(r, challenges.filter((c) => c.authz_id === r.id).map(toChallenge)));
+  }
+
+  async authorizationById(id: string): Promise<Authorization | undefined> {
+    const rows = await this.q.query<AuthorizationRow>(`SELECT ${AUTHZ_COLS} FROM authorizations WHERE id = ?`, [id]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const challenges = await this.q.query<ChallengeRow>(`SELECT ${CHALL_COLS} FROM challenges WHERE authz_id = ? ORDER BY type`, [id]);
+    return toAuthorization(row, challenges.map(toChallenge));
+  }
+
+  async updateAuthorization(a: Authorization): Promise<boolean> {
+    const n = await this.q.exec('UPDATE authorizations SET status = ?, version = version + 1 WHERE id = ? AND version = ?', [
+      a.status, a.id, a.version,
+    ]);
+    return n === 1;
+  }
+
+  async challengeById(id: string): Promise<Challenge | undefined> {
+    const rows = await this.q.query<ChallengeRow>(`SELECT ${CHALL_COLS} FROM challenges WHERE id = ?`, [id]);
+    return rows[0] && toChallenge(rows[0]);
+  }
+
+  async updateChallenge(c: Challenge): Promise<boolean> {
+    const n = await this.q.exec(
+      `UPDATE challenges SET status = ?, validated_at = ?, error = ?, validation_record = ?, updated_at = ?, version = version + 1
+       WHERE id = ? AND version = ?`,
+      [
+        c.status, c.validatedAt, c.error === null ? null : JSON.stringify(c.error),
+        c.validationRecord === null ? null : JSON.stringify(c.validationRecord), c.updatedAt, c.id, c.version,
+      ],
+    );
+    return n === 1;
+  }
+
+  async expireStale(now: number): Promise<number> {
+    const orders = await this.q.exec(
+      `UPDATE orders SET status = 'invalid', version = version + 1 WHERE status IN ('pending', 'ready') AND expires_at < ?`,
+      [now],
+    );
+    const authz = await this.q.exec(
+      `UPDATE authorizations SET status = 'expired', version = version + 1 WHERE status = 'pending' AND expires_at < ?`,
+      [now],
+    );
+    return orders + authz;
+  }
+
+  async insertCertificate(c: IssuedCertificate): Promise<void> {
+    await this.q.exec(`INSERT INTO certificates (${CERT_COLS}) VALUES (${marks(15)})`, fromCertificate(c));
+    const names = [...new Set(c.identifiers.map((i) => i.value))];
+    for (const name of names) {
+      await this.q.exec('INSERT INTO certificate_names (name, certificate_id, created_at) VALUES (?, ?, ?)', [name, c.id, c.createdAt]);
+    }
+  }
+
+  private async oneCert(where: string, value: string): Promise<IssuedCertificate | undefined> {
+    const rows = await this.q.query<CertificateRow>(`SELECT ${CERT_COLS} FROM certificates WHERE ${where} = ?`, [value]);
+    return rows[0] && toCertificate(rows[0]);
+  }
+
+  certificateById(id: string): Promise<IssuedCertificate | undefined> {
+    return this.oneCert('id', id);
+  }
+
+  certificateBySerial(serial: string): Promise<IssuedCertificate | undefined> {
+    return this.oneCert('serial', serial);
+  }
+
+  certificateByAriId(ariId: string): Promise<IssuedCertificate | undefined> {
+    return this.oneCert('ari_id', ariId);
+  }
+
+  async markReplaced(certificateId: string, orderId: string): Promise<boolean> {
+    const n = await this.q.exec('UPDATE certificates SET replaced_by = ? WHERE id = ? AND replaced_by IS NULL', [orderId, certificateId]);
+    return n === 1;
+  }
+
+  async validAuthorizationNames(accountId: string, now: number): Promise<Set<string>> {
+    const rows = await this.q.query<{ v: string }>(
+      `SELECT DISTINCT identifier_value AS v FROM authorizations WHERE account_id = ? AND status = 'valid' AND expires_at > ?`,
+      [accountId, now],
+    );
+    return new Set(rows.map((r) => r.v));
+  }
+
+  async revokeCertificate(id: string, at: number, reason: number): Promise<boolean> {
+    const n = await this.q.exec(
+      'UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL',
+      [at, reason, id],
+    );
+    return n === 1;
+  }
+
+  private async window(sql: string, params: unknown[]): Promise<Window> {
+    const rows = await this.q.query<{ n: number; oldest: number | null }>(sql, params);
+    const r = rows[0];
+    return { count: Number(r?.n ?? 0), oldest: r?.oldest === null || r?.oldest === undefined ? null : Number(r.oldest) };
+  }
+
+  countOrdersSince(accountId: string, since: number): Promise<Window> {
+    return this.window('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM orders WHERE account_id = ? AND created_at > ?', [accountId, since]);
+  }
+
+  countCertificatesForNameSince(name: string, since: number): Promise<Window> {
+    return this.window('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM certificate_names WHERE name = ? AND created_at > ?', [name, since]);
+  }
+
+  countFailedAuthorizationsSince(accountId: string, since: number): Promise<Window> {
+    return this.window(
+      `SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM authorizations WHERE account_id = ? AND status = 'invalid' AND created_at > ?`,
+      [accountId, since],
+    );
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The narrow database interface every domain uses. SQL is written once with `?` placeholders;
+ * each implementation adapts it. Dialect differences are declared as capabilities on `Dialect`,
+ * never as `if (postgres)` in domain code.
+ */
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** Runs a statement that returns rows. */
+  query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a statement and returns the number of rows it changed. */
+  exec(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** SQL expression for the database clock in epoch milliseconds (nodes with skewed clocks agree). */
+  readonly nowMs: string;
+  /** Suffix for a claim query's inner select: row locks skipped by concurrent claimers. */
+  readonly skipLocked: string;
+  /** Suffix that locks selected rows until commit ('' where transactions are already serial). */
+  readonly forUpdate: string;
+}
+
+export interface Database extends Queryable {
+  readonly dialect: Dialect;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Thrown when a compare-and-swap update changed no row. */
+export class ConflictError extends Error {
+  constructor(what: string) {
+    super(`${what} changed concurrently`);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Unique-key violation, as reported by either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -1,0 +1,206 @@
+import type { Database, Dialect, Queryable } from './db.ts';
+
+/** A forward-only schema step. `sql` may use `BLOB`, written as `BYTEA` on PostgreSQL. */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE issuers (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  cert_pem TEXT NOT NULL,
+  chain_pem TEXT NOT NULL,
+  key_wrapped BLOB,
+  not_after BIGINT NOT NULL,
+  active INTEGER NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  thumbprint TEXT NOT NULL UNIQUE,
+  jwk TEXT NOT NULL,
+  status TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  eab_kid TEXT,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE TABLE used_nonces (
+  nonce TEXT PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX used_nonces_expires ON used_nonces (expires_at);
+CREATE TABLE orders (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  status TEXT NOT NULL,
+  identifiers TEXT NOT NULL,
+  not_before BIGINT,
+  not_after BIGINT,
+  expires_at BIGINT NOT NULL,
+  error TEXT,
+  certificate_id TEXT,
+  replaces TEXT,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX orders_account ON orders (account_id, created_at);
+CREATE INDEX orders_expires ON orders (status, expires_at);
+CREATE TABLE authorizations (
+  id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  account_id TEXT NOT NULL,
+  identifier_type TEXT NOT NULL,
+  identifier_value TEXT NOT NULL,
+  wildcard INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX authorizations_order ON authorizations (order_id);
+CREATE INDEX authorizations_account ON authorizations (account_id, status, created_at);
+CREATE TABLE challenges (
+  id TEXT PRIMARY KEY,
+  authz_id TEXT NOT NULL REFERENCES authorizations (id),
+  type TEXT NOT NULL,
+  token TEXT NOT NULL,
+  status TEXT NOT NULL,
+  validated_at BIGINT,
+  error TEXT,
+  validation_record TEXT,
+  updated_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX challenges_authz ON challenges (authz_id);
+CREATE INDEX challenges_failed ON challenges (status, updated_at);
+CREATE TABLE certificates (
+  id TEXT PRIMARY KEY,
+  serial TEXT NOT NULL UNIQUE,
+  account_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  issuer_id TEXT NOT NULL,
+  der BLOB NOT NULL,
+  chain_pem TEXT NOT NULL,
+  identifiers TEXT NOT NULL,
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  ari_id TEXT NOT NULL UNIQUE,
+  replaced_by TEXT,
+  revoked_at BIGINT,
+  revocation_reason INTEGER,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX certificates_account ON certificates (account_id, created_at);
+CREATE INDEX certificates_revoked ON certificates (issuer_id, revoked_at);
+CREATE TABLE certificate_names (
+  name TEXT NOT NULL,
+  certificate_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (name, certificate_id)
+);
+CREATE INDEX certificate_names_time ON certificate_names (name, created_at);
+CREATE TABLE crls (
+  issuer_id TEXT PRIMARY KEY,
+  number BIGINT NOT NULL,
+  der BLOB NOT NULL,
+  this_update BIGINT NOT NULL,
+  next_update BIGINT NOT NULL
+);
+CREATE TABLE eab_keys (
+  kid TEXT PRIMARY KEY,
+  label TEXT NOT NULL,
+  hmac_wrapped BLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  account_id TEXT,
+  revoked_at BIGINT
+);
+CREATE TABLE admin_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  status TEXT NOT NULL,
+  run_at BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  last_error TEXT,
+  claimed_by TEXT,
+  claim_expires_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX jobs_runnable ON jobs (status, run_at);
+`,
+  },
+];
+
+export interface MigrationReport {
+  applied: Array<{ id: number; name: string }>;
+  current: number;
+  latest: number;
+}
+
+export const LATEST_SCHEMA = MIGRATIONS.reduce((max, m) => Math.max(max, m.id), 0);
+
+function adapt(sql: string, dialect: Dialect): string[] {
+  const text = dialect.name === 'postgres' ? sql.replace(/\bBLOB\b/g, 'BYTEA') : sql;
+  return text
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+async function ensureLedger(q: Queryable): Promise<void> {
+  await q.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
+}
+
+/** Highest applied migration, or 0 on an empty database. */
+export async function currentSchema(db: Database): Promise<number> {
+  await ensureLedger(db);
+  const rows = await db.query<{ id: number | null }>('SELECT MAX(id) AS id FROM schema_migrations');
+  return Number(rows[0]?.id ?? 0);
+}
+
+/**
+ * Applies pending migrations, each in its own transaction. Safe when several nodes start at once:
+ * on PostgreSQL a transaction-scoped advisory lock serialises them, on SQLite BEGIN IMMEDIATE does;
+ * a migration already recorded by another node is skipped.
+ */
+export async function migrate(db: Database, now: () => number = Date.now): Promise<MigrationReport> {
+  await ensureLedger(db);
+  const applied: Array<{ id: number; name: string }> = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      if (db.dialect.name === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(738201)');
+      const rows = await tx.query('SELECT id FROM schema_migrations WHERE id = ?', [m.id]);
+      if (rows.length > 0) return false;
+      for (const statement of adapt(m.sql, db.dialect)) await tx.exec(statement);
+      await tx.exec('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, now()]);
+      return true;
+    });
+    if (done) applied.push({ id: m.id, name: m.name });
+  }
+  return { applied, current: await currentSchema(db), latest: LATEST_SCHEMA };
+}

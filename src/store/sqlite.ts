@@ -1,0 +1,114 @@
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database, Dialect, Queryable } from './db.ts';
+
+const dialect: Dialect = {
+  name: 'sqlite',
+  nowMs: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+  skipLocked: '',
+  forUpdate: '',
+};
+
+export interface SqliteOptions {
+  /** `full` survives power loss; `normal` survives process crashes only (WAL). */
+  synchronous: 'full' | 'normal';
+}
+
+/**
+ * SQLite through better-sqlite3: one connection, WAL. better-sqlite3 is synchronous, so a single
+ * statement is atomic with respect to the event loop; only transactions that span awaits need
+ * ordering. They are queued so that no other statement runs on the connection inside them.
+ * SQLite is the single-node mode; this queue orders one process's use of its one connection.
+ */
+export class SqliteDatabase implements Database {
+  readonly dialect = dialect;
+  private readonly db: BetterSqlite3.Database;
+  private tail: Promise<void> = Promise.resolve();
+  private inTransaction = false;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(path: string, options: SqliteOptions = { synchronous: 'full' }) {
+    this.db = new BetterSqlite3(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.db.defaultSafeIntegers(false);
+  }
+
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  private runQuery<T>(sql: string, params: readonly unknown[]): T[] {
+    const st = this.prepare(sql);
+    if (!st.reader) {
+      st.run(...params.map(bind));
+      return [];
+    }
+    return st.all(...params.map(bind)) as T[];
+  }
+
+  private runExec(sql: string, params: readonly unknown[]): number {
+    const st = this.prepare(sql);
+    if (st.reader) return st.all(...params.map(bind)).length;
+    return st.run(...params.map(bind)).changes;
+  }
+
+  async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.inTransaction) await this.waitTurn();
+    return this.runQuery<T>(sql, params);
+  }
+
+  async exec(sql: string, params: readonly unknown[] = []): Promise<number> {
+    if (this.inTransaction) await this.waitTurn();
+    return this.runExec(sql, params);
+  }
+
+  /** Waits until no transaction holds the connection. */
+  private async waitTurn(): Promise<void> {
+    while (this.inTransaction) await this.tail;
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const previous = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    await this.waitTurn();
+    this.inTransaction = true;
+    const tx: Queryable = {
+      query: async <R>(sql: string, params: readonly unknown[] = []) => this.runQuery<R>(sql, params),
+      exec: async (sql: string, params: readonly unknown[] = []) => this.runExec(sql, params),
+    };
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.inTransaction = false;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.waitTurn();
+    this.db.close();
+  }
+}
+
+function bind(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value);
+  return value;
+}

@@ -1,0 +1,40 @@
+import { isIP } from 'node:net';
+import { ipToBytes } from '../ca/ip.ts';
+import { AppError, isAppError } from '../errors.ts';
+
+/** "host:port", bracketing IPv6 literals ("[::1]:80"). */
+export function joinHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The reverse-DNS name of an IP address ("1.0.0.127.in-addr.arpa", nibble form under "ip6.arpa"),
+ * which RFC 8738 §6 makes the SNI of a tls-alpn-01 handshake for an IP identifier.
+ */
+export function reverseDnsName(ip: string): string {
+  const bytes = Array.from(ipToBytes(ip));
+  if (bytes.length === 4) return `${bytes.reverse().join('.')}.in-addr.arpa`;
+  const nibbles = bytes.flatMap((b) => [b >> 4, b & 0x0f]).map((n) => n.toString(16));
+  return `${nibbles.reverse().join('.')}.ip6.arpa`;
+}
+
+/**
+ * Tries the first IPv4 address, then the first IPv6 one, moving on only when a connection could not
+ * be made (Boulder's fallback between families, IPv4 preferred here). Other failures are final.
+ * When every address fails, the preferred address's failure is reported.
+ */
+export async function tryEachAddress<T>(addresses: string[], attempt: (address: string) => Promise<T>): Promise<T> {
+  const candidates = [addresses.find((a) => isIP(a) === 4), addresses.find((a) => isIP(a) === 6)].filter(
+    (a): a is string => a !== undefined,
+  );
+  let firstError: AppError | undefined;
+  for (const address of candidates) {
+    try {
+      return await attempt(address);
+    } catch (err) {
+      if (!isAppError(err) || err.code !== 'connection') throw err;
+      firstError ??= err;
+    }
+  }
+  throw firstError ?? new AppError('dns', 'DNS problem: No valid IP addresses found');
+}

@@ -1,0 +1,25 @@
+/** How the validation authority reaches validation targets. */
+export interface ValidationSettings {
+  /**
+   * "host:port" (IPv6 as "[::1]:53") of the resolver used for dns-01 TXT lookups and for resolving
+   * http-01 / tls-alpn-01 targets; undefined = the system resolver.
+   */
+  dnsServer: string | undefined;
+  /** Port http-01 fetches go to (RFC 8555 §8.3 says 80; tests and labs use others). */
+  http01Port: number;
+  /** Port tls-alpn-01 handshakes go to (RFC 8737 §3 says 443). */
+  tlsAlpn01Port: number;
+  /** Deadline for one validation attempt, in milliseconds. */
+  timeoutMs: number;
+  /** Most HTTP redirects an http-01 fetch follows; 10 when unset. */
+  maxRedirects?: number;
+}
+
+/** The RFC defaults: system resolver, ports 80 and 443, 10 s per attempt, 10 redirects. */
+export const DEFAULT_VALIDATION_SETTINGS: Readonly<ValidationSettings> = {
+  dnsServer: undefined,
+  http01Port: 80,
+  tlsAlpn01Port: 443,
+  timeoutMs: 10_000,
+  maxRedirects: 10,
+};
