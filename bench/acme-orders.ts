@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { AcmeClient, AcmeTransport } from '../test/support/acme-client.ts';
 import { startTestDns } from '../test/support/dns.ts';
+import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { runLoad } from './load.ts';
 import { parseOptions, USAGE, type BenchOptions, type TargetName } from './options.ts';
 import { formatResults, machineFacts, ratio, type TargetOutcome } from './report.ts';
@@ -21,17 +22,18 @@ async function createAccounts(transport: AcmeTransport, count: number, parallel:
   return clients;
 }
 
-async function benchTarget(
-  name: TargetName,
-  env: TargetEnvironment,
-  responder: Http01Responder,
-  opts: BenchOptions,
-  runTag: string,
-): Promise<TargetOutcome> {
-  const target = await startTarget(name, env, {
-    build: opts.build,
-    ...(opts.databaseUrl === undefined ? {} : { databaseUrl: opts.databaseUrl }),
-  });
+/** What every target is measured with. */
+interface BenchContext {
+  readonly opts: BenchOptions;
+  readonly env: TargetEnvironment;
+  readonly responder: Http01Responder;
+  /** Makes names unique per run, so a reused PostgreSQL database sees new identifiers. */
+  readonly runTag: string;
+}
+
+async function benchTarget(ctx: BenchContext, name: TargetName, databaseUrl: string | undefined): Promise<TargetOutcome> {
+  const { opts, responder, runTag } = ctx;
+  const target = await startTarget(name, ctx.env, { build: opts.build, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
   const transport = new AcmeTransport({ directoryUrl: target.directoryUrl, ca: target.ca, maxSockets: opts.concurrency * 2 });
   try {
     const clients = await createAccounts(transport, opts.accounts, opts.concurrency);
@@ -58,8 +60,19 @@ async function benchTarget(
   }
 }
 
+function database(opts: BenchOptions): string {
+  if (opts.postgres) return 'PostgreSQL (throwaway local cluster)';
+  return opts.databaseUrl ? 'PostgreSQL (--database-url)' : 'SQLite';
+}
+
 async function main(): Promise<number> {
-  const opts = parseOptions(process.argv.slice(2));
+  let opts: BenchOptions | 'help';
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    return 2;
+  }
   if (opts === 'help') {
     console.log(USAGE);
     return 0;
@@ -70,30 +83,37 @@ async function main(): Promise<number> {
   console.log(`node ${machine.node}, pebble ${machine.pebble}`);
   console.log(
     `load per target: ${opts.orders} orders (max ${opts.maxSeconds} s), concurrency ${opts.concurrency}, ` +
-      `${opts.accounts} accounts, warmup ${opts.warmup}, http-01, ${opts.databaseUrl ? 'certainty on PostgreSQL' : 'certainty on SQLite'}`,
+      `${opts.accounts} accounts, warmup ${opts.warmup}, http-01, certainty on ${database(opts)}`,
   );
   const runTag = `r${Date.now().toString(36)}`;
   const dns = await startTestDns();
   const responder = await startHttp01Responder();
-  const env = { dnsAddress: dns.dnsAddress, http01Port: responder.port };
+  const ctx: BenchContext = { opts, env: { dnsAddress: dns.dnsAddress, http01Port: responder.port }, responder, runTag };
   console.log(`mock DNS ${dns.dnsAddress}, http-01 responder 127.0.0.1:${responder.port}, names o<n>.${runTag}.bench.test\n`);
   const outcomes: Record<string, TargetOutcome> = {};
+  let cluster: PgCluster | undefined;
+  const certaintyDatabase = async (): Promise<string | undefined> => {
+    if (!opts.postgres) return opts.databaseUrl;
+    cluster ??= await startPostgres();
+    return cluster.createDatabase();
+  };
   try {
     for (const name of opts.targets) {
       process.stdout.write(`running ${name}... `);
-      outcomes[name] = await benchTarget(name, env, responder, opts, runTag).catch((err: unknown) => ({
-        error: err instanceof Error ? err.message : String(err),
-      }));
+      outcomes[name] = await (name === 'certainty' ? certaintyDatabase() : Promise.resolve(undefined))
+        .then((databaseUrl) => benchTarget(ctx, name, databaseUrl))
+        .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
       console.log('error' in outcomes[name] ? 'failed' : 'done');
     }
   } finally {
     await responder.close();
     await dns.stop();
+    await cluster?.stop();
   }
   console.log(`\n${formatResults(outcomes).join('\n')}`);
   if (opts.json) {
-    const { build: _build, databaseUrl, ...shown } = opts;
-    const options = { ...shown, database: databaseUrl ? 'postgresql' : 'sqlite' };
+    const { build: _build, databaseUrl: _url, postgres: _postgres, ...shown } = opts;
+    const options = { ...shown, database: database(opts) };
     const report = { date: new Date().toISOString(), machine, options, results: outcomes, ratio: ratio(outcomes['certainty'], outcomes['pebble']) ?? null };
     await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwrote ${opts.json}`);
@@ -106,9 +126,7 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
-    if (code.startsWith('ERR_PARSE_ARGS') || (err instanceof Error && err.message.startsWith('--'))) console.error(USAGE);
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exitCode = 2;
   },
 );

@@ -10,6 +10,8 @@ export interface BenchOptions {
   readonly warmup: number;
   readonly targets: readonly TargetName[];
   readonly databaseUrl?: string;
+  /** Start a throwaway PostgreSQL cluster for Certainty (test/support/postgres.ts). */
+  readonly postgres: boolean;
   readonly json?: string;
   readonly build: boolean;
 }
@@ -22,6 +24,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --accounts N                     accounts created before timing (default: --concurrency)
   --warmup N                       untimed orders per target before the measured load (default 0)
   --database-url URL               run Certainty on this PostgreSQL database instead of SQLite
+  --postgres                       run Certainty on a throwaway local PostgreSQL cluster
   --json FILE                      also write the results as JSON
   --skip-build                     do not run "npm run build" before starting Certainty`;
 
@@ -49,6 +52,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       accounts: { type: 'string' },
       warmup: { type: 'string' },
       'database-url': { type: 'string' },
+      postgres: { type: 'boolean' },
       json: { type: 'string' },
       'skip-build': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -59,6 +63,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   if (target !== 'pebble' && target !== 'certainty' && target !== 'both') {
     throw new Error(`--target must be pebble, certainty or both, not ${JSON.stringify(target)}`);
   }
+  if (values.postgres && values['database-url']) throw new Error('--postgres and --database-url exclude each other');
   const concurrency = int('concurrency', values.concurrency, 16, 1);
   return {
     orders: int('orders', values.orders, 300, 1),
@@ -68,6 +73,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     warmup: int('warmup', values.warmup, 0, 0),
     targets: target === 'both' ? ['pebble', 'certainty'] : [target],
     ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
+    postgres: values.postgres === true,
     ...(values.json ? { json: values.json } : {}),
     build: values['skip-build'] !== true,
   };

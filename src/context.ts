@@ -46,7 +46,7 @@ function readOptional(path: string | undefined, what: string): string | undefine
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
   }
 }
 

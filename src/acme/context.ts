@@ -18,7 +18,7 @@ export interface CertificateIssuer {
     ipAddresses: string[];
     notBefore: Date;
     notAfter: Date;
-  }): Promise<{ der: Buffer; serial: string; chainPem: string }>;
+  }): Promise<{ der: Buffer; serial: string; chainPem: string; notAfter: number }>;
   /** Regenerates and stores the CRL of the active issuer (after a revocation). */
   refreshCrl(): Promise<unknown>;
 }

@@ -93,7 +93,7 @@ async function signFor(deps: AcmeDeps, order: Order, csr: ParsedCsr): Promise<Is
   });
   return {
     id: deps.newId(), serial: signed.serial, accountId: order.accountId, orderId: order.id, issuerId: deps.issuer.issuerId,
-    der: signed.der, chainPem: signed.chainPem, identifiers: order.identifiers, notBefore, notAfter,
+    der: signed.der, chainPem: signed.chainPem, identifiers: order.identifiers, notBefore, notAfter: signed.notAfter,
     ariId: ariCertId(deps.issuer.authorityKeyId, signed.serial), replacedBy: null, revokedAt: null, revocationReason: null, createdAt: now,
   };
 }

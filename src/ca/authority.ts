@@ -117,14 +117,15 @@ export class Authority implements CertificateIssuer {
     return new Authority(db, int.id, akid, key.algorithm, key.privateKey, int.cert_pem, int.chain_pem, root.cert_pem, opts.crlUrl, opts.crlLifetimeMs, opts.now);
   }
 
-  async sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date; extKeyUsage?: Array<'serverAuth' | 'clientAuth'> }): Promise<{ der: Buffer; serial: string; chainPem: string }> {
+  async sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date; extKeyUsage?: Array<'serverAuth' | 'clientAuth'> }): Promise<{ der: Buffer; serial: string; chainPem: string; notAfter: number }> {
     const serial = randomSerialHex();
     const issued = await issueCertificate({
       issuerCertPem: this.intermediatePem, issuerKey: this.key, issuerAlgorithm: this.algorithm, subjectPublicKeySpki: input.spki,
       dnsNames: input.dnsNames, ipAddresses: input.ipAddresses, notBefore: input.notBefore, notAfter: input.notAfter, serialHex: serial,
       crlUrl: this.crlUrl(this.issuerId), extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
     });
-    return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem };
+    // The issuer's own expiry caps the leaf's: report what was signed.
+    return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem, notAfter: certNotAfter(issued.der).getTime() };
   }
 
   /** Builds the next CRL from the revoked, unexpired certificates and stores it (numbers only go up). */

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 import { httpRequestOnce } from './http.ts';
-import { startDaemon } from './process.ts';
+import { onProcessExit, startDaemon } from './process.ts';
 import type { Daemon, ExitStatus } from './process.ts';
 import { run } from './run.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
@@ -81,6 +81,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
   const cli = async (args: readonly string[]): Promise<string> =>
     (await run(process.execPath, [CERTAINTY_BIN, ...args], { cwd: REPO_ROOT, env: childEnv, timeoutMs: 30_000 })).stdout;
 
+  const forgetRoot = onProcessExit(() => rmSync(root, { recursive: true, force: true }));
   let daemon: Daemon | undefined;
   const launch = async (): Promise<void> => {
     const started = await startDaemon(process.execPath, [CERTAINTY_BIN, 'serve'], { cwd: REPO_ROOT, env: childEnv, logPath });
@@ -114,6 +115,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
   } catch (err) {
     await stop('SIGKILL');
     await removeDir(root);
+    forgetRoot();
     throw err;
   }
 
@@ -137,6 +139,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
     async dispose() {
       await stop();
       await removeDir(root);
+      forgetRoot();
     },
   };
 }

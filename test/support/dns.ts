@@ -1,8 +1,9 @@
 import { Resolver } from 'node:dns/promises';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './free-port.ts';
 import { postJson } from './http.ts';
-import { startDaemon } from './process.ts';
+import { onProcessExit, startDaemon } from './process.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
 import { waitFor } from './wait.ts';
 
@@ -37,6 +38,7 @@ export function fqdn(name: string): string {
 /** Starts the mock DNS server on free 127.0.0.1 ports and waits until it answers. */
 export async function startTestDns(): Promise<TestDns> {
   const dir = await makeTempDir('dns');
+  const forgetDir = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const [dnsPort = 0, managementPort = 0] = await freePorts(2);
   const dnsAddress = `127.0.0.1:${dnsPort}`;
   const managementUrl = `http://127.0.0.1:${managementPort}`;
@@ -53,6 +55,7 @@ export async function startTestDns(): Promise<TestDns> {
   const stop = async (): Promise<void> => {
     await daemon.stop({ timeoutMs: 5_000 });
     await removeDir(dir);
+    forgetDir();
   };
   try {
     const notRunning = (): string | undefined =>

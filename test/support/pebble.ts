@@ -1,12 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePorts } from './free-port.ts';
 import { httpRequestOnce } from './http.ts';
-import { startDaemon } from './process.ts';
+import { onProcessExit, startDaemon } from './process.ts';
 import { createTestTlsCert } from './tls-cert.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
 import { waitFor } from './wait.ts';
-import { readFile } from 'node:fs/promises';
 
 export interface PebbleOptions {
   /** Resolver Pebble's VA uses (`-dnsserver`), e.g. a {@link TestDns} address. */
@@ -42,6 +42,7 @@ export interface PebbleServer {
 /** Starts Pebble on free 127.0.0.1 ports and waits until its directory answers. */
 export async function startPebble(options: PebbleOptions): Promise<PebbleServer> {
   const dir = await makeTempDir('pebble');
+  const forgetDir = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const tls = await createTestTlsCert(dir);
   const [acmePort = 0, managementPort = 0] = await freePorts(2);
   const configPath = join(dir, 'pebble-config.json');
@@ -73,6 +74,7 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
   const stop = async (): Promise<void> => {
     await daemon.stop({ timeoutMs: 5_000 });
     await removeDir(dir);
+    forgetDir();
   };
   try {
     const ready = { timeoutMs: 15_000, abortIf: () => (daemon.isRunning() ? undefined : 'pebble exited') };

@@ -13,7 +13,8 @@ const exitCleanups = new Set<SyncCleanup>();
 let exitHooksInstalled = false;
 
 function runExitCleanups(): void {
-  for (const cleanup of exitCleanups) {
+  // Last registered first, like `defer`: a daemon dies before the directory it lives in goes.
+  for (const cleanup of [...exitCleanups].reverse()) {
     try {
       cleanup();
     } catch {

@@ -1,0 +1,71 @@
+import { after } from 'node:test';
+import { createLogger } from '../../src/logger.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { serve } from '../../src/serve.ts';
+import { freePort } from './free-port.ts';
+import { startPostgres, type PgCluster } from './postgres.ts';
+import { makeTempDir, removeDir } from './tmp.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Dialects to run on: env DIALECTS (comma separated), default both. */
+export function dialects(): Dialect[] {
+  const list = (process.env.DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim()).filter((d) => d !== '');
+  for (const d of list) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`DIALECTS: unknown dialect "${d}"`);
+  return list as Dialect[];
+}
+
+let cluster: Promise<PgCluster> | undefined;
+// Registered at load time on the root test, so the cluster outlives every suite of the file.
+after(async () => {
+  if (cluster) await (await cluster).stop();
+});
+
+/** A fresh empty database for the dialect (one throwaway PostgreSQL cluster per test process). */
+export async function freshDatabaseUrl(dialect: Dialect): Promise<string | undefined> {
+  if (dialect === 'sqlite') return undefined;
+  cluster ??= startPostgres();
+  return (await cluster).createDatabase();
+}
+
+/** A Certainty node running in this process. */
+export interface TestNode {
+  config: Config;
+  directoryUrl: string;
+  baseUrl: string;
+  rootPem: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface NodeOptions {
+  databaseUrl?: string | undefined;
+  /** Config keys to set (`--set` style). */
+  set?: Record<string, string>;
+  dataDir?: string;
+}
+
+/** Starts a node in-process on a free loopback port; HTTPS with its own CA. */
+export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
+  const dataDir = options.dataDir ?? (await makeTempDir('certainty-node'));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { CERTAINTY_DATA_DIR: dataDir, CERTAINTY_LISTEN: `127.0.0.1:${port}` };
+  if (options.databaseUrl !== undefined) env.CERTAINTY_DATABASE_URL = options.databaseUrl;
+  const config = loadConfig({ env, overrides: Object.entries({ 'log.level': process.env.TEST_LOG_LEVEL ?? 'silent', ...(options.set ?? {}) }) });
+  const running = await serve(config, createLogger(config.log.level));
+  const rootPem = await readFile(join(dataDir, 'root.pem'), 'utf8');
+  return {
+    config,
+    baseUrl: running.url,
+    directoryUrl: `${running.url}/directory`,
+    rootPem,
+    dataDir,
+    async stop() {
+      await running.stop();
+      if (options.dataDir === undefined) await removeDir(dataDir);
+    },
+  };
+}
