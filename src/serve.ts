@@ -84,7 +84,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  worker.start();
+  await worker.start();
   const renew = tls?.renew;
   const duties = startDuties({ store, authority, log, now, renewTls: renew === undefined ? undefined : () => renew(server as Server) });
   const rootPath = join(config.dataDir, 'root.pem');

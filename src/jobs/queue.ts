@@ -103,6 +103,18 @@ export class JobQueue {
     );
   }
 
+  /**
+   * At start-up: jobs still claimed by this node id belong to a previous incarnation that died
+   * (node ids are unique per data directory), so they are made runnable at once instead of
+   * waiting for their claims to lapse.
+   */
+  async reclaimOwn(owner: string): Promise<number> {
+    return this.db.exec(
+      `UPDATE jobs SET status = 'queued', claimed_by = NULL, claim_expires_at = NULL, updated_at = ${this.db.dialect.nowMs} WHERE claimed_by = ? AND status = 'running'`,
+      [owner],
+    );
+  }
+
   async depth(): Promise<{ queued: number; running: number; failed: number }> {
     const rows = await this.db.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
     const get = (s: string): number => Number(rows.find((r) => r.status === s)?.n ?? 0);

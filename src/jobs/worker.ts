@@ -33,7 +33,9 @@ export class Worker {
     this.handlers.set(kind, handler);
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    const reclaimed = await this.queue.reclaimOwn(this.options.owner);
+    if (reclaimed > 0) this.log.info({ jobs: reclaimed }, 'took back jobs this node was running when it last stopped');
     this.stopped = false;
     this.schedule(0);
   }
