@@ -43,21 +43,25 @@ export interface Ratio {
   readonly throughput: number;
   readonly p50Latency: number;
   readonly p99Latency: number;
+  /** Server CPU per completed order, Certainty over Pebble; null where /proc was not readable. */
+  readonly serverCpuPerOrder: number | null;
 }
 
 export function ratio(certainty: TargetOutcome | undefined, pebble: TargetOutcome | undefined): Ratio | undefined {
   if (!certainty || !pebble || 'error' in certainty || 'error' in pebble) return undefined;
   if (certainty.completed === 0 || pebble.completed === 0) return undefined;
   const round = (x: number): number => Math.round(x * 100) / 100;
+  const cpu = (o: typeof certainty): number | null => (o.serverCpuSeconds === null ? null : o.serverCpuSeconds / o.completed);
+  const [certaintyCpu, pebbleCpu] = [cpu(certainty), cpu(pebble)];
   return {
     throughput: round(certainty.ordersPerSecond / pebble.ordersPerSecond),
     p50Latency: round(certainty.latencyMs.p50 / pebble.latencyMs.p50),
     p99Latency: round(certainty.latencyMs.p99 / pebble.latencyMs.p99),
+    serverCpuPerOrder: certaintyCpu === null || !pebbleCpu ? null : round(certaintyCpu / pebbleCpu),
   };
 }
 
 const COLUMNS = ['target', 'done', 'errors', 'orders/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'secs', 'http-01 GETs', 'server cpu ms/order', 'bench cpu ms/order'];
-
 const WIDTHS = COLUMNS.map((c) => Math.max(c.length, 8));
 
 function row(cells: readonly string[]): string {
@@ -91,7 +95,8 @@ export function formatResults(outcomes: Readonly<Record<string, TargetOutcome>>)
   const r = ratio(outcomes['certainty'], outcomes['pebble']);
   lines.push('');
   lines.push(r
-    ? `certainty/pebble: throughput ${r.throughput}x, p50 latency ${r.p50Latency}x, p99 latency ${r.p99Latency}x`
+    ? `certainty/pebble: throughput ${r.throughput}x, p50 latency ${r.p50Latency}x, p99 latency ${r.p99Latency}x, ` +
+      `server cpu per order ${r.serverCpuPerOrder ?? '-'}x`
     : 'certainty/pebble: n/a (both targets must complete orders)');
   if (notes.length > 0) lines.push('', ...notes);
   return lines;

@@ -263,7 +263,8 @@ export class AcmeClient {
 
   async newOrder(identifiers: ReadonlyArray<string | Identifier>): Promise<AcmeOrder> {
     const res = await this.signedPost(await this.transport.url('newOrder'), { identifiers: toIdentifiers(identifiers) });
-    return { ...res.body, url: String(res.headers['location']) };
+    if (!res.headers['location']) throw new Error(`newOrder: HTTP ${res.status} without Location`);
+    return { ...res.body, url: res.headers['location'] };
   }
 
   async getAuthorization(url: string): Promise<Json> { return (await this.signedPost(url, '')).body; }

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { run } from './run.ts';
 
 /** The PEM blocks of a bundle, in order, each ending with a newline. */
@@ -31,19 +32,24 @@ async function extensionText(certPath: string, extension: string): Promise<strin
   return result.stdout.split('\n').slice(1).join('\n').trim();
 }
 
-/** Subject alternative names as openssl spells them, normalised: `DNS:a.example`, `IP:127.0.0.1`. */
+/** An IP address in one spelling: IPv6 compressed (openssl prints `0:0:0:0:0:0:0:1` for `::1`). */
+function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : ip;
+}
+
+/** Subject alternative names, normalised: `DNS:a.example`, `IP:127.0.0.1`, `IP:::1`. */
 export async function subjectAltNames(certPath: string): Promise<string[]> {
   const text = await extensionText(certPath, 'subjectAltName');
   return text
     .split(',')
-    .map((entry) => entry.trim().replace(/^IP Address:/, 'IP:'))
-    .filter((entry) => entry !== '');
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => (entry.startsWith('IP Address:') ? `IP:${canonicalIp(entry.slice('IP Address:'.length))}` : entry));
 }
 
-/** SANs expected for requested identifiers: IP literals become `IP:`, everything else `DNS:`. */
+/** SANs expected for requested identifiers, sorted: IP literals become `IP:`, the rest `DNS:`. */
 export function expectedSans(identifiers: readonly string[]): string[] {
-  const isIp = (value: string): boolean => /^[\d.]+$/.test(value) || value.includes(':');
-  return identifiers.map((id) => (isIp(id) ? `IP:${id}` : `DNS:${id}`)).sort();
+  return identifiers.map((id) => (isIP(id) === 0 ? `DNS:${id}` : `IP:${canonicalIp(id)}`)).sort();
 }
 
 /** Serial number as upper-case hex without leading zeros. */
