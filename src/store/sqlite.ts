@@ -30,7 +30,8 @@ export class SqliteDatabase implements Database {
     this.db = new BetterSqlite3(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
+    // No synchronous busy wait: it would block the event loop. Contention is retried asynchronously.
+    this.db.pragma('busy_timeout = 0');
     this.db.pragma('foreign_keys = ON');
     this.db.defaultSafeIntegers(false);
   }
@@ -61,12 +62,12 @@ export class SqliteDatabase implements Database {
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     if (this.inTransaction) await this.waitTurn();
-    return this.runQuery<T>(sql, params);
+    return retryBusy(() => this.runQuery<T>(sql, params));
   }
 
   async exec(sql: string, params: readonly unknown[] = []): Promise<number> {
     if (this.inTransaction) await this.waitTurn();
-    return this.runExec(sql, params);
+    return retryBusy(() => this.runExec(sql, params));
   }
 
   /** Waits until no transaction holds the connection. */
@@ -86,7 +87,7 @@ export class SqliteDatabase implements Database {
       exec: async (sql: string, params: readonly unknown[] = []) => this.runExec(sql, params),
     };
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      await retryBusy(() => this.db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await fn(tx);
         this.db.exec('COMMIT');
@@ -111,4 +112,23 @@ function bind(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return Buffer.from(value);
   return value;
+}
+
+const BUSY_DEADLINE_MS = 10_000;
+
+/**
+ * Retries a statement that failed because another process holds the write lock (SQLITE_BUSY).
+ * A failed statement had no effect, so running it again is safe.
+ */
+async function retryBusy<T>(fn: () => T): Promise<T> {
+  const deadline = Date.now() + BUSY_DEADLINE_MS;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_BUSY_SNAPSHOT') || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }

@@ -23,6 +23,8 @@ import {
   verifyCrlSignature,
 } from './x509.ts';
 
+const HOOK_LIMIT = { timeout: 120_000 };
+
 /** What one end-to-end test gets: a running ACME server on one dialect, and the test DNS. */
 export interface E2eEnv {
   readonly dialect: Dialect;
@@ -53,11 +55,11 @@ export function describePerDialect(title: string, body: (it: E2eTest, dialect: D
     before(async () => {
       dns = await startTestDns();
       if (dialects.includes('postgres')) pg = await startPostgres();
-    });
+    }, HOOK_LIMIT);
     after(async () => {
       await dns?.stop();
       await pg?.stop();
-    });
+    }, HOOK_LIMIT);
     for (const dialect of dialects) {
       // Pebble keeps everything in memory and ignores the database; the PostgreSQL cluster is
       // still started so the harness is exercised the same way for both targets.
@@ -80,12 +82,13 @@ export function describePerDialect(title: string, body: (it: E2eTest, dialect: D
               tlsAlpn01Port: target.tlsAlpn01Port,
             },
           };
-        });
+        }, HOOK_LIMIT);
         after(async () => {
           await env?.target.stop();
-        });
+        }, HOOK_LIMIT);
         const it: E2eTest = (name, fn, options = {}) =>
-          test(name, { skip: options.skip ?? false }, async (t) => {
+          // The client commands have their own limits; this is the backstop for the whole test.
+          test(name, { skip: options.skip ?? false, timeout: 300_000 }, async (t) => {
             assert.ok(env, 'the ACME server did not start');
             try {
               await fn(env, t);

@@ -8,6 +8,7 @@ import { freePort } from './free-port.ts';
 import { onProcessExit, tailFile } from './process.ts';
 import { run } from './run.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
+import { withTimeout } from './wait.ts';
 
 /** A throwaway PostgreSQL cluster owned by one test process. */
 export interface PgCluster {
@@ -105,7 +106,7 @@ export async function startPostgres(): Promise<PgCluster> {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${JSON.stringify(name)}`);
       const sql = postgres(url, { max: 1, onnotice: () => undefined, connect_timeout: 10 });
       try {
-        await sql.unsafe(`create database "${name}"`);
+        await withTimeout(sql.unsafe(`create database "${name}"`), 30_000, `create database ${name}`);
       } finally {
         await sql.end({ timeout: 5 });
       }
