@@ -4,7 +4,7 @@ import type { Linker } from './linker.ts';
 import type { NonceService } from './nonce.ts';
 import type { AcmeStore } from './store.ts';
 import type { IdentifierPolicy } from './policy.ts';
-import type { Account, IssuedCertificate, Order } from './types.ts';
+import type { Account } from './types.ts';
 
 /** Signs certificates and keeps the CRL; implemented in src/ca/issuer-service.ts. */
 export interface CertificateIssuer {
@@ -75,4 +75,3 @@ export interface Authenticated {
   postAsGet: boolean;
 }
 
-export type { IssuedCertificate, Order };

@@ -33,10 +33,6 @@ const METHODS: { [K in AcmeRoute['kind']]: readonly string[] } = {
   certificate: ['POST'],
 };
 
-export function allowedMethods(kind: AcmeRoute['kind']): readonly string[] {
-  return METHODS[kind];
-}
-
 /** Dispatches one ACME request to its use case. The HTTP edge has checked method, size and content type. */
 export function handleAcme(deps: AcmeDeps, req: AcmeRequest, route: AcmeRoute): Promise<AcmeResponse> | AcmeResponse {
   const allowed = METHODS[route.kind];

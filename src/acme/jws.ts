@@ -92,6 +92,12 @@ export async function verifySignature(jws: FlattenedJws, jwk: JWK, alg: string):
   }
 }
 
+/** The public members of a JWK (RFC 7638 §3.2 required members only), as stored on accounts. */
+export function publicJwk(jwk: JWK): Record<string, unknown> {
+  const { kty, crv, x, y, n, e } = jwk;
+  return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined));
+}
+
 export function thumbprint(jwk: JWK): Promise<string> {
   return calculateJwkThumbprint(jwk, 'sha256');
 }

@@ -1,7 +1,8 @@
 import { AppError } from '../errors.ts';
 import { authenticateKid } from './authenticate.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
-import { checkAccountJwk, decodeProtectedHeader, parsePayload, thumbprint, verifySignature, type FlattenedJws } from './jws.ts';
+import { isUniqueViolation } from '../store/db.ts';
+import { checkAccountJwk, decodeProtectedHeader, parsePayload, publicJwk, thumbprint, verifySignature, type FlattenedJws } from './jws.ts';
 import { accountJson } from './wire.ts';
 
 /** RFC 8555 §7.3.5: the outer JWS is signed by the old key (kid), the inner by the new key (jwk). */
@@ -28,7 +29,12 @@ export async function keyChange(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeR
   if (holder) {
     throw new AppError('conflict', 'The new key already belongs to an account', { headers: { Location: req.linker.account(holder.id) } });
   }
-  const next = { ...account, jwk: { ...newJwk }, thumbprint: newPrint };
-  if (!(await deps.store.updateAccount(next))) throw new AppError('conflict', 'The account changed concurrently; retry');
+  const next = { ...account, jwk: publicJwk(newJwk), thumbprint: newPrint };
+  const updated = await deps.store.updateAccount(next).catch((err: unknown) => {
+    // Another account took the same new key between the check above and this update.
+    if (isUniqueViolation(err)) throw new AppError('conflict', 'The new key already belongs to an account');
+    throw err;
+  });
+  if (!updated) throw new AppError('conflict', 'The account changed concurrently; retry');
   return { status: 200, json: accountJson({ ...next, version: next.version + 1 }, req.linker) };
 }

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../store/db.ts';
 import { authenticateJwk } from './authenticate.ts';
 import { checkContacts } from './contacts.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
-import { parsePayload, thumbprint } from './jws.ts';
+import { parsePayload, publicJwk, thumbprint } from './jws.ts';
 import type { Account } from './types.ts';
 import { accountJson } from './wire.ts';
 
@@ -56,11 +56,6 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     return { status: 200, headers: { Location: req.linker.account(winner.id) }, json: accountJson(winner, req.linker) };
   }
   return { status: 201, headers: { Location: req.linker.account(account.id) }, json: accountJson(account, req.linker) };
-}
-
-function publicJwk(jwk: JWK): Record<string, unknown> {
-  const { kty, crv, x, y, n, e } = jwk;
-  return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined));
 }
 
 async function verifyEab(deps: AcmeDeps, req: AcmeRequest, eab: unknown, accountThumbprint: string): Promise<string> {

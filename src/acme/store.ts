@@ -1,4 +1,4 @@
-import type { Account, Authorization, Challenge, IssuedCertificate, Order, StoredProblem } from './types.ts';
+import type { Account, Authorization, Challenge, IssuedCertificate, Order } from './types.ts';
 
 export interface OrderCursor {
   createdAt: number;
@@ -54,4 +54,3 @@ export interface AcmeStore {
   countFailedAuthorizationsSince(accountId: string, since: number): Promise<{ count: number; oldest: number | null }>;
 }
 
-export type { StoredProblem };

@@ -52,26 +52,29 @@ const CERT_COLS = 'serial, identifiers, account_id, not_before, not_after, revok
 export class AdminService {
   constructor(private readonly db: Database, private readonly now: () => number) {}
 
-  async listAccounts(limit = 100): Promise<AccountSummary[]> {
-    const rows = await this.db.query<{ id: string; status: string; contact: string; eab_kid: string | null; created_at: number; orders: number; certificates: number }>(
-      `SELECT a.id, a.status, a.contact, a.eab_kid, a.created_at,
+  listAccounts(limit = 100): Promise<Array<AccountSummary & { keyThumbprint: string }>> {
+    return this.accounts('', [], limit);
+  }
+
+  private async accounts(where: string, params: unknown[], limit: number): Promise<Array<AccountSummary & { keyThumbprint: string }>> {
+    const rows = await this.db.query<{ id: string; status: string; contact: string; eab_kid: string | null; thumbprint: string; created_at: number; orders: number; certificates: number }>(
+      `SELECT a.id, a.status, a.contact, a.eab_kid, a.thumbprint, a.created_at,
         (SELECT COUNT(*) FROM orders o WHERE o.account_id = a.id) AS orders,
         (SELECT COUNT(*) FROM certificates c WHERE c.account_id = a.id) AS certificates
-       FROM accounts a ORDER BY a.created_at DESC LIMIT ?`,
-      [limit],
+       FROM accounts a ${where} ORDER BY a.created_at DESC LIMIT ?`,
+      [...params, limit],
     );
     return rows.map((r) => ({
       id: r.id, status: r.status, contact: JSON.parse(r.contact) as string[], eabKid: r.eab_kid, createdAt: iso(r.created_at) as string,
-      orders: Number(r.orders), certificates: Number(r.certificates),
+      orders: Number(r.orders), certificates: Number(r.certificates), keyThumbprint: r.thumbprint,
     }));
   }
 
   async showAccount(id: string): Promise<AccountSummary & { keyThumbprint: string }> {
-    const all = await this.db.query<{ thumbprint: string }>('SELECT thumbprint FROM accounts WHERE id = ?', [id]);
-    const row = all[0];
+    const rows = await this.accounts('WHERE a.id = ?', [id], 1);
+    const row = rows[0];
     if (!row) throw new AppError('notFound', `No account with id ${id}; list them with "certainty account list"`);
-    const summary = (await this.listAccounts(1_000_000)).find((a) => a.id === id) as AccountSummary;
-    return { ...summary, keyThumbprint: row.thumbprint };
+    return row;
   }
 
   async deactivateAccount(id: string): Promise<void> {

@@ -1,0 +1,42 @@
+// Graceful drain: on SIGTERM the node reports not-ready at once, keeps answering for the drain
+// delay so a load balancer can notice, then exits 0.
+import * as assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { test } from 'node:test';
+import { startCertainty } from '../support/certainty.ts';
+import { startTestDnsServer } from '../../src/validation/test-dns-server.ts';
+
+function get(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(url, { ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject).end();
+  });
+}
+
+test('SIGTERM: not ready at once, still serving during the drain delay, exit 0', { timeout: 60_000 }, async () => {
+  const dns = await startTestDnsServer();
+  const server = await startCertainty({ dnsAddress: dns.address, http01Port: 1, tlsAlpn01Port: 1, env: { CERTAINTY_DRAIN_DELAY_MS: '2500' } });
+  try {
+    const ca = await readFile(server.rootPemPath, 'utf8');
+    assert.equal(await get(`${server.baseUrl}/readyz`, ca), 200);
+    const stopping = server.stop('SIGTERM');
+    let sawNotReady = false;
+    let directoryDuringDrain = 0;
+    for (let i = 0; i < 20 && !sawNotReady; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      sawNotReady = (await get(`${server.baseUrl}/readyz`, ca)) === 503;
+    }
+    directoryDuringDrain = await get(`${server.baseUrl}/directory`, ca);
+    assert.ok(sawNotReady, '/readyz turned 503 after SIGTERM');
+    assert.equal(directoryDuringDrain, 200, 'requests are still served while draining');
+    const exit = await stopping;
+    assert.equal(exit.code, 0, await server.logTail());
+    assert.match(await server.logTail(), /"msg":"stopped"/);
+  } finally {
+    await server.dispose();
+    await dns.close();
+  }
+});
