@@ -268,6 +268,17 @@ for (const dialect of dialects()) {
       assert.deepEqual(ia.challenges.map((c: { type: string }) => c.type).sort(), ['http-01', 'tls-alpn-01']);
     });
 
+    test('an IP address certificate (RFC 8738) with http-01, chained to the root', async () => {
+      const issued = await client.issue({ identifiers: [{ type: 'ip', value: '127.0.0.1' }], challengeType: 'http-01', solver: responder });
+      const { X509Certificate } = await import('node:crypto');
+      const leaf = new X509Certificate(issued.certificatePem);
+      assert.equal(leaf.subjectAltName, 'IP Address:127.0.0.1');
+      assert.ok(!leaf.subject, 'an IP-only certificate has an empty subject (the SAN is critical)');
+      const [, intermediate] = issued.certificatePem.split(/(?=-----BEGIN CERTIFICATE-----)/);
+      assert.ok(leaf.verify(new X509Certificate(intermediate as string).publicKey));
+      assert.ok(new X509Certificate(intermediate as string).verify(new X509Certificate(node.rootPem).publicKey));
+    });
+
     test('authorization deactivation invalidates its order', async () => {
       const order = await client.newOrder(['deact.test']);
       const res = await client.signedPost(order.authorizations[0] as string, { status: 'deactivated' });
