@@ -2,7 +2,8 @@
 // Runs every test file (unit tests beside the code, integration and end-to-end tests under test/)
 // with Node's test runner. Arguments narrow the set: `npm test -- src/acme test/e2e/lego`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -26,5 +27,17 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { cwd: root, stdio: 'inherit' });
+// Spec output for people; a TAP copy to read the totals from for the closing line.
+const tap = join(mkdtempSync(join(tmpdir(), 'certainty-tests-')), 'results.tap');
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  { cwd: root, stdio: 'inherit' },
+);
+const totals = readFileSync(tap, 'utf8').split('\n').reduce((acc, line) => {
+  const m = /^# (pass|fail|skipped|cancelled) (\d+)$/.exec(line);
+  if (m) acc[m[1]] = Number(m[2]);
+  return acc;
+}, { pass: 0, fail: 0, skipped: 0, cancelled: 0 });
+console.log(`${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
 process.exit(result.status ?? 1);
