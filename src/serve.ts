@@ -24,6 +24,7 @@ import { createValidator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
 import { acmeSettings } from './config/acme-settings.ts';
 import { startDuties } from './duties.ts';
+import { Waiters } from './jobs/waiters.ts';
 
 const VALIDATE = 'validate-challenge';
 
@@ -54,8 +55,14 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     dnsServer: config.validation.dnsServer, http01Port: config.validation.http01Port, tlsAlpn01Port: config.validation.tlsAlpn01Port,
     timeoutMs: config.validation.timeoutMs,
   });
+  const waiters = new Waiters();
   worker.register(VALIDATE, async (job) => {
-    await runChallengeValidation({ store, validator, now }, String(job.payload.challengeId), job.attempts >= job.maxAttempts);
+    const challengeId = String(job.payload.challengeId);
+    try {
+      await runChallengeValidation({ store, validator, now }, challengeId, job.attempts >= job.maxAttempts);
+    } finally {
+      waiters.release(challengeId);
+    }
   });
   const eab = new EabKeyStore(db, kek, now);
   const acme: AcmeDeps = {
@@ -64,6 +71,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     validations: {
       enqueue: (s, challengeId) => s.enqueueJob(VALIDATE, { challengeId }, `validate:${challengeId}`, config.validation.maxAttempts),
       kick: () => worker.kick(),
+      settled: (challengeId, ms) => waiters.wait(challengeId, ms),
     },
   };
   let draining = false;

@@ -25,8 +25,9 @@ export async function challenge(deps: AcmeDeps, req: AcmeRequest, id: string): P
         if (!(await store.updateChallenge(current))) throw new AppError('conflict', 'The challenge changed concurrently; retry');
         await deps.validations.enqueue(store, found.id);
       });
-      current.version += 1;
       deps.validations.kick();
+      await deps.validations.settled(found.id, deps.settings.challengeWaitMs);
+      current = (await deps.store.challengeById(found.id)) ?? { ...current, version: current.version + 1 };
     }
   }
   const headers: Record<string, string> = { Link: `<${req.linker.authz(authz.id)}>;rel="up"` };

@@ -28,6 +28,11 @@ export interface ValidationQueue {
   enqueue(store: AcmeStore, challengeId: string): Promise<void>;
   /** Wakes this node's worker after a commit, so validation starts without waiting for a poll. */
   kick(): void;
+  /**
+   * Resolves when this node finished validating the challenge, or after `ms`, whichever is first.
+   * Only a latency shortcut: the outcome is always read back from the database.
+   */
+  settled(challengeId: string, ms: number): Promise<void>;
 }
 
 /** External account binding keys (admin-managed). */

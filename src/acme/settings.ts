@@ -6,6 +6,8 @@ export interface AcmeSettings {
   externalAccountRequired: boolean;
   orderLifetimeMs: number;
   retryAfterSeconds: number;
+  /** How long a challenge POST waits for a quick validation before answering "processing". */
+  challengeWaitMs: number;
   ariWindowPercent: number;
   defaultValidityMs: number;
   maxValidityMs: number;

@@ -12,6 +12,7 @@ export function acmeSettings(config: Config): AcmeSettings {
     externalAccountRequired: config.acme.externalAccountRequired,
     orderLifetimeMs: config.acme.orderLifetimeSeconds * 1000,
     retryAfterSeconds: config.acme.retryAfterSeconds,
+    challengeWaitMs: config.acme.challengeWaitMs,
     ariWindowPercent: config.acme.ariWindowPercent,
     defaultValidityMs: config.policy.defaultValidityDays * DAY_MS,
     maxValidityMs: config.policy.maxValidityDays * DAY_MS,
