@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { AcmeStore } from './acme/store.ts';
 import type { Authority } from './ca/authority.ts';
+import type { JobQueue } from './jobs/queue.ts';
 
 export interface DutyDeps {
   store: AcmeStore;
+  jobs: JobQueue;
   authority: Authority;
   log: Logger;
   now: () => number;
@@ -11,6 +13,8 @@ export interface DutyDeps {
 }
 
 const PERIOD_MS = 60_000;
+/** Completed jobs are kept a day, for `cluster status` and audits of who ran what. */
+const DONE_JOB_RETENTION_MS = 86_400_000;
 
 /**
  * Periodic housekeeping: expire stale orders and authorizations, prune used nonces, keep the CRL
@@ -23,6 +27,7 @@ export function startDuties(deps: DutyDeps): { stop(): void } {
     const duties: Array<[string, () => Promise<unknown>]> = [
       ['expire', () => deps.store.expireStale(now)],
       ['prune-nonces', () => deps.store.pruneNonces(now)],
+      ['prune-jobs', () => deps.jobs.pruneDone(DONE_JOB_RETENTION_MS)],
       ['crl', () => deps.authority.currentCrl(deps.authority.issuerId)],
       ...(deps.renewTls ? [['tls-renewal', deps.renewTls] as [string, () => Promise<unknown>]] : []),
     ];

@@ -27,6 +27,7 @@ import { startDuties } from './duties.ts';
 import { Waiters } from './jobs/waiters.ts';
 
 const VALIDATE = 'validate-challenge';
+const JOB_CLAIM_MS = 30_000;
 
 function splitListen(listen: string): { host: string; port: number } {
   const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
@@ -47,7 +48,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const nodeId = loadNodeId(config.dataDir);
   const store = new SqlAcmeStore(db);
   const jobs = new JobQueue(db);
-  const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: 30_000, pollMs: 500 }, log);
+  const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: JOB_CLAIM_MS, pollMs: 500 }, log);
   const policy = new IdentifierPolicy(config.policy);
   if (policy.open) log.warn('no issuance policy configured: any valid DNS name or IP address may be issued (set policy.allowedDomains / policy.allowedIpRanges)');
   const nonces = new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now);
@@ -56,10 +57,11 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     timeoutMs: config.validation.timeoutMs,
   });
   const waiters = new Waiters();
-  worker.register(VALIDATE, async (job) => {
+  worker.register(VALIDATE, async (job, owner) => {
     const challengeId = String(job.payload.challengeId);
     try {
-      await runChallengeValidation({ store, validator, now }, challengeId, job.attempts >= job.maxAttempts);
+      await runChallengeValidation({ store, validator, now }, { id: job.id, owner, challengeId }, job.attempts >= job.maxAttempts);
+      return 'completed';
     } finally {
       waiters.release(challengeId);
     }
@@ -69,8 +71,11 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     store, nonces, issuer: authority, policy, eab, settings: acmeSettings(config), now, log,
     newId: () => randomBytes(12).toString('base64url'),
     validations: {
-      enqueue: (s, challengeId) => s.enqueueJob(VALIDATE, { challengeId }, `validate:${challengeId}`, config.validation.maxAttempts),
-      kick: () => worker.kick(),
+      async enqueue(s, challengeId) {
+        const claimFor = worker.hasCapacity() ? { owner: nodeId, claimMs: JOB_CLAIM_MS } : undefined;
+        const job = await s.enqueueJob(VALIDATE, { challengeId }, { idempotencyKey: `validate:${challengeId}`, maxAttempts: config.validation.maxAttempts, ...(claimFor ? { claimFor } : {}) });
+        return () => (job && claimFor ? worker.adopt(job) : worker.kick());
+      },
       settled: (challengeId, ms) => waiters.wait(challengeId, ms),
     },
   };
@@ -94,7 +99,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   });
   await worker.start();
   const renew = tls?.renew;
-  const duties = startDuties({ store, authority, log, now, renewTls: renew === undefined ? undefined : () => renew(server as Server) });
+  const duties = startDuties({ store, jobs, authority, log, now, renewTls: renew === undefined ? undefined : () => renew(server as Server) });
   const rootPath = join(config.dataDir, 'root.pem');
   writeFileSync(rootPath, authority.rootPem, { mode: 0o644 });
   const url = publicBaseUrl(config);

@@ -21,11 +21,11 @@ export async function challenge(deps: AcmeDeps, req: AcmeRequest, id: string): P
     if (found.status === 'pending') {
       if (authz.status !== 'pending') throw new AppError('malformed', `The authorization is ${authz.status}; this challenge can no longer be answered`);
       current = { ...found, status: 'processing', updatedAt: deps.now() };
-      await deps.store.transaction(async (store) => {
+      const start = await deps.store.transaction(async (store) => {
         if (!(await store.updateChallenge(current))) throw new AppError('conflict', 'The challenge changed concurrently; retry');
-        await deps.validations.enqueue(store, found.id);
+        return deps.validations.enqueue(store, found.id);
       });
-      deps.validations.kick();
+      start();
       await deps.validations.settled(found.id, deps.settings.challengeWaitMs);
       current = (await deps.store.challengeById(found.id)) ?? { ...current, version: current.version + 1 };
     }

@@ -25,9 +25,11 @@ export interface CertificateIssuer {
 
 /** Queues challenge validation so any node can run it (src/jobs). */
 export interface ValidationQueue {
-  enqueue(store: AcmeStore, challengeId: string): Promise<void>;
-  /** Wakes this node's worker after a commit, so validation starts without waiting for a poll. */
-  kick(): void;
+  /**
+   * Queues the validation inside the caller's transaction; returns what to do once it commits
+   * (run it here at once when this node has room, else wake the workers).
+   */
+  enqueue(store: AcmeStore, challengeId: string): Promise<() => void>;
   /**
    * Resolves when this node finished validating the challenge, or after `ms`, whichever is first.
    * Only a latency shortcut: the outcome is always read back from the database.

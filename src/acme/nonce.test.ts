@@ -29,6 +29,14 @@ test('a nonce minted by one node is accepted exactly once by another', async () 
   await assert.rejects(a.redeem(n), badNonce(/already used/));
 });
 
+test('concurrent redeems of one nonce on two nodes: exactly one wins', async () => {
+  const { a, b } = await setup(Date.now);
+  const nonces = Array.from({ length: 20 }, () => a.issue());
+  const results = await Promise.allSettled(nonces.flatMap((n) => [a.redeem(n), b.redeem(n), a.redeem(n)]));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 20);
+  assert.ok(results.filter((r) => r.status === 'rejected').every((r) => badNonce(/already used/)((r as PromiseRejectedResult).reason)));
+});
+
 test('forged, foreign, malformed and missing nonces are rejected', async () => {
   const { a, other } = await setup(Date.now);
   await assert.rejects(a.redeem(other.issue()), badNonce(/not issued/));

@@ -3,7 +3,51 @@ import { AppError } from '../errors.ts';
 
 /** Where used nonces are recorded, cluster-wide. */
 export interface NonceLedger {
-  redeemNonce(nonce: string, expiresAt: number): Promise<boolean>;
+  redeemNonces(nonces: ReadonlyArray<{ nonce: string; expiresAt: number }>): Promise<Set<string>>;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * Group commit for nonce redemption: redeems arriving while a write is in flight (or in the same
+ * event-loop turn) go to the database together in one statement, so a busy node pays one commit
+ * for many requests instead of one each. A redeem resolves only after its batch is committed.
+ */
+export class BatchingLedger {
+  private queue: Array<{ nonce: string; expiresAt: number; resolve: (fresh: boolean) => void; reject: (err: unknown) => void }> = [];
+  private flushing = false;
+
+  constructor(private readonly ledger: NonceLedger) {}
+
+  redeem(nonce: string, expiresAt: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ nonce, expiresAt, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      // The same nonce twice in one batch: only the first may succeed.
+      const unique = [...new Map(batch.map((b) => [b.nonce, b])).values()];
+      try {
+        const fresh = await this.ledger.redeemNonces(unique.map(({ nonce, expiresAt }) => ({ nonce, expiresAt })));
+        const first = new Set<unknown>();
+        for (const b of batch) {
+          const ok = fresh.has(b.nonce) && !first.has(b.nonce);
+          first.add(b.nonce);
+          b.resolve(ok);
+        }
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
 }
 
 const RAW_LENGTH = 32;
@@ -16,14 +60,16 @@ const RAW_LENGTH = 32;
  */
 export class NonceService {
   readonly #key: Buffer;
+  private readonly ledger: BatchingLedger;
 
   constructor(
     key: Buffer,
-    private readonly ledger: NonceLedger,
+    ledger: NonceLedger,
     private readonly lifetimeMs: number,
     private readonly now: () => number,
   ) {
     this.#key = key;
+    this.ledger = new BatchingLedger(ledger);
   }
 
   issue(): string {
@@ -47,6 +93,6 @@ export class NonceService {
     const issuedAt = Number(body.readBigUInt64BE(0));
     const expiresAt = issuedAt + this.lifetimeMs;
     if (expiresAt < this.now()) throw new AppError('badNonce', 'The nonce has expired; use a fresh one');
-    if (!(await this.ledger.redeemNonce(nonce, expiresAt))) throw new AppError('badNonce', 'The nonce was already used');
+    if (!(await this.ledger.redeem(nonce, expiresAt))) throw new AppError('badNonce', 'The nonce was already used');
   }
 }

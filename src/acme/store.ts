@@ -1,3 +1,4 @@
+import type { EnqueueOptions, Job } from '../jobs/queue.ts';
 import type { Account, Authorization, Challenge, IssuedCertificate, Order } from './types.ts';
 
 export interface OrderCursor {
@@ -10,8 +11,10 @@ export interface AcmeStore {
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: AcmeStore) => Promise<T>): Promise<T>;
 
-  /** Queues a job in the same transaction (ignored when the idempotency key is taken). */
-  enqueueJob(kind: string, payload: Record<string, unknown>, idempotencyKey: string, maxAttempts: number): Promise<void>;
+  /** Queues a job in the same transaction; undefined when the idempotency key is taken. */
+  enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<Job | undefined>;
+  /** Completes a job in the same transaction as the work it did. */
+  completeJob(id: string, owner: string): Promise<boolean>;
 
   insertAccount(account: Account): Promise<void>;
   /** Marks an unused, unrevoked EAB key as bound to an account; false if it is not available. */
@@ -21,8 +24,8 @@ export interface AcmeStore {
   /** CAS on version; returns false when the row changed meanwhile. */
   updateAccount(account: Account): Promise<boolean>;
 
-  /** Marks a nonce used; false when it was used before (by any node). */
-  redeemNonce(nonce: string, expiresAt: number): Promise<boolean>;
+  /** Marks nonces used in one statement; returns those that were not used before (by any node). */
+  redeemNonces(nonces: ReadonlyArray<{ nonce: string; expiresAt: number }>): Promise<Set<string>>;
   pruneNonces(now: number): Promise<number>;
 
   insertOrder(order: Order, authorizations: Authorization[]): Promise<void>;

@@ -9,6 +9,13 @@ export interface ChallengeValidator {
   validate(type: ChallengeType, input: { identifier: Identifier; token: string; keyAuthorization: string }): Promise<unknown>;
 }
 
+/** The validation job being run: which challenge, and the claim it runs under. */
+export interface JobRef {
+  id: string;
+  owner: string;
+  challengeId: string;
+}
+
 export interface ValidationDeps {
   store: AcmeStore;
   validator: ChallengeValidator;
@@ -17,16 +24,19 @@ export interface ValidationDeps {
 
 /**
  * The validation job: checks the challenge, then records the outcome on the challenge, its
- * authorization and its order in one transaction. Idempotent: a challenge no longer
- * "processing" is left alone, so a job run twice after a crash changes nothing.
+ * authorization and its order, and completes the job, in one transaction. Idempotent: a challenge
+ * no longer "processing" is left alone, so a job run twice after a crash changes nothing; a node
+ * that lost its claim cannot record an outcome.
  * `final` is set on the last attempt: an internal failure then becomes an invalid challenge.
  */
-export async function runChallengeValidation(deps: ValidationDeps, challengeId: string, final: boolean): Promise<void> {
-  const chall = await deps.store.challengeById(challengeId);
-  if (!chall || chall.status !== 'processing') return;
-  const authz = await deps.store.authorizationById(chall.authzId);
+export async function runChallengeValidation(deps: ValidationDeps, job: JobRef, final: boolean): Promise<void> {
+  const chall = await deps.store.challengeById(job.challengeId);
+  const authz = chall && chall.status === 'processing' ? await deps.store.authorizationById(chall.authzId) : undefined;
   const account = authz && (await deps.store.accountById(authz.accountId));
-  if (!authz || !account) return;
+  if (!chall || !authz || !account) {
+    await deps.store.completeJob(job.id, job.owner);
+    return;
+  }
   const identifier: Identifier = authz.wildcard ? { type: 'dns', value: `*.${authz.identifier.value}` } : authz.identifier;
   let record: unknown;
   let problem: StoredProblem | null = null;
@@ -37,15 +47,17 @@ export async function runChallengeValidation(deps: ValidationDeps, challengeId: 
     const e = isAppError(err) ? err : new AppError('serverInternal', 'Validation failed with an internal error', { cause: err });
     problem = storedProblem(ERRORS[e.code].type, e.detail, e.status);
   }
-  await recordOutcome(deps, challengeId, authz, problem, record);
+  await recordOutcome(deps, job, authz, problem, record);
 }
 
-async function recordOutcome(deps: ValidationDeps, challengeId: string, authz: Authorization, problem: StoredProblem | null, record: unknown): Promise<void> {
+async function recordOutcome(deps: ValidationDeps, job: JobRef, authz: Authorization, problem: StoredProblem | null, record: unknown): Promise<void> {
   const now = deps.now();
   await deps.store.transaction(async (store) => {
     // Lock the order first: the last of several authorizations to pass must see the others.
     await store.lockOrder(authz.orderId);
-    const chall = await store.challengeById(challengeId);
+    // The job completes in the same transaction as its outcome: both commit, or neither.
+    if (!(await store.completeJob(job.id, job.owner))) throw new ConflictError('job claim (another node took the job over)');
+    const chall = await store.challengeById(job.challengeId);
     if (!chall || chall.status !== 'processing') return;
     const ok = problem === null;
     const updated = {

@@ -11,8 +11,10 @@ export interface Job {
 }
 
 export interface EnqueueOptions {
-  /** A second enqueue with the same key is ignored (while the first exists). */
+  /** A second enqueue with the same key is ignored (the key stays taken after completion). */
   idempotencyKey?: string;
+  /** Insert the job already claimed by this owner, to run it at once on this node (no claim round trip). */
+  claimFor?: { owner: string; claimMs: number };
   /** Delay before the job may run, in ms (measured on the database clock). */
   delayMs?: number;
   maxAttempts?: number;
@@ -34,13 +36,22 @@ interface JobRow {
 export class JobQueue {
   constructor(private readonly db: Database) {}
 
-  async enqueue(q: Queryable, kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<void> {
+  /** Inserts a job; returns it (as claimed, with `claimFor`), or undefined when its idempotency key is taken. */
+  async enqueue(q: Queryable, kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}): Promise<Job | undefined> {
     const now = this.db.dialect.nowMs;
-    await q.exec(
-      `INSERT INTO jobs (id, kind, payload, idempotency_key, status, run_at, attempts, max_attempts, created_at, updated_at)
-       VALUES (?, ?, ?, ?, 'queued', ${now} + ?, 0, ?, ${now}, ${now}) ON CONFLICT (idempotency_key) DO NOTHING`,
-      [randomBytes(12).toString('base64url'), kind, JSON.stringify(payload), options.idempotencyKey ?? null, options.delayMs ?? 0, options.maxAttempts ?? 5],
+    const id = randomBytes(12).toString('base64url');
+    const claim = options.claimFor;
+    const maxAttempts = options.maxAttempts ?? 5;
+    const n = await q.exec(
+      `INSERT INTO jobs (id, kind, payload, idempotency_key, status, run_at, attempts, max_attempts, claimed_by, claim_expires_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ${now} + ?, ?, ?, ?, ${now} + ?, ${now}, ${now}) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        id, kind, JSON.stringify(payload), options.idempotencyKey ?? null, claim ? 'running' : 'queued', options.delayMs ?? 0, claim ? 1 : 0, maxAttempts,
+        claim?.owner ?? null, claim?.claimMs ?? 0,
+      ],
     );
+    if (n === 0) return undefined;
+    return { id, kind, payload, attempts: claim ? 1 : 0, maxAttempts };
   }
 
   /** Claims up to `limit` runnable jobs of the given kinds for `owner`, for `claimMs`. */
@@ -78,9 +89,24 @@ export class JobQueue {
     return n === 1;
   }
 
-  /** Completes a job: the row is deleted, which also frees its idempotency key. */
-  async complete(id: string, owner: string): Promise<boolean> {
-    return (await this.db.exec(`DELETE FROM jobs WHERE id = ? AND claimed_by = ? AND status = 'running'`, [id, owner])) === 1;
+  /**
+   * Completes a job, in the caller's transaction when `q` is one (so the work and its completion
+   * commit together). False when this owner no longer holds the claim. Done jobs are kept for a
+   * while (who completed them, when) and pruned by housekeeping.
+   */
+  async complete(id: string, owner: string, q: Queryable = this.db): Promise<boolean> {
+    const now = this.db.dialect.nowMs;
+    const n = await q.exec(
+      `UPDATE jobs SET status = 'done', completed_by = ?, completed_at = ${now}, claim_expires_at = NULL, updated_at = ${now}
+       WHERE id = ? AND claimed_by = ? AND status = 'running'`,
+      [owner, id, owner],
+    );
+    return n === 1;
+  }
+
+  /** Deletes done jobs completed before `olderThanMs` ago. */
+  async pruneDone(olderThanMs: number): Promise<number> {
+    return this.db.exec(`DELETE FROM jobs WHERE status = 'done' AND completed_at < ${this.db.dialect.nowMs} - ?`, [olderThanMs]);
   }
 
   /** Records a failure: retried with exponential backoff, or left as failed after the last attempt. */
@@ -115,9 +141,9 @@ export class JobQueue {
     );
   }
 
-  async depth(): Promise<{ queued: number; running: number; failed: number }> {
+  async depth(): Promise<{ queued: number; running: number; failed: number; done: number }> {
     const rows = await this.db.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
     const get = (s: string): number => Number(rows.find((r) => r.status === s)?.n ?? 0);
-    return { queued: get('queued'), running: get('running'), failed: get('failed') };
+    return { queued: get('queued'), running: get('running'), failed: get('failed'), done: get('done') };
   }
 }

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { Job, JobQueue } from './queue.ts';
 
-export type JobHandler = (job: Job) => Promise<void>;
+/**
+ * Runs one job. A handler that completes the job itself, inside the transaction that records its
+ * work (`queue.complete(id, owner, tx)`), returns 'completed'; otherwise the worker completes it.
+ */
+export type JobHandler = (job: Job, owner: string) => Promise<void | 'completed'>;
 
 export interface WorkerOptions {
   owner: string;
@@ -44,6 +48,17 @@ export class Worker {
     if (!this.stopped) this.schedule(0);
   }
 
+  /** Whether a job claimed at enqueue time would run at once here. */
+  hasCapacity(): boolean {
+    return !this.stopped && this.running.size < this.options.concurrency;
+  }
+
+  /** Runs a job this node claimed when it enqueued it. */
+  adopt(job: Job): void {
+    if (this.stopped || this.running.has(job.id)) return;
+    this.run(job);
+  }
+
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), ms);
@@ -82,8 +97,7 @@ export class Worker {
     const done = (async () => {
       try {
         if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-        await handler(job);
-        await this.queue.complete(job.id, this.options.owner);
+        if ((await handler(job, this.options.owner)) !== 'completed') await this.queue.complete(job.id, this.options.owner);
       } catch (err) {
         this.log.warn({ err, job: job.id, kind: job.kind, attempt: job.attempts }, 'job failed');
         await this.queue.fail(job, this.options.owner, err instanceof Error ? err.message : String(err)).catch(() => undefined);

@@ -4,7 +4,7 @@ import {
   fromAccount, fromAuthorization, fromCertificate, fromChallenge, fromOrder, toAccount, toAuthorization, toCertificate,
   toChallenge, toOrder, type AccountRow, type AuthorizationRow, type CertificateRow, type ChallengeRow, type OrderRow,
 } from './acme-rows.ts';
-import { JobQueue } from '../jobs/queue.ts';
+import { JobQueue, type EnqueueOptions, type Job } from '../jobs/queue.ts';
 import type { Database, Queryable } from './db.ts';
 
 const ACCOUNT_COLS = 'id, thumbprint, jwk, status, contact, eab_kid, created_at, version';
@@ -31,8 +31,12 @@ export class SqlAcmeStore implements AcmeStore {
     return this.db.transaction((tx) => fn(new SqlAcmeStore(this.db, tx)));
   }
 
-  enqueueJob(kind: string, payload: Record<string, unknown>, idempotencyKey: string, maxAttempts: number): Promise<void> {
-    return new JobQueue(this.db).enqueue(this.q, kind, payload, { idempotencyKey, maxAttempts });
+  enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<Job | undefined> {
+    return new JobQueue(this.db).enqueue(this.q, kind, payload, options);
+  }
+
+  completeJob(id: string, owner: string): Promise<boolean> {
+    return new JobQueue(this.db).complete(id, owner, this.q);
   }
 
   async insertAccount(a: Account): Promise<void> {
@@ -62,9 +66,13 @@ export class SqlAcmeStore implements AcmeStore {
     return n === 1;
   }
 
-  async redeemNonce(nonce: string, expiresAt: number): Promise<boolean> {
-    const n = await this.q.exec('INSERT INTO used_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING', [nonce, expiresAt]);
-    return n === 1;
+  async redeemNonces(nonces: ReadonlyArray<{ nonce: string; expiresAt: number }>): Promise<Set<string>> {
+    if (nonces.length === 0) return new Set();
+    const rows = await this.q.query<{ nonce: string }>(
+      `INSERT INTO used_nonces (nonce, expires_at) VALUES ${nonces.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING RETURNING nonce`,
+      nonces.flatMap((n) => [n.nonce, n.expiresAt]),
+    );
+    return new Set(rows.map((r) => r.nonce));
   }
 
   pruneNonces(now: number): Promise<number> {

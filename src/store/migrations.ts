@@ -146,6 +146,8 @@ CREATE TABLE jobs (
   last_error TEXT,
   claimed_by TEXT,
   claim_expires_at BIGINT,
+  completed_by TEXT,
+  completed_at BIGINT,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL
 );

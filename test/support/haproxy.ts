@@ -1,0 +1,207 @@
+import { rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from './free-port.ts';
+import { onProcessExit, startDaemon } from './process.ts';
+import { run } from './run.ts';
+import { makeTempDir, removeDir } from './tmp.ts';
+import { waitFor } from './wait.ts';
+
+/** One `server` line of the backend. */
+export interface HaproxyBackend {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface HaproxyOptions {
+  readonly backends: readonly HaproxyBackend[];
+  /** Port of the front on 127.0.0.1; a free one when omitted. */
+  readonly frontPort?: number;
+  /**
+   * `http`: HAProxy parses HTTP and balances every request on its own (a keep-alive client still
+   * reaches every node), the front speaks plain HTTP. `tcp`: TLS passthrough, one node per client
+   * connection; the nodes' own certificates reach the client.
+   */
+  readonly mode: 'http' | 'tcp';
+  /**
+   * The backends speak TLS. In `http` mode HAProxy re-encrypts and verifies them against `caFile`
+   * (no file: `verify none`); in `tcp` mode only the health checks use it (`check-ssl`).
+   */
+  readonly backendTls?: { readonly caFile?: string };
+  /** Health-check interval (`inter`); default 500 ms, with `fall 2 rise 2`. */
+  readonly checkIntervalMs?: number;
+}
+
+/** A server's state as `show stat` reports it: UP, DOWN, `UP 1/2`, `DOWN 1/2`, MAINT, NOLB... */
+export type BackendState = string;
+
+/** A running `haproxy -db`; killed when the test process exits. */
+export interface Haproxy {
+  /** `http://127.0.0.1:<port>` (or `https://` in tcp mode with TLS backends). */
+  readonly frontUrl: string;
+  readonly frontPort: number;
+  readonly configPath: string;
+  readonly config: string;
+  readonly logPath: string;
+  /** Server name → state, from the stats socket. */
+  backendStates(): Promise<Record<string, BackendState>>;
+  /** Waits until every named server is in `state` (exactly, e.g. `UP` or `DOWN`). */
+  waitForStates(expected: Readonly<Record<string, BackendState>>, timeoutMs?: number): Promise<void>;
+  /** A raw command on the stats socket (`show stat`, `show servers state`, ...). */
+  command(line: string): Promise<string>;
+  logTail(lines?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const BACKEND = 'certainty';
+/** Set on every answer in http mode: the server that produced it, so tests see the spread. */
+export const BACKEND_HEADER = 'x-certainty-backend';
+
+/**
+ * The configuration. Choices worth knowing (docs/ha.md repeats them):
+ * - `retry-on conn-failure` with `option redispatch 1`: a request that could not even be sent
+ *   (node killed, port closed) goes to another node; nothing that may have reached a node is
+ *   replayed, because an ACME POST is not idempotent (its nonce is consumed, its order created).
+ * - `on-marked-down shutdown-sessions`: connections to a node that failed its checks are cut, so
+ *   no client waits on a dead node; a draining node is marked down by its `/readyz` long before
+ *   it stops serving, so only a node that dies outright loses requests.
+ */
+export function haproxyConfig(options: HaproxyOptions, frontPort: number, socketPath: string): string {
+  const inter = options.checkIntervalMs ?? 500;
+  const tls = options.backendTls;
+  const serverTls = tls === undefined
+    ? ''
+    : options.mode === 'tcp'
+      ? ' check-ssl verify none'
+      : ` ssl check-ssl ${tls.caFile === undefined ? 'verify none' : `verify required ca-file ${tls.caFile}`}`;
+  const http = options.mode === 'http';
+  return [
+    'global',
+    `  stats socket ${socketPath} mode 600 level admin`,
+    '  log stdout format raw local0',
+    '',
+    'defaults',
+    `  mode ${options.mode}`,
+    '  log global',
+    ...(http ? ['  option httplog', '  option dontlog-normal'] : ['  option tcplog', '  option dontlog-normal']),
+    '  timeout connect 2s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout check 2s',
+    ...(http ? ['  timeout http-request 10s', '  timeout http-keep-alive 10s'] : []),
+    '  retries 2',
+    ...(http ? ['  retry-on conn-failure'] : []),
+    '  option redispatch 1',
+    `  default-server inter ${inter}ms fastinter ${inter}ms downinter ${inter}ms fall 2 rise 2 on-marked-down shutdown-sessions`,
+    '',
+    'frontend acme',
+    `  bind 127.0.0.1:${frontPort}`,
+    `  default_backend ${BACKEND}`,
+    '',
+    `backend ${BACKEND}`,
+    '  balance roundrobin',
+    '  option httpchk GET /readyz',
+    '  http-check expect status 200',
+    ...(http ? [`  http-response set-header ${BACKEND_HEADER} %s`] : []),
+    ...options.backends.map((b) => `  server ${b.name} ${b.host}:${b.port} check${serverTls}`),
+    '',
+  ].join('\n');
+}
+
+function socketCommand(path: string, line: string, timeoutMs = 3_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = createConnection(path);
+    const timer = setTimeout(() => socket.destroy(new Error(`haproxy stats socket: no answer to "${line}" in ${timeoutMs} ms`)), timeoutMs);
+    socket.on('connect', () => socket.end(`${line}\n`));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** Server states of our backend from `show stat` CSV (`# pxname,svname,...,status,...`). */
+export function parseStates(csv: string): Record<string, BackendState> {
+  const lines = csv.split('\n').filter((l) => l.trim() !== '');
+  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
+  const [px, sv, st] = ['pxname', 'svname', 'status'].map((c) => header.indexOf(c));
+  const states: Record<string, BackendState> = {};
+  for (const line of lines.slice(1)) {
+    const cells = line.split(',');
+    const server = cells[sv ?? -1];
+    if (cells[px ?? -1] !== BACKEND || server === undefined || server === 'BACKEND') continue;
+    states[server] = cells[st ?? -1] ?? '';
+  }
+  return states;
+}
+
+/** Writes the config, checks it with `haproxy -c`, runs `haproxy -db` and waits for its stats socket. */
+export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
+  if (options.backends.length === 0) throw new Error('startHaproxy: no backends');
+  const dir = await makeTempDir('haproxy');
+  const forgetDir = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  const frontPort = options.frontPort ?? (await freePort());
+  const socketPath = join(dir, 'admin.sock');
+  const configPath = join(dir, 'haproxy.cfg');
+  const logPath = join(dir, 'haproxy.log');
+  const config = haproxyConfig(options, frontPort, socketPath);
+  await writeFile(configPath, config);
+  try {
+    await run('haproxy', ['-c', '-q', '-f', configPath], { timeoutMs: 15_000 });
+  } catch (err) {
+    await removeDir(dir);
+    forgetDir();
+    throw new Error(`haproxy rejected its config:\n${config}\n${(err as Error).message}`, { cause: err });
+  }
+  const daemon = await startDaemon('haproxy', ['-f', configPath, '-db'], { logPath });
+  const command = (line: string): Promise<string> => socketCommand(socketPath, line);
+  const backendStates = async (): Promise<Record<string, BackendState>> => parseStates(await command('show stat'));
+  const stop = async (): Promise<void> => {
+    await daemon.stop({ signal: 'SIGTERM', timeoutMs: 5_000 });
+    await removeDir(dir);
+    forgetDir();
+  };
+  try {
+    await waitFor(async () => (Object.keys(await backendStates()).length > 0 ? true : undefined), {
+      what: `haproxy stats socket ${socketPath}`,
+      timeoutMs: 10_000,
+      abortIf: () => (daemon.isRunning() ? undefined : 'haproxy exited'),
+    });
+  } catch (err) {
+    const tail = await daemon.logTail();
+    await stop();
+    throw new Error(`${(err as Error).message}\n--- haproxy log ---\n${tail}`, { cause: err });
+  }
+  const scheme = options.mode === 'tcp' && options.backendTls !== undefined ? 'https' : 'http';
+  return {
+    frontUrl: `${scheme}://127.0.0.1:${frontPort}`,
+    frontPort,
+    configPath,
+    config,
+    logPath,
+    backendStates,
+    async waitForStates(expected, timeoutMs = 15_000) {
+      let last: Record<string, BackendState> = {};
+      await waitFor(
+        async () => {
+          last = await backendStates();
+          return Object.entries(expected).every(([name, state]) => last[name] === state) ? true : undefined;
+        },
+        { what: `haproxy servers ${JSON.stringify(expected)}`, timeoutMs, intervalMs: 100 },
+      ).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message} (last seen ${JSON.stringify(last)})`, { cause: err });
+      });
+    },
+    command,
+    logTail: (lines) => daemon.logTail(lines),
+    stop,
+  };
+}
