@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, flattenedVerify, type JWK } from 'jose';
+import { calculateJwkThumbprint, flattenedVerify, importJWK, type JWK } from 'jose';
 import { AppError } from '../errors.ts';
 
 /** JWS algorithms accepted on ACME requests (RFC 8555 §6.2: no "none", no MAC). */
@@ -76,10 +76,25 @@ export function checkAccountJwk(jwk: unknown): JWK {
   return k;
 }
 
+const KEY_CACHE_SIZE = 10_000;
+/** Imported public keys by JWK and alg: importing costs more than verifying. Pure, so safe to share. */
+const importedKeys = new Map<string, Awaited<ReturnType<typeof importJWK>>>();
+
+async function importCached(jwk: JWK, alg: string): Promise<Awaited<ReturnType<typeof importJWK>>> {
+  const id = `${alg}:${jwk.kty ?? ''}:${jwk.crv ?? ''}:${jwk.x ?? ''}:${jwk.y ?? ''}:${jwk.n ?? ''}:${jwk.e ?? ''}`;
+  let key = importedKeys.get(id);
+  if (key === undefined) {
+    key = await importJWK(jwk, alg);
+    if (importedKeys.size >= KEY_CACHE_SIZE) importedKeys.delete(importedKeys.keys().next().value as string);
+    importedKeys.set(id, key);
+  }
+  return key;
+}
+
 /** Verifies the signature with `jwk`; returns the raw payload bytes. */
 export async function verifySignature(jws: FlattenedJws, jwk: JWK, alg: string): Promise<Buffer> {
   try {
-    const result = await flattenedVerify(jws, jwk, { algorithms: [alg] });
+    const result = await flattenedVerify(jws, await importCached(jwk, alg), { algorithms: [alg] });
     return Buffer.from(result.payload);
   } catch (err) {
     const code = (err as { code?: string }).code;

@@ -81,11 +81,26 @@ function keyUsageFor(spki: Uint8Array): x509.KeyUsageFlags {
  * a programming error and throws a plain Error. The signature is checked against the issuer
  * certificate before returning, so a key that does not match the issuer cert cannot slip out.
  */
+/** Issuer keys already shown to match an issuer certificate (keyed weakly: no key is kept alive). */
+const verifiedKeys = new WeakMap<CryptoKey, string>();
+/** Parsed issuer certificates by PEM: parsing is pure and issuers are few. */
+const issuers = new Map<string, ReturnType<typeof parseCertificatePem>>();
+
+function parsedIssuer(pem: string): ReturnType<typeof parseCertificatePem> {
+  let cert = issuers.get(pem);
+  if (!cert) {
+    cert = parseCertificatePem(pem, 'issuerCertPem');
+    if (issuers.size > 16) issuers.clear();
+    issuers.set(pem, cert);
+  }
+  return cert;
+}
+
 export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertificate> {
   if (opts.dnsNames.length + opts.ipAddresses.length === 0) throw new Error('a certificate needs at least one DNS name or IP address');
   if (opts.extKeyUsage.length === 0) throw new Error('extKeyUsage must name at least one usage');
   checkSerial(opts.serialHex);
-  const issuer = parseCertificatePem(opts.issuerCertPem, 'issuerCertPem');
+  const issuer = parsedIssuer(opts.issuerCertPem);
   const notAfter = opts.notAfter > issuer.notAfter ? issuer.notAfter : opts.notAfter;
   if (opts.notBefore >= notAfter) throw new Error(`notBefore ${opts.notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
 
@@ -111,8 +126,13 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     signingAlgorithm: signingAlgorithmFor(opts.issuerAlgorithm),
     extensions,
   });
-  if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
-    throw new Error('the issued certificate does not verify with the issuer certificate: issuerKey does not match issuerCertPem');
+  // The first certificate signed with a key is checked against the issuer certificate, so a
+  // mismatched key fails loudly instead of producing certificates nothing can verify.
+  if (verifiedKeys.get(opts.issuerKey) !== opts.issuerCertPem) {
+    if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
+      throw new Error('the issued certificate does not verify with the issuer certificate: issuerKey does not match issuerCertPem');
+    }
+    verifiedKeys.set(opts.issuerKey, opts.issuerCertPem);
   }
   const der = new Uint8Array(cert.rawData);
   return { der, pem: derToPem(der, 'CERTIFICATE') };
