@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AcmeStore } from './acme/store.ts';
 import type { Authority } from './ca/authority.ts';
+import type { Duty } from './cluster/scheduler.ts';
 import type { JobQueue } from './jobs/queue.ts';
 
 export interface DutyDeps {
@@ -9,44 +10,38 @@ export interface DutyDeps {
   authority: Authority;
   log: Logger;
   now: () => number;
-  renewTls: (() => Promise<void>) | undefined;
 }
 
-const PERIOD_MS = 60_000;
 /** Completed jobs are kept a day, for `cluster status` and audits of who ran what. */
 const DONE_JOB_RETENTION_MS = 86_400_000;
 
-/**
- * Periodic housekeeping: expire stale orders and authorizations, prune used nonces, keep the CRL
- * fresh, renew the listener certificate. Every duty is idempotent, so running it on several
- * nodes at once is harmless.
- */
-export function startDuties(deps: DutyDeps): { stop(): void } {
-  const run = async (): Promise<void> => {
-    const now = deps.now();
-    const duties: Array<[string, () => Promise<unknown>]> = [
-      ['expire', () => deps.store.expireStale(now)],
-      ['prune-nonces', () => deps.store.pruneNonces(now)],
-      ['prune-jobs', () => deps.jobs.pruneDone(DONE_JOB_RETENTION_MS)],
-      ['crl', () => deps.authority.currentCrl(deps.authority.issuerId)],
-      ...(deps.renewTls ? [['tls-renewal', deps.renewTls] as [string, () => Promise<unknown>]] : []),
-    ];
-    for (const [name, duty] of duties) {
-      try {
-        await duty();
-      } catch (err) {
-        deps.log.warn({ err, duty: name }, 'periodic duty failed; it will run again');
-      }
-    }
-  };
-  const first = setTimeout(() => void run(), 1000);
-  const timer = setInterval(() => void run(), PERIOD_MS);
-  first.unref();
-  timer.unref();
+/** The cluster-wide periodic duties, each enqueued once per period by the scheduler lease holder. */
+export const DUTIES: readonly Duty[] = [
+  { name: 'housekeeping', periodMs: 60_000 },
+  { name: 'crl', periodMs: 300_000 },
+];
+
+/** What each duty does. Every duty is idempotent: a job run twice after a crash is harmless. */
+export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>> {
   return {
-    stop() {
-      clearTimeout(first);
-      clearInterval(timer);
+    async housekeeping() {
+      const now = deps.now();
+      const expired = await deps.store.expireStale(now);
+      const nonces = await deps.store.pruneNonces(now);
+      const jobs = await deps.jobs.pruneDone(DONE_JOB_RETENTION_MS);
+      deps.log.debug({ expired, nonces, jobs }, 'housekeeping done');
+    },
+    async crl() {
+      await deps.authority.currentCrl(deps.authority.issuerId);
     },
   };
+}
+
+/** This node's own listener certificate is renewed locally: every node has its own. */
+export function startLocalRenewal(renew: () => Promise<void>, log: Logger): { stop(): void } {
+  const timer = setInterval(() => {
+    renew().catch((err: unknown) => log.warn({ err }, 'listener certificate renewal failed; will retry'));
+  }, 3_600_000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -12,19 +12,22 @@ import { AdminService } from './admin/service.ts';
 import { AdminTokens } from './admin/tokens.ts';
 import { caInfo } from './ca/info.ts';
 import { loadNodeId } from './cluster/node-id.ts';
+import { startClusterRuntime } from './cluster/runtime.ts';
+import { DUTY_JOB } from './cluster/scheduler.ts';
+import { acmeSettings } from './config/acme-settings.ts';
 import type { Config } from './config/schema.ts';
 import { openCa, publicBaseUrl } from './context.ts';
+import { DUTIES, dutyHandlers, startLocalRenewal } from './duties.ts';
+import { serverTls } from './http/listener-tls.ts';
 import { createServer } from './http/server.ts';
 import { sideRoutes } from './http/side-routes.ts';
 import { JobQueue } from './jobs/queue.ts';
+import { Waiters } from './jobs/waiters.ts';
 import { Worker } from './jobs/worker.ts';
 import { nonceKey } from './kek/open.ts';
 import { SqlAcmeStore } from './store/acme-store.ts';
 import { createValidator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
-import { acmeSettings } from './config/acme-settings.ts';
-import { startDuties } from './duties.ts';
-import { Waiters } from './jobs/waiters.ts';
 
 const VALIDATE = 'validate-challenge';
 const JOB_CLAIM_MS = 30_000;
@@ -40,18 +43,16 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** Starts a node: database, KEK, CA, job worker, periodic duties and the HTTP(S) listener. */
+/** Starts a node: database, KEK, CA, cluster duties, job worker and the HTTP(S) listener. */
 export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const now = Date.now;
-  const ctx = await openCa(config, log, now);
-  const { db, kek, authority } = ctx;
+  const { db, kek, authority } = await openCa(config, log, now);
   const nodeId = loadNodeId(config.dataDir);
   const store = new SqlAcmeStore(db);
   const jobs = new JobQueue(db);
   const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: JOB_CLAIM_MS, pollMs: 500 }, log);
   const policy = new IdentifierPolicy(config.policy);
   if (policy.open) log.warn('no issuance policy configured: any valid DNS name or IP address may be issued (set policy.allowedDomains / policy.allowedIpRanges)');
-  const nonces = new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now);
   const validator = createValidator({
     dnsServer: config.validation.dnsServer, http01Port: config.validation.http01Port, tlsAlpn01Port: config.validation.tlsAlpn01Port,
     timeoutMs: config.validation.timeoutMs,
@@ -66,9 +67,16 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
       waiters.release(challengeId);
     }
   });
+  const handlers = dutyHandlers({ store, jobs, authority, log, now });
+  worker.register(DUTY_JOB, async (job) => {
+    const run = handlers[String(job.payload.duty)];
+    if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
+    await run();
+  });
   const eab = new EabKeyStore(db, kek, now);
   const acme: AcmeDeps = {
-    store, nonces, issuer: authority, policy, eab, settings: acmeSettings(config), now, log,
+    store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log,
+    nonces: new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
     newId: () => randomBytes(12).toString('base64url'),
     validations: {
       async enqueue(s, challengeId) {
@@ -80,11 +88,16 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     },
   };
   let draining = false;
-  const startedAt = Date.now();
-  const info = (): Promise<unknown> => caInfo(authority, config);
+  const url = publicBaseUrl(config);
+  const cluster = await startClusterRuntime({
+    db, jobs, nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: DUTIES, log, draining: () => draining,
+  });
   const side = sideRoutes({
-    health: { db, jobs, nodeId, version: VERSION, startedAt, caLoaded: () => true, draining: () => draining, dialect: db.dialect.name },
-    admin: { tokens: new AdminTokens(db, now), service: new AdminService(db, now), eab, authority: () => authority, caInfo: info },
+    health: {
+      db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, draining: () => draining, dialect: db.dialect.name,
+      leases: () => cluster.held(), fencing: cluster.fencing,
+    },
+    admin: { tokens: new AdminTokens(db, now), service: new AdminService(db, now), eab, authority: () => authority, caInfo: () => caInfo(authority, config) },
     authority: () => authority,
   });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
@@ -99,54 +112,28 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   });
   await worker.start();
   const renew = tls?.renew;
-  const duties = startDuties({ store, jobs, authority, log, now, renewTls: renew === undefined ? undefined : () => renew(server as Server) });
+  const renewal = renew === undefined ? undefined : startLocalRenewal(() => renew(server as Server), log);
   const rootPath = join(config.dataDir, 'root.pem');
   writeFileSync(rootPath, authority.rootPem, { mode: 0o644 });
-  const url = publicBaseUrl(config);
   log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name }, 'certainty is serving');
   process.stderr.write(`\nCertainty ${VERSION} is serving (node ${nodeId}, ${db.dialect.name})\n  ACME directory:   ${url}/directory\n  Root certificate: ${rootPath}\n\n`);
   return {
     url,
     async stop() {
+      // Not ready at once; keep serving while the load balancer notices; then finish in-flight
+      // requests, hand leases and job claims back, and close the database.
       draining = true;
       log.info({ delayMs: config.server.drainDelayMs }, 'draining: reporting not ready');
       await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
-      duties.stop();
+      renewal?.stop();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      const deadline = new Promise<void>((r) => setTimeout(r, config.server.shutdownTimeoutMs).unref());
-      await Promise.race([closed, deadline]);
+      await Promise.race([closed, new Promise<void>((r) => setTimeout(r, config.server.shutdownTimeoutMs).unref())]);
       server.closeAllConnections();
       await worker.stop(Math.max(1000, config.server.shutdownTimeoutMs / 2));
+      await cluster.stop();
       await db.close();
       log.info('stopped');
-    },
-  };
-}
-
-interface ServerTls {
-  material: { key: string; cert: string };
-  renew?: (server: Server) => Promise<void>;
-}
-
-/** The listener's certificate: from files, or issued by our own CA in memory (never written to disk) and renewed. */
-async function serverTls(config: Config, authority: Awaited<ReturnType<typeof openCa>>['authority']): Promise<ServerTls> {
-  if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
-    return { material: { cert: readFileSync(config.tls.certFile, 'utf8'), key: readFileSync(config.tls.keyFile, 'utf8') } };
-  }
-  const validityMs = config.tls.validityDays * 86_400_000;
-  const issue = async (): Promise<{ key: string; cert: string; notAfter: number }> => {
-    const c = await authority.serverCertificate(config.tls.names, validityMs);
-    return { key: c.keyPem, cert: c.certPem, notAfter: c.notAfter };
-  };
-  let current = await issue();
-  return {
-    material: { key: current.key, cert: current.cert },
-    async renew(server: Server) {
-      // Renew once two thirds of the lifetime has passed.
-      if (current.notAfter - Date.now() > validityMs / 3) return;
-      current = await issue();
-      server.setSecureContext({ key: current.key, cert: current.cert });
     },
   };
 }

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.ts';
 import { isAppError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerClusterCommands } from './cluster-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 
 /** Options every command accepts; they override the config file and environment. */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServerCommands(program);
   registerAdminCommands(program);
+  registerClusterCommands(program);
   return program;
 }
 

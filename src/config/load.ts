@@ -27,6 +27,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_TLSALPN01_PORT: 'validation.tlsAlpn01Port',
   CERTAINTY_VALIDATION_TIMEOUT_MS: 'validation.timeoutMs',
   CERTAINTY_DRAIN_DELAY_MS: 'server.drainDelayMs',
+  CERTAINTY_LEASE_TTL_MS: 'cluster.leaseTtlMs',
 };
 
 export class ConfigError extends Error {

@@ -73,6 +73,9 @@ export const configSchema = z.strictObject({
     certificatesPerName: limit,
     failedValidationsPerAccount: limit,
   }),
+  cluster: z.strictObject({
+    leaseTtlMs: z.number().int().min(3000).max(600_000),
+  }),
   server: z.strictObject({
     drainDelayMs: z.number().int().min(0),
     shutdownTimeoutMs: positive,
@@ -123,5 +126,6 @@ export const DEFAULTS: Config = {
     certificatesPerName: { limit: 300, windowSeconds: 7 * 86400 },
     failedValidationsPerAccount: { limit: 100, windowSeconds: 3600 },
   },
+  cluster: { leaseTtlMs: 15_000 },
   server: { drainDelayMs: 0, shutdownTimeoutMs: 15000, requestTimeoutMs: 30000 },
 };

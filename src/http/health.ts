@@ -11,6 +11,9 @@ export interface HealthDeps {
   caLoaded: () => boolean;
   draining: () => boolean;
   dialect: string;
+  /** Leases this node holds and trusts now. */
+  leases: () => Array<{ name: string; token: number }>;
+  fencing: { rejected: number };
 }
 
 export interface ReadyReport {
@@ -54,6 +57,8 @@ export async function healthSummary(deps: HealthDeps): Promise<Record<string, un
     uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
     database: { dialect: deps.dialect, latencyMs: ready.databaseLatencyMs, state: ready.checks.database },
     checks: ready.checks,
+    leases: deps.leases(),
+    fencing: { rejected: deps.fencing.rejected },
     queue,
   };
 }

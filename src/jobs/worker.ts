@@ -110,11 +110,14 @@ export class Worker {
     this.running.set(job.id, done);
   }
 
-  /** Stops claiming and waits for running jobs (up to `timeoutMs`); the rest lapse and are re-claimed elsewhere. */
+  /** Stops claiming, waits for running jobs (up to `timeoutMs`), then hands the claims of the rest back so another node runs them at once. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     const all = Promise.allSettled([...this.running.values()]);
     await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    for (const id of this.running.keys()) {
+      await this.queue.release(id, this.options.owner).catch((err: unknown) => this.log.warn({ err, job: id }, 'could not release a job claim'));
+    }
   }
 }

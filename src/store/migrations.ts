@@ -154,6 +154,34 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_runnable ON jobs (status, run_at);
 `,
   },
+  {
+    id: 2,
+    name: 'cluster',
+    sql: `
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  version TEXT NOT NULL,
+  address TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL
+);
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT,
+  token BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  next_run_at BIGINT NOT NULL,
+  last_token BIGINT NOT NULL,
+  last_node TEXT
+);
+`,
+  },
 ];
 
 export interface MigrationReport {

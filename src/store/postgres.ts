@@ -69,7 +69,8 @@ type Runner = postgres.Sql | postgres.TransactionSql;
 
 async function runQuery<T>(sql: Runner, text: string, params: readonly unknown[]): Promise<T[]> {
   const rows = await sql.unsafe(toPgPlaceholders(text), params.map(bind) as postgres.ParameterOrJSON<never>[], { prepare: true });
-  return rows as unknown as T[];
+  // A plain array, like SQLite's: postgres.js returns an Array subclass with extra fields.
+  return Array.from(rows) as unknown as T[];
 }
 
 async function runExec(sql: Runner, text: string, params: readonly unknown[]): Promise<number> {

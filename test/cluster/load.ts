@@ -23,13 +23,15 @@ export interface RequestStats {
   /** Answers per HAProxy server (the `x-certainty-backend` header). */
   byBackend: Record<string, number>;
   failed: FailedRequest[];
+  /** Answers that took longer than a second, by path kind (`chall`, `order`...). */
+  slow: Record<string, number>;
 }
 
 const ACME_ERROR = 'urn:ietf:params:acme:error:';
 
 /** AcmeTransport that counts every request it sends and every answer it gets. */
 export class CountingTransport extends AcmeTransport {
-  readonly stats: RequestStats = { requests: 0, byStatus: {}, byProblem: {}, byBackend: {}, failed: [] };
+  readonly stats: RequestStats = { requests: 0, byStatus: {}, byProblem: {}, byBackend: {}, failed: [], slow: {} };
 
   constructor(opts: TransportOptions) {
     super(opts);
@@ -39,6 +41,7 @@ export class CountingTransport extends AcmeTransport {
     const s = this.stats;
     s.requests += 1;
     const path = new URL(url).pathname;
+    const t0 = Date.now();
     let r: AcmeResponse;
     try {
       r = await super.request(method, url, body, headers);
@@ -48,6 +51,10 @@ export class CountingTransport extends AcmeTransport {
     }
     const backend = typeof r.headers[BACKEND_HEADER] === 'string' ? r.headers[BACKEND_HEADER] : undefined;
     s.byStatus[r.status] = (s.byStatus[r.status] ?? 0) + 1;
+    if (Date.now() - t0 > 1_000) {
+      const kind = `${method} ${path.split('/')[2] ?? path}`;
+      s.slow[kind] = (s.slow[kind] ?? 0) + 1;
+    }
     if (backend !== undefined) s.byBackend[backend] = (s.byBackend[backend] ?? 0) + 1;
     const type: unknown = r.body?.type;
     if (r.status >= 400 && typeof type === 'string') {
@@ -188,5 +195,5 @@ export function describeLoad(label: string, r: LoadResult, s: RequestStats): str
   return `${label}: ${r.completed}/${r.started} orders in ${r.elapsedSeconds.toFixed(1)} s ` +
     `(${(r.completed / Math.max(r.elapsedSeconds, 0.001)).toFixed(1)}/s, p50 ${percentile(r.latenciesMs, 50)} ms, p99 ${percentile(r.latenciesMs, 99)} ms), ` +
     `${r.failures.length} failed orders; ${s.requests} requests, failed ${s.failed.length}, statuses ${JSON.stringify(s.byStatus)}, ` +
-    `problems ${JSON.stringify(s.byProblem)}, backends ${JSON.stringify(s.byBackend)}`;
+    `problems ${JSON.stringify(s.byProblem)}, backends ${JSON.stringify(s.byBackend)}, over 1 s ${JSON.stringify(s.slow)}`;
 }

@@ -47,6 +47,13 @@ export interface Haproxy {
   readonly logPath: string;
   /** Server name → state, from the stats socket. */
   backendStates(): Promise<Record<string, BackendState>>;
+  /** Sessions currently open to server `name` (`scur`): requests in flight in http mode. */
+  serverSessions(name: string): Promise<number>;
+  /**
+   * Runtime API `set server <backend>/<name> state ...`: `drain` sends it no new requests (and,
+   * unlike a failed check, cuts nothing), `ready` puts it back, `maint` takes it out entirely.
+   */
+  setServerState(name: string, state: 'ready' | 'drain' | 'maint'): Promise<void>;
   /** Waits until every named server is in `state` (exactly, e.g. `UP` or `DOWN`). */
   waitForStates(expected: Readonly<Record<string, BackendState>>, timeoutMs?: number): Promise<void>;
   /** A raw command on the stats socket (`show stat`, `show servers state`, ...). */
@@ -103,7 +110,10 @@ export function haproxyConfig(options: HaproxyOptions, frontPort: number, socket
     `backend ${BACKEND}`,
     '  balance roundrobin',
     '  option httpchk GET /readyz',
-    '  http-check expect status 200',
+    // 404 would put a node in soft-stop (no new requests, nothing cut) rather than DOWN: the
+    // drain signal HAProxy understands. Today's /readyz answers 503 while draining (docs/ha.md).
+    '  http-check disable-on-404',
+    "  http-check expect rstatus ^(200|404)$",
     ...(http ? [`  http-response set-header ${BACKEND_HEADER} %s`] : []),
     ...options.backends.map((b) => `  server ${b.name} ${b.host}:${b.port} check${serverTls}`),
     '',
@@ -128,19 +138,17 @@ function socketCommand(path: string, line: string, timeoutMs = 3_000): Promise<s
   });
 }
 
-/** Server states of our backend from `show stat` CSV (`# pxname,svname,...,status,...`). */
-export function parseStates(csv: string): Record<string, BackendState> {
+/** Rows of our backend's servers from `show stat` CSV (`# pxname,svname,...`), by server name. */
+export function parseStat(csv: string): Record<string, Record<string, string>> {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');
   const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const [px, sv, st] = ['pxname', 'svname', 'status'].map((c) => header.indexOf(c));
-  const states: Record<string, BackendState> = {};
+  const rows: Record<string, Record<string, string>> = {};
   for (const line of lines.slice(1)) {
-    const cells = line.split(',');
-    const server = cells[sv ?? -1];
-    if (cells[px ?? -1] !== BACKEND || server === undefined || server === 'BACKEND') continue;
-    states[server] = cells[st ?? -1] ?? '';
+    const row = Object.fromEntries(line.split(',').map((cell, i) => [header[i] ?? String(i), cell]));
+    if (row['pxname'] !== BACKEND || row['svname'] === undefined || row['svname'] === 'BACKEND') continue;
+    rows[row['svname']] = row;
   }
-  return states;
+  return rows;
 }
 
 /** Writes the config, checks it with `haproxy -c`, runs `haproxy -db` and waits for its stats socket. */
@@ -163,7 +171,9 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
   }
   const daemon = await startDaemon('haproxy', ['-f', configPath, '-db'], { logPath });
   const command = (line: string): Promise<string> => socketCommand(socketPath, line);
-  const backendStates = async (): Promise<Record<string, BackendState>> => parseStates(await command('show stat'));
+  const stat = async (): Promise<Record<string, Record<string, string>>> => parseStat(await command('show stat'));
+  const backendStates = async (): Promise<Record<string, BackendState>> =>
+    Object.fromEntries(Object.entries(await stat()).map(([name, row]) => [name, row['status'] ?? '']));
   const stop = async (): Promise<void> => {
     await daemon.stop({ signal: 'SIGTERM', timeoutMs: 5_000 });
     await removeDir(dir);
@@ -188,6 +198,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     config,
     logPath,
     backendStates,
+    serverSessions: async (name) => Number((await stat())[name]?.['scur'] ?? Number.NaN),
+    async setServerState(name, state) {
+      const answer = await command(`set server ${BACKEND}/${name} state ${state}`);
+      if (answer.trim() !== '') throw new Error(`haproxy: set server ${name} state ${state}: ${answer.trim()}`);
+    },
     async waitForStates(expected, timeoutMs = 15_000) {
       let last: Record<string, BackendState> = {};
       await waitFor(
