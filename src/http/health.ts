@@ -35,7 +35,9 @@ export async function readiness(deps: HealthDeps): Promise<ReadyReport> {
   try {
     const t = performance.now();
     const schema = await withTimeout(currentSchema(deps.db), PING_TIMEOUT_MS);
+    const writable = await withTimeout(deps.db.writable(), PING_TIMEOUT_MS);
     latency = Math.round((performance.now() - t) * 10) / 10;
+    if (!writable) checks.database = 'connected to a read-only standby, not the primary';
     if (schema !== LATEST_SCHEMA) checks.schema = `at ${schema}, expected ${LATEST_SCHEMA}; run "certainty migrate"`;
   } catch (err) {
     checks.database = `unreachable: ${(err as Error).message}`;

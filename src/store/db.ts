@@ -27,6 +27,8 @@ export interface Database extends Queryable {
   readonly dialect: Dialect;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Whether writes are accepted (false on a PostgreSQL standby). */
+  writable(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -206,11 +206,16 @@ async function ensureLedger(q: Queryable): Promise<void> {
   );
 }
 
-/** Highest applied migration, or 0 on an empty database. */
+/** Highest applied migration, or 0 on an empty database. Read-only: safe on a standby and in health checks. */
 export async function currentSchema(db: Database): Promise<number> {
-  await ensureLedger(db);
-  const rows = await db.query<{ id: number | null }>('SELECT MAX(id) AS id FROM schema_migrations');
-  return Number(rows[0]?.id ?? 0);
+  try {
+    const rows = await db.query<{ id: number | null }>('SELECT MAX(id) AS id FROM schema_migrations');
+    return Number(rows[0]?.id ?? 0);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === '42P01' || /no such table/.test(e.message ?? '')) return 0;
+    throw err;
+  }
 }
 
 /**

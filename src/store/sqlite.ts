@@ -102,6 +102,10 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  async writable(): Promise<boolean> {
+    return true;
+  }
+
   async close(): Promise<void> {
     await this.waitTurn();
     this.db.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -60,6 +60,8 @@ export interface Cluster {
   waitAllReady(timeoutMs?: number): Promise<void>;
   /** `certainty cluster status --json`, run with the environment of a running node. */
   statusJson(): Promise<ClusterStatus>;
+  /** Sends `signal` to node `i`'s process (found by its listening port); SIGSTOPped nodes get SIGCONT at `stop()`. */
+  signal(i: number, signal: 'SIGSTOP' | 'SIGCONT'): Promise<number>;
   /** A small postgres.js pool on the cluster's database, closed by `stop()`. */
   sql(): postgres.Sql;
   /** Tails of every node's log and HAProxy's, for failure messages. */
@@ -83,9 +85,17 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const ownedPg = options.pg === undefined && options.databaseUrl === undefined ? await startPostgres() : undefined;
   const pg = options.pg ?? ownedPg;
   const nodes: CertaintyServer[] = [];
+  const paused = new Set<number>();
   let haproxy: Haproxy | undefined;
   let pool: postgres.Sql | undefined;
   const stop = async (): Promise<void> => {
+    for (const pid of paused) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // Already gone.
+      }
+    }
     await haproxy?.stop().catch(() => undefined);
     await Promise.all(nodes.map((n) => n.dispose().catch(() => undefined)));
     await pool?.end({ timeout: 5 }).catch(() => undefined);
@@ -156,6 +166,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         const node = nodes.find((n) => n.isRunning()) ?? first;
         return JSON.parse(await node.cli(['cluster', 'status', '--json'])) as ClusterStatus;
       },
+      async signal(i, signal) {
+        const pid = await listenerPid((nodes[i] as CertaintyServer).port);
+        if (pid === undefined) throw new Error(`no process listens on ${backendName(i)}'s port`);
+        process.kill(pid, signal);
+        if (signal === 'SIGSTOP') paused.add(pid);
+        else paused.delete(pid);
+        return pid;
+      },
       sql() {
         pool ??= postgres(databaseUrl, { max: 2, onnotice: () => undefined, connect_timeout: 5, idle_timeout: 5 });
         return pool;
@@ -172,6 +190,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await stop();
     throw err;
   }
+}
+
+/** The pid listening on 127.0.0.1:`port`, through /proc (Linux). */
+export async function listenerPid(port: number): Promise<number | undefined> {
+  const table = await readFile('/proc/net/tcp', 'utf8');
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Columns: sl local_address rem_address st(0A = LISTEN) ... inode (tenth).
+  const inode = table.split('\n').map((l) => l.trim().split(/\s+/)).find((c) => c[1] === local && c[3] === '0A')?.[9];
+  if (inode === undefined) return undefined;
+  for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+    for (const fd of fds) {
+      if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === `socket:[${inode}]`) return Number(pid);
+    }
+  }
+  return undefined;
 }
 
 async function jsFiles(dir: string): Promise<string[]> {
