@@ -4,7 +4,7 @@ import { PATHS } from './acme/linker.ts';
 import { Authority, ensureCa } from './ca/authority.ts';
 import type { KeyAlgorithm } from './ca/keys.ts';
 import type { Config } from './config/schema.ts';
-import type { Kek } from './kek/kek.ts';
+import type { Keyring } from './kek/envelope.ts';
 import { openKek } from './kek/open.ts';
 import type { Database } from './store/db.ts';
 import { currentSchema, LATEST_SCHEMA, migrate, type MigrationReport } from './store/migrations.ts';
@@ -35,7 +35,7 @@ export function openDb(config: Config): Database {
 
 export interface CaContext {
   db: Database;
-  kek: Kek;
+  kek: Keyring;
   authority: Authority;
   migration: MigrationReport;
   created: boolean;

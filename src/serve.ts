@@ -24,7 +24,7 @@ import { sideRoutes } from './http/side-routes.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { Waiters } from './jobs/waiters.ts';
 import { Worker } from './jobs/worker.ts';
-import { nonceKey } from './kek/open.ts';
+import { kekStillOpens, nonceKey } from './kek/open.ts';
 import { SqlAcmeStore } from './store/acme-store.ts';
 import { createValidator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
@@ -94,7 +94,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   });
   const side = sideRoutes({
     health: {
-      db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, draining: () => draining, dialect: db.dialect.name,
+      db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(db, kek), draining: () => draining, dialect: db.dialect.name,
       leases: () => cluster.held(), fencing: cluster.fencing,
     },
     admin: { tokens: new AdminTokens(db, now), service: new AdminService(db, now), eab, authority: () => authority, caInfo: () => caInfo(authority, config) },

@@ -4,6 +4,7 @@ import { isAppError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
+import { registerKekCommands } from './kek-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 
 /** Options every command accepts; they override the config file and environment. */
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAdminCommands(program);
   registerClusterCommands(program);
+  registerKekCommands(program);
   return program;
 }
 

@@ -12,6 +12,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_DATABASE_POOL_SIZE: 'database.poolSize',
   CERTAINTY_KEK_FILE: 'kek.file',
   CERTAINTY_KEK_PASSPHRASE: 'kek.passphrase',
+  CERTAINTY_KEK_PREVIOUS_FILE: 'kek.previousFile',
+  CERTAINTY_KEK_PREVIOUS_PASSPHRASE: 'kek.previousPassphrase',
   CERTAINTY_TLS: 'tls.enabled',
   CERTAINTY_TLS_CERT_FILE: 'tls.certFile',
   CERTAINTY_TLS_KEY_FILE: 'tls.keyFile',
@@ -119,6 +121,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const config = parsed.data;
   config.dataDir = resolve(config.dataDir);
   if (config.kek.file !== undefined && !isAbsolute(config.kek.file)) config.kek.file = resolve(config.kek.file);
+  if (config.kek.previousFile !== undefined && !isAbsolute(config.kek.previousFile)) config.kek.previousFile = resolve(config.kek.previousFile);
   if (config.policy.defaultValidityDays > config.policy.maxValidityDays) {
     throw new ConfigError('invalid configuration:\n  policy.defaultValidityDays: must not exceed policy.maxValidityDays');
   }

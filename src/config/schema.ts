@@ -21,6 +21,8 @@ export const configSchema = z.strictObject({
   kek: z.strictObject({
     file: z.string().optional(),
     passphrase: z.string().min(12, 'kek.passphrase must be at least 12 characters').optional(),
+    previousFile: z.string().optional(),
+    previousPassphrase: z.string().optional(),
   }),
   tls: z.strictObject({
     enabled: z.boolean(),

@@ -9,6 +9,8 @@ export interface HealthDeps {
   version: string;
   startedAt: number;
   caLoaded: () => boolean;
+  /** Whether this node's KEK still opens the database's secrets (false after a rotation it missed). */
+  kekOk: () => Promise<boolean>;
   draining: () => boolean;
   dialect: string;
   /** Leases this node holds and trusts now. */
@@ -18,7 +20,7 @@ export interface HealthDeps {
 
 export interface ReadyReport {
   ready: boolean;
-  checks: { database: string; schema: string; ca: string; draining: string };
+  checks: { database: string; schema: string; ca: string; kek: string; draining: string };
   databaseLatencyMs: number | null;
 }
 
@@ -30,7 +32,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 /** /readyz: the database answers through the pool, the schema is current, CA keys are unwrapped, not draining. */
 export async function readiness(deps: HealthDeps): Promise<ReadyReport> {
-  const checks = { database: 'ok', schema: 'ok', ca: deps.caLoaded() ? 'ok' : 'not loaded', draining: deps.draining() ? 'draining' : 'no' };
+  const checks = { database: 'ok', schema: 'ok', ca: deps.caLoaded() ? 'ok' : 'not loaded', kek: 'ok', draining: deps.draining() ? 'draining' : 'no' };
   let latency: number | null = null;
   try {
     const t = performance.now();
@@ -38,12 +40,13 @@ export async function readiness(deps: HealthDeps): Promise<ReadyReport> {
     const writable = await withTimeout(deps.db.writable(), PING_TIMEOUT_MS);
     latency = Math.round((performance.now() - t) * 10) / 10;
     if (!writable) checks.database = 'connected to a read-only standby, not the primary';
+    if (!(await deps.kekOk())) checks.kek = 'this node\'s KEK cannot unwrap the secrets (rotated to a KEK this node was not given)';
     if (schema !== LATEST_SCHEMA) checks.schema = `at ${schema}, expected ${LATEST_SCHEMA}; run "certainty migrate"`;
   } catch (err) {
     checks.database = `unreachable: ${(err as Error).message}`;
     checks.schema = 'unknown';
   }
-  const ready = checks.database === 'ok' && checks.schema === 'ok' && checks.ca === 'ok' && checks.draining === 'no';
+  const ready = checks.database === 'ok' && checks.schema === 'ok' && checks.ca === 'ok' && checks.kek === 'ok' && checks.draining === 'no';
   return { ready, checks, databaseLatencyMs: latency };
 }
 
