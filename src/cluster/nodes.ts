@@ -44,20 +44,25 @@ export class NodeRegistry {
     private readonly address: string,
   ) {}
 
+  /**
+   * Registers this process as the node. A recent heartbeat under our id may be our own previous
+   * incarnation that just crashed, or a live copy of this data directory: we watch it for one
+   * down-period, and only a heartbeat that keeps advancing (a live process) is refused.
+   */
   async register(): Promise<void> {
-    const now = this.db.dialect.nowMs;
-    await this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ instance: string; status: string; age: number }>(
-        `SELECT instance, status, ${now} - last_seen AS age FROM nodes WHERE id = ? ${this.db.dialect.forUpdate}`,
-        [this.nodeId],
-      );
-      const row = rows[0];
-      if (row && row.status !== 'stopped' && Number(row.age) < NODE_DOWN_AFTER_MS) {
+    const first = await this.lastBeat();
+    if (first && first.status !== 'stopped' && first.age < NODE_DOWN_AFTER_MS) {
+      await new Promise((r) => setTimeout(r, NODE_DOWN_AFTER_MS + 500));
+      const again = await this.lastBeat();
+      if (again && again.status !== 'stopped' && again.lastSeen !== first.lastSeen) {
         throw new NodeCloneError(
-          `node id ${this.nodeId} is in use by a live node (last heartbeat ${Number(row.age)} ms ago): this data directory was copied from a running node. ` +
+          `node id ${this.nodeId} is in use by a live node (it heartbeats under instance ${again.instance}): this data directory was copied from a running node. ` +
             'Give each node its own data directory, or delete its server_id file to make a new identity.',
         );
       }
+    }
+    const now = this.db.dialect.nowMs;
+    await this.db.transaction(async (tx) => {
       await tx.exec(
         `INSERT INTO nodes (id, instance, version, address, status, started_at, last_seen) VALUES (?, ?, ?, ?, 'up', ${now}, ${now})
          ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, version = excluded.version, address = excluded.address,
@@ -65,6 +70,15 @@ export class NodeRegistry {
         [this.nodeId, this.instance, this.version, this.address],
       );
     });
+  }
+
+  private async lastBeat(): Promise<{ instance: string; status: string; age: number; lastSeen: number } | undefined> {
+    const rows = await this.db.query<{ instance: string; status: string; age: number; last_seen: number }>(
+      `SELECT instance, status, last_seen, ${this.db.dialect.nowMs} - last_seen AS age FROM nodes WHERE id = ?`,
+      [this.nodeId],
+    );
+    const r = rows[0];
+    return r && { instance: r.instance, status: r.status, age: Number(r.age), lastSeen: Number(r.last_seen) };
   }
 
   /** Heartbeat; false if another instance took over our identity (then we must stop). */
