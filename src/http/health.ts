@@ -22,6 +22,8 @@ export interface ReadyReport {
   ready: boolean;
   checks: { database: string; schema: string; ca: string; kek: string; draining: string };
   databaseLatencyMs: number | null;
+  /** primary (accepts writes), standby, or unknown when unreachable. */
+  databaseRole: 'primary' | 'standby' | 'unknown';
 }
 
 const PING_TIMEOUT_MS = 2000;
@@ -34,11 +36,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function readiness(deps: HealthDeps): Promise<ReadyReport> {
   const checks = { database: 'ok', schema: 'ok', ca: deps.caLoaded() ? 'ok' : 'not loaded', kek: 'ok', draining: deps.draining() ? 'draining' : 'no' };
   let latency: number | null = null;
+  let role: ReadyReport['databaseRole'] = 'unknown';
   try {
     const t = performance.now();
     const schema = await withTimeout(currentSchema(deps.db), PING_TIMEOUT_MS);
     const writable = await withTimeout(deps.db.writable(), PING_TIMEOUT_MS);
     latency = Math.round((performance.now() - t) * 10) / 10;
+    role = writable ? 'primary' : 'standby';
     if (!writable) checks.database = 'connected to a read-only standby, not the primary';
     if (!(await deps.kekOk())) checks.kek = 'this node\'s KEK cannot unwrap the secrets (rotated to a KEK this node was not given)';
     if (schema !== LATEST_SCHEMA) checks.schema = `at ${schema}, expected ${LATEST_SCHEMA}; run "certainty migrate"`;
@@ -47,7 +51,7 @@ export async function readiness(deps: HealthDeps): Promise<ReadyReport> {
     checks.schema = 'unknown';
   }
   const ready = checks.database === 'ok' && checks.schema === 'ok' && checks.ca === 'ok' && checks.kek === 'ok' && checks.draining === 'no';
-  return { ready, checks, databaseLatencyMs: latency };
+  return { ready, checks, databaseLatencyMs: latency, databaseRole: role };
 }
 
 /** /healthz: a JSON summary for people. */
@@ -60,7 +64,7 @@ export async function healthSummary(deps: HealthDeps): Promise<Record<string, un
     node: deps.nodeId,
     version: deps.version,
     uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-    database: { dialect: deps.dialect, latencyMs: ready.databaseLatencyMs, state: ready.checks.database },
+    database: { dialect: deps.dialect, role: ready.databaseRole, latencyMs: ready.databaseLatencyMs, state: ready.checks.database },
     checks: ready.checks,
     leases: deps.leases(),
     fencing: { rejected: deps.fencing.rejected },
