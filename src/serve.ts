@@ -30,7 +30,6 @@ import { createValidator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
 
 const VALIDATE = 'validate-challenge';
-const JOB_CLAIM_MS = 30_000;
 
 function splitListen(listen: string): { host: string; port: number } {
   const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
@@ -50,7 +49,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const nodeId = loadNodeId(config.dataDir);
   const store = new SqlAcmeStore(db);
   const jobs = new JobQueue(db);
-  const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: JOB_CLAIM_MS, pollMs: 500 }, log);
+  const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: config.cluster.jobClaimMs, pollMs: 500 }, log);
   const policy = new IdentifierPolicy(config.policy);
   if (policy.open) log.warn('no issuance policy configured: any valid DNS name or IP address may be issued (set policy.allowedDomains / policy.allowedIpRanges)');
   const validator = createValidator({
@@ -80,7 +79,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     newId: () => randomBytes(12).toString('base64url'),
     validations: {
       async enqueue(s, challengeId) {
-        const claimFor = worker.hasCapacity() ? { owner: nodeId, claimMs: JOB_CLAIM_MS } : undefined;
+        const claimFor = worker.hasCapacity() ? { owner: nodeId, claimMs: config.cluster.jobClaimMs } : undefined;
         const job = await s.enqueueJob(VALIDATE, { challengeId }, { idempotencyKey: `validate:${challengeId}`, maxAttempts: config.validation.maxAttempts, ...(claimFor ? { claimFor } : {}) });
         return () => (job && claimFor ? worker.adopt(job) : worker.kick());
       },

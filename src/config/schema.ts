@@ -77,6 +77,7 @@ export const configSchema = z.strictObject({
   }),
   cluster: z.strictObject({
     leaseTtlMs: z.number().int().min(3000).max(600_000),
+    jobClaimMs: z.number().int().min(2000).max(600_000),
   }),
   server: z.strictObject({
     drainDelayMs: z.number().int().min(0),
@@ -128,6 +129,6 @@ export const DEFAULTS: Config = {
     certificatesPerName: { limit: 300, windowSeconds: 7 * 86400 },
     failedValidationsPerAccount: { limit: 100, windowSeconds: 3600 },
   },
-  cluster: { leaseTtlMs: 15_000 },
+  cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000 },
   server: { drainDelayMs: 0, shutdownTimeoutMs: 15000, requestTimeoutMs: 30000 },
 };
