@@ -5,7 +5,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { MANIFEST_NAME, parseManifest, type Manifest } from './manifest.ts';
+import { MANIFEST_NAME, ManifestError, parseManifest, type Manifest } from './manifest.ts';
 import { END_OF_ARCHIVE, fileHeader, padding, readTar, type TarEntry } from './tar.ts';
 
 /**
@@ -69,20 +69,39 @@ export interface OpenedArchive {
   payloadPath: string;
 }
 
-async function writeTo(stream: WriteStream, chunk: Buffer): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
-}
+/** A file written chunk by chunk with backpressure; a write error surfaces on the next call. */
+class FileSink {
+  private readonly stream: WriteStream;
+  private failure: Error | undefined;
 
-function closeStream(stream: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
+  constructor(path: string) {
+    this.stream = createWriteStream(path, { mode: 0o600, flags: 'wx' });
+    this.stream.on('error', (err) => void (this.failure ??= err));
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+  }
+
+  async close(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve, reject) => {
+      this.stream.once('error', reject);
+      this.stream.end(() => resolve());
+    });
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
 }
 
 interface Extraction {
   manifest?: Manifest;
   payload?: { sha256: string; size: number };
+  /** The payload file while it is being written, closed on error too. */
+  file?: FileSink;
 }
 
 function entrySink(entry: TarEntry, workDir: string, state: Extraction): { write(chunk: Buffer): Promise<void>; end(): Promise<void> } {
@@ -96,16 +115,17 @@ function entrySink(entry: TarEntry, workDir: string, state: Extraction): { write
   }
   if (state.payload !== undefined || entry.name !== state.manifest.payload.name) throw new Error(`it holds an unexpected member ${entry.name}`);
   const hash = createHash('sha256');
-  const file = createWriteStream(join(workDir, entry.name), { mode: 0o600, flags: 'wx' });
+  const file = new FileSink(join(workDir, entry.name));
+  state.file = file;
   let size = 0;
   return {
     write: async (chunk) => {
       hash.update(chunk);
       size += chunk.length;
-      await writeTo(file, chunk);
+      await file.write(chunk);
     },
     end: async () => {
-      await closeStream(file);
+      await file.close();
       state.payload = { sha256: hash.digest('hex'), size };
     },
   };
@@ -117,14 +137,17 @@ function entrySink(entry: TarEntry, workDir: string, state: Extraction): { write
  */
 export async function readArchive(path: string, workDir: string): Promise<OpenedArchive> {
   const state: Extraction = {};
+  const input = createReadStream(path);
   try {
     const gunzip = createGunzip();
-    const input = createReadStream(path);
     input.on('error', (err) => gunzip.destroy(err));
     await readTar(input.pipe(gunzip), (entry) => entrySink(entry, workDir, state));
   } catch (err) {
+    input.destroy();
+    state.file?.destroy();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT' || e.code === 'EACCES') throw new Error(`cannot read the archive ${path}: ${e.message}`, { cause: err });
+    if (err instanceof ManifestError) throw new Error(`the archive ${path} cannot be restored: ${e.message}`, { cause: err });
     throw new Error(`the archive ${path} is damaged or not a Certainty backup: ${e.message}`, { cause: err });
   }
   const { manifest, payload } = state;

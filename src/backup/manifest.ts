@@ -35,22 +35,30 @@ const manifestSchema = z.strictObject({
 /** What an archive says about itself (`manifest.json`). */
 export type Manifest = z.infer<typeof manifestSchema>;
 
+/** An archive whose manifest cannot be used (as opposed to damaged bytes). */
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
 /** Validates a manifest read from an archive; a newer format is refused by name. */
 export function parseManifest(text: string): Manifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error('its manifest is not JSON');
+    throw new ManifestError('its manifest is not JSON');
   }
   const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
   if (typeof version === 'number' && version > FORMAT_VERSION) {
-    throw new Error(`it is format version ${version}, newer than this Certainty reads (${FORMAT_VERSION}); restore it with the version that wrote it or newer`);
+    throw new ManifestError(`it is format version ${version}, newer than this Certainty reads (${FORMAT_VERSION}); restore it with the version that wrote it or newer`);
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`its manifest is invalid (${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'})`);
+    throw new ManifestError(`its manifest is invalid (${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown'})`);
   }
   return parsed.data;
 }

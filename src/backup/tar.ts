@@ -96,7 +96,7 @@ export async function readTar(
   source: AsyncIterable<Buffer>,
   onEntry: (entry: TarEntry) => { write(chunk: Buffer): Promise<void>; end(): Promise<void> },
 ): Promise<void> {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let sink: ReturnType<typeof onEntry> | undefined;
   let remaining = 0;
   let skip = 0;

@@ -91,16 +91,23 @@ function describe(cert: Certificate): string {
   return `"${cert.subject}" (serial ${cert.serialNumber.toLowerCase()})`;
 }
 
-/** Throws unless `cert` is a CA certificate valid at `now` whose key may sign certificates and CRLs. */
-function checkCaCertificate(cert: Certificate, now: Date, role: string): void {
+/**
+ * Throws unless `cert` is a CA certificate valid at `now`. The issuing CA's key must be allowed to
+ * sign certificates and CRLs (Certainty does both with it); a certificate above it only needs
+ * keyCertSign, and one without keyUsage at all (older roots) is accepted.
+ */
+function checkCaCertificate(cert: Certificate, now: Date, role: string, issuing: boolean): void {
   const who = `${role} ${describe(cert)}`;
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   if (bc === null || !bc.ca) {
     throw new Error(`${who} is not a CA certificate (basicConstraints cA is not true); use the certificate of a CA the enterprise PKI issued for Certainty`);
   }
   const ku = cert.getExtension(x509.KeyUsagesExtension);
-  if (ku === null || (ku.usages & keyCertSign) === 0 || (ku.usages & cRLSign) === 0) {
+  if (issuing && (ku === null || (ku.usages & keyCertSign) === 0 || (ku.usages & cRLSign) === 0)) {
     throw new Error(`${who} lacks keyUsage keyCertSign and cRLSign; Certainty signs certificates and CRLs with this key, so the CA certificate must allow both`);
+  }
+  if (!issuing && ku !== null && (ku.usages & keyCertSign) === 0) {
+    throw new Error(`${who} lacks keyUsage keyCertSign, so it cannot have signed the certificate below it`);
   }
   if (now > cert.notAfter) throw new Error(`${who} expired at ${cert.notAfter.toISOString()}; have the enterprise CA issue a new one`);
   if (now < cert.notBefore) throw new Error(`${who} is not valid until ${cert.notBefore.toISOString()}; check the clock or wait`);
@@ -120,7 +127,7 @@ export async function importIssuer(opts: { certChainPem: string; keyPem: string;
   const [certPem, ...chainPem] = pems;
   if (certPem === undefined) throw new Error('the certificate file holds no PEM CERTIFICATE block; give the issuing CA certificate, then its chain');
   const certs = pems.map((pem, i) => parseCertificatePem(pem, `certificate ${i + 1} of the chain`));
-  certs.forEach((cert, i) => checkCaCertificate(cert, opts.now, i === 0 ? 'the issuing CA certificate' : `chain certificate ${i + 1}`));
+  certs.forEach((cert, i) => checkCaCertificate(cert, opts.now, i === 0 ? 'the issuing CA certificate' : `chain certificate ${i + 1}`, i === 0));
   for (let i = 0; i + 1 < certs.length; i++) {
     const [child, parent] = [certs[i] as Certificate, certs[i + 1] as Certificate];
     if (!(await child.verify({ publicKey: parent.publicKey, signatureOnly: true }))) {

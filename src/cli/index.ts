@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.ts';
 import { isAppError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
 import { registerKekCommands } from './kek-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAdminCommands(program);
   registerClusterCommands(program);
+  registerBackupCommands(program);
   registerKekCommands(program);
   return program;
 }
