@@ -16,6 +16,9 @@ export function registerServerCommands(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const config = configFrom(cmd);
       const log = createLogger(config.log.level);
+      // A driver may leave a promise rejected when a connection dies under it (e.g. during a
+      // database failover); that is logged, not a reason to take the whole node down.
+      process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
       const node = await serve(config, log);
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {

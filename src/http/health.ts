@@ -26,7 +26,8 @@ export interface ReadyReport {
   databaseRole: 'primary' | 'standby' | 'unknown';
 }
 
-const PING_TIMEOUT_MS = 2000;
+/** Below a load balancer's usual check timeout, so an unreachable database makes /readyz fail, not hang. */
+const PING_TIMEOUT_MS = 1000;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms).unref())]);

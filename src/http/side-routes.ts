@@ -29,7 +29,10 @@ export function sideRoutes(deps: SideDeps): SideRoutes {
       if (path === '/readyz') {
         onlyGet(req);
         const r = await readiness(deps.health);
-        return { status: r.ready ? 200 : 503, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(r) } };
+        // Draining answers 404, not 503: HAProxy (`http-check disable-on-404`) then stops sending new
+        // requests without cutting the ones in flight; any other checker sees "not ready" either way.
+        const status = r.ready ? 200 : r.checks.draining === 'draining' ? 404 : 503;
+        return { status, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(r) } };
       }
       if (path === '/healthz') {
         onlyGet(req);

@@ -57,6 +57,9 @@ export class PostgresDatabase implements Database {
       max: this.options.poolSize,
       connect_timeout: this.options.connectTimeoutSeconds,
       idle_timeout: 60,
+      // Reconnect quickly after an outage (postgres.js backs off up to several seconds by default):
+      // a node should be ready again within a fraction of a second of a primary being reachable.
+      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 0.5),
       onnotice: () => undefined,
       connection: { statement_timeout: this.options.statementTimeoutMs, application_name: 'certainty' },
       types: {
@@ -70,7 +73,9 @@ export class PostgresDatabase implements Database {
     if (this.sql !== broken) return;
     this.resets += 1;
     this.sql = this.connect();
-    broken.end({ timeout: 0 }).catch(() => undefined);
+    // Let statements still running on the old pool finish or fail on their own before it closes;
+    // ending it at once destroys their sockets under them.
+    broken.end({ timeout: 5 }).catch(() => undefined);
   }
 
   /** How many times the pool was replaced after a connection failure. */

