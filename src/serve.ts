@@ -10,6 +10,7 @@ import { runChallengeValidation } from './acme/validate-challenge.ts';
 import { EabKeyStore } from './admin/eab.ts';
 import { AdminService } from './admin/service.ts';
 import { AdminTokens } from './admin/tokens.ts';
+import { startAudit } from './audit/runtime.ts';
 import { caInfo } from './ca/info.ts';
 import { loadNodeId } from './cluster/node-id.ts';
 import { startClusterRuntime } from './cluster/runtime.ts';
@@ -72,9 +73,10 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
     await run();
   });
-  const eab = new EabKeyStore(db, kek, now);
+  const audit = await startAudit({ db, nodeId, config, version: VERSION, address: config.listen, log });
+  const eab = new EabKeyStore(db, kek, now, audit.as('admin-api'));
   const acme: AcmeDeps = {
-    store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log,
+    store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log, audit: audit.log,
     nonces: new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
     newId: () => randomBytes(12).toString('base64url'),
     validations: {
@@ -90,13 +92,14 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const url = publicBaseUrl(config);
   const cluster = await startClusterRuntime({
     db, jobs, nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: DUTIES, log, draining: () => draining,
+    leaseHooks: audit.leaseHooks,
   });
   const side = sideRoutes({
     health: {
       db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(db, kek), draining: () => draining, dialect: db.dialect.name,
       leases: () => cluster.held(), fencing: cluster.fencing,
     },
-    admin: { tokens: new AdminTokens(db, now), service: new AdminService(db, now), eab, authority: () => authority, caInfo: () => caInfo(authority, config) },
+    admin: { tokens: new AdminTokens(db, now, audit.as('admin-api')), service: new AdminService(db, now, audit.as('admin-api')), eab, authority: () => authority, caInfo: () => caInfo(authority, config) },
     authority: () => authority,
   });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
@@ -131,6 +134,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
       server.closeAllConnections();
       await worker.stop(Math.max(1000, config.server.shutdownTimeoutMs / 2));
       await cluster.stop();
+      await audit.stop();
       await db.close();
       log.info('stopped');
     },

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditRecorder } from '../audit/log.ts';
 import type { AcmeSettings } from './settings.ts';
 import type { Linker } from './linker.ts';
 import type { NonceService } from './nonce.ts';
@@ -54,6 +55,8 @@ export interface AcmeDeps {
   now: () => number;
   newId: () => string;
   log: Logger;
+  /** This node's audit log (src/audit). */
+  audit: AuditRecorder;
 }
 
 /** One ACME request as the HTTP edge hands it over. */

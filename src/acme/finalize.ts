@@ -64,7 +64,7 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
   if (order.status !== 'ready') throw notReady(order);
   const csr = await readCsr(deps, parsePayload(auth.payload));
   checkCsrMatches(csr, order, auth.account);
-  const finished = await deps.store.transaction(async (store) => {
+  const { order: finished, cert } = await deps.store.transaction(async (store) => {
     const locked = await store.lockOrder(order.id);
     if (!locked || effectiveOrder(locked, deps.now()).status !== 'ready') throw notReady(locked ?? order);
     const cert = await signFor(deps, locked, csr);
@@ -75,8 +75,14 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
     }
     const done: Order = { ...locked, status: 'valid', certificateId: cert.id };
     if (!(await store.updateOrder(done))) throw new AppError('conflict', 'The order changed concurrently; retry');
-    return { ...done, version: done.version + 1 };
+    return { order: { ...done, version: done.version + 1 }, cert };
   });
+  const actor = `account:${finished.accountId}`;
+  await deps.audit.record(undefined, {
+    actor, action: 'certificate.issued', object: `certificate:${cert.serial}`, outcome: 'success',
+    details: { order: finished.id, names: cert.identifiers.map((i) => i.value), notAfter: new Date(cert.notAfter).toISOString(), issuer: cert.issuerId },
+  });
+  await deps.audit.record(undefined, { actor, action: 'order.finalized', object: `order:${finished.id}`, outcome: 'success', details: { certificate: cert.serial } });
   return orderResponse(deps, req, finished);
 }
 

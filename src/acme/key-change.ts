@@ -36,5 +36,7 @@ export async function keyChange(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeR
     throw err;
   });
   if (!updated) throw new AppError('conflict', 'The account changed concurrently; retry');
+  const actor = `account:${account.id}`;
+  await deps.audit.record(undefined, { actor, action: 'account.key-changed', object: actor, outcome: 'success', details: { oldKeyThumbprint: account.thumbprint, newKeyThumbprint: newPrint } });
   return { status: 200, json: accountJson({ ...next, version: next.version + 1 }, req.linker) };
 }

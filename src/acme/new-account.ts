@@ -55,6 +55,9 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     if (!winner) throw err;
     return { status: 200, headers: { Location: req.linker.account(winner.id) }, json: accountJson(winner, req.linker) };
   }
+  const actor = `account:${account.id}`;
+  await deps.audit.record(undefined, { actor, action: 'account.created', object: actor, outcome: 'success', details: { keyThumbprint: print } });
+  if (eabKid !== undefined) await deps.audit.record(undefined, { actor, action: 'eab.used', object: `eab:${eabKid}`, outcome: 'success' });
   return { status: 201, headers: { Location: req.linker.account(account.id) }, json: accountJson(account, req.linker) };
 }
 
@@ -75,17 +78,21 @@ async function verifyEab(deps: AcmeDeps, req: AcmeRequest, eab: unknown, account
   if (header.url !== req.linker.newAccount()) throw new AppError('unauthorized', 'The externalAccountBinding "url" must be the newAccount URL');
   const kid = header.kid;
   if (typeof kid !== 'string') throw new AppError('malformed', 'The externalAccountBinding has no "kid"');
+  const refuse = async (detail: string, cause?: unknown): Promise<never> => {
+    await deps.audit.record(undefined, { actor: `key:${accountThumbprint}`, action: 'eab.used', object: `eab:${kid.slice(0, 64)}`, outcome: 'failure', details: { reason: detail } });
+    throw new AppError('unauthorized', detail, cause === undefined ? {} : { cause });
+  };
   const key = await deps.eab.hmacKey(kid);
-  if (!key) throw new AppError('unauthorized', `EAB key "${kid.slice(0, 64)}" is unknown, revoked or already used`);
+  if (!key) return refuse(`EAB key "${kid.slice(0, 64)}" is unknown, revoked or already used`);
   let bound: JWK;
   try {
     const verified = await flattenedVerify(jws as { protected: string; payload: string; signature: string }, key, { algorithms: EAB_ALGS });
     bound = JSON.parse(Buffer.from(verified.payload).toString('utf8')) as JWK;
   } catch (err) {
-    throw new AppError('unauthorized', 'The externalAccountBinding signature does not verify with this EAB key', { cause: err });
+    return refuse('The externalAccountBinding signature does not verify with this EAB key', err);
   }
   if ((await thumbprint(bound).catch(() => '')) !== accountThumbprint) {
-    throw new AppError('unauthorized', 'The externalAccountBinding payload must be the account key ("jwk") of the outer request');
+    return refuse('The externalAccountBinding payload must be the account key ("jwk") of the outer request');
   }
   return kid;
 }

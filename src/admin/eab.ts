@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EabKeys } from '../acme/context.ts';
+import { recordAs, type AuditActor } from '../audit/log.ts';
 import type { Kek } from '../kek/kek.ts';
 import type { Database } from '../store/db.ts';
 
@@ -15,12 +16,16 @@ export interface EabKeyInfo {
 
 /** External Account Binding keys: HMAC keys wrapped by the KEK, single use, revocable. */
 export class EabKeyStore implements EabKeys {
-  constructor(private readonly db: Database, private readonly kek: Kek, private readonly now: () => number) {}
+  /** Creations and revocations are recorded in `audit` (in the same transaction) when given. */
+  constructor(private readonly db: Database, private readonly kek: Kek, private readonly now: () => number, private readonly audit?: AuditActor) {}
 
   async create(label: string): Promise<{ kid: string; hmacKey: string }> {
     const kid = `kid-${randomBytes(9).toString('base64url')}`;
     const key = randomBytes(32);
-    await this.db.exec('INSERT INTO eab_keys (kid, label, hmac_wrapped, created_at) VALUES (?, ?, ?, ?)', [kid, label, this.kek.wrap(key, aad(kid)), this.now()]);
+    await this.db.transaction(async (tx) => {
+      await tx.exec('INSERT INTO eab_keys (kid, label, hmac_wrapped, created_at) VALUES (?, ?, ?, ?)', [kid, label, this.kek.wrap(key, aad(kid)), this.now()]);
+      await recordAs(this.audit, tx, { action: 'eab.created', object: `eab:${kid}`, outcome: 'success', details: { label } });
+    });
     return { kid, hmacKey: key.toString('base64url') };
   }
 
@@ -32,7 +37,11 @@ export class EabKeyStore implements EabKeys {
   }
 
   async revoke(kid: string): Promise<boolean> {
-    return (await this.db.exec('UPDATE eab_keys SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL', [this.now(), kid])) === 1;
+    return this.db.transaction(async (tx) => {
+      if ((await tx.exec('UPDATE eab_keys SET revoked_at = ? WHERE kid = ? AND revoked_at IS NULL', [this.now(), kid])) !== 1) return false;
+      await recordAs(this.audit, tx, { action: 'eab.revoked', object: `eab:${kid}`, outcome: 'success' });
+      return true;
+    });
   }
 
   async hmacKey(kid: string): Promise<Buffer | undefined> {

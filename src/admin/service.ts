@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Authority } from '../ca/authority.ts';
 import { AppError } from '../errors.ts';
+import { recordAs, type AuditActor } from '../audit/log.ts';
 import type { Database } from '../store/db.ts';
 import { ALLOWED_REASONS } from '../acme/revoke.ts';
 
@@ -50,7 +51,8 @@ const CERT_COLS = 'serial, identifiers, account_id, not_before, not_after, revok
 
 /** Operator actions shared by the CLI and the admin HTTP API. */
 export class AdminService {
-  constructor(private readonly db: Database, private readonly now: () => number) {}
+  /** Changes are recorded in `audit` (in the same transaction) when given. */
+  constructor(private readonly db: Database, private readonly now: () => number, private readonly audit?: AuditActor) {}
 
   listAccounts(limit = 100): Promise<Array<AccountSummary & { keyThumbprint: string }>> {
     return this.accounts('', [], limit);
@@ -78,7 +80,11 @@ export class AdminService {
   }
 
   async deactivateAccount(id: string): Promise<void> {
-    const n = await this.db.exec(`UPDATE accounts SET status = 'deactivated', version = version + 1 WHERE id = ? AND status = 'valid'`, [id]);
+    const n = await this.db.transaction(async (tx) => {
+      const changed = await tx.exec(`UPDATE accounts SET status = 'deactivated', version = version + 1 WHERE id = ? AND status = 'valid'`, [id]);
+      if (changed === 1) await recordAs(this.audit, tx, { action: 'account.deactivated', object: `account:${id}`, outcome: 'success' });
+      return changed;
+    });
     if (n === 0) {
       await this.showAccount(id);
       throw new AppError('conflict', `Account ${id} is already deactivated`);
@@ -113,7 +119,11 @@ export class AdminService {
       throw new AppError('badRevocationReason', `Reason ${reason} is not allowed; use one of ${ALLOWED_REASONS.join(', ')}`);
     }
     const s = normaliseSerial(serial);
-    const n = await this.db.exec('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ? AND revoked_at IS NULL', [this.now(), reason, s]);
+    const n = await this.db.transaction(async (tx) => {
+      const changed = await tx.exec('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ? AND revoked_at IS NULL', [this.now(), reason, s]);
+      if (changed === 1) await recordAs(this.audit, tx, { action: 'certificate.revoked', object: `certificate:${s}`, outcome: 'success', details: { reason } });
+      return changed;
+    });
     if (n === 0) {
       await this.showCertificate(s);
       throw new AppError('alreadyRevoked', `Certificate ${s} is already revoked`);

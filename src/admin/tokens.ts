@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { recordAs, type AuditActor } from '../audit/log.ts';
 import type { Database } from '../store/db.ts';
 
 const PREFIX = 'cty_';
@@ -9,12 +10,16 @@ function hashToken(token: string): string {
 
 /** Admin bearer tokens: only a SHA-256 hash is stored; the token is shown once at creation. */
 export class AdminTokens {
-  constructor(private readonly db: Database, private readonly now: () => number) {}
+  /** Creations, revocations and uses are recorded in `audit` when given. */
+  constructor(private readonly db: Database, private readonly now: () => number, private readonly audit?: AuditActor) {}
 
   async create(name: string): Promise<{ id: string; token: string }> {
     const id = randomBytes(6).toString('hex');
     const token = `${PREFIX}${id}_${randomBytes(24).toString('base64url')}`;
-    await this.db.exec('INSERT INTO admin_tokens (id, name, hash, created_at) VALUES (?, ?, ?, ?)', [id, name, hashToken(token), this.now()]);
+    await this.db.transaction(async (tx) => {
+      await tx.exec('INSERT INTO admin_tokens (id, name, hash, created_at) VALUES (?, ?, ?, ?)', [id, name, hashToken(token), this.now()]);
+      await recordAs(this.audit, tx, { action: 'admin.token-created', object: `token:${id}`, outcome: 'success', details: { name } });
+    });
     return { id, token };
   }
 
@@ -26,7 +31,11 @@ export class AdminTokens {
   }
 
   async revoke(id: string): Promise<boolean> {
-    return (await this.db.exec('UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [this.now(), id])) === 1;
+    return this.db.transaction(async (tx) => {
+      if ((await tx.exec('UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [this.now(), id])) !== 1) return false;
+      await recordAs(this.audit, tx, { action: 'admin.token-revoked', object: `token:${id}`, outcome: 'success' });
+      return true;
+    });
   }
 
   /** The token's id when it is valid and not revoked. */
@@ -35,8 +44,10 @@ export class AdminTokens {
     if (!m) return undefined;
     const rows = await this.db.query<{ hash: string; revoked_at: number | null }>('SELECT hash, revoked_at FROM admin_tokens WHERE id = ?', [m[1]]);
     const row = rows[0];
-    if (!row || row.revoked_at !== null) return undefined;
-    const ok = timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hashToken(token), 'hex'));
+    if (!row) return undefined;
+    const ok = row.revoked_at === null && timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hashToken(token), 'hex'));
+    // Only ids that exist are recorded, and nothing but the id: one record per admin request.
+    await this.audit?.recorder.record(this.db, { actor: `token:${m[1]}`, action: 'admin.token-used', object: `token:${m[1]}`, outcome: ok ? 'success' : 'failure' });
     return ok ? m[1] : undefined;
   }
 }

@@ -73,6 +73,11 @@ export async function verifyChains(q: Queryable, options: { nodeId?: string } = 
   return { intact: chains.every((c) => c.intact), chains };
 }
 
+/** "record 5 was" or "records 5–7 were". */
+function span(from: number, to: number): string {
+  return from === to ? `record ${from} was` : `records ${from}–${to} were`;
+}
+
 class Findings {
   readonly list: ChainProblem[] = [];
   more = 0;
@@ -113,7 +118,7 @@ async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined)
 async function checkRecord(q: Queryable, found: Findings, rec: AuditRecord, prev: AuditRecord | undefined, prevIntact: boolean): Promise<boolean> {
   const expected = (prev?.seq ?? 0) + 1;
   if (rec.seq > expected) {
-    found.add('missing', expected, rec.seq - 1 === expected ? `record ${expected} is missing (deleted)` : `records ${expected}–${rec.seq - 1} are missing (deleted)`);
+    found.add('missing', expected, `${span(expected, rec.seq - 1)} deleted`);
   }
   if (hashRecord(rec) !== rec.hash) {
     const original = await writtenAt(q, rec);
@@ -156,7 +161,7 @@ async function checkHead(q: Queryable, found: Findings, nodeId: string, head: He
   }
   const lastSeq = last?.seq ?? 0;
   if (lastSeq < head.seq) {
-    found.add('truncated', lastSeq + 1, `the chain ends at record ${lastSeq} but its head is record ${head.seq}: records ${lastSeq + 1}–${head.seq} were deleted`);
+    found.add('truncated', lastSeq + 1, `the chain ends at record ${lastSeq} but its head is record ${head.seq}: ${span(lastSeq + 1, head.seq)} deleted`);
   } else if (last !== undefined && last.hash !== head.hash) {
     found.add('head-mismatch', last.seq, `record ${last.seq} is not the record the head names (it was replaced)`);
   }

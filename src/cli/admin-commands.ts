@@ -3,18 +3,20 @@ import { EabKeyStore } from '../admin/eab.ts';
 import { AdminService } from '../admin/service.ts';
 import { AdminTokens } from '../admin/tokens.ts';
 import { caInfo } from '../ca/info.ts';
+import type { AuditActor } from '../audit/log.ts';
 import type { Config } from '../config/schema.ts';
+import { cliAudit } from '../audit/runtime.ts';
 import { openCa, type CaContext } from '../context.ts';
 import { configFrom, print, quietLogger, table } from './options.ts';
 
 type Json = { json?: boolean };
 
-/** Opens the existing CA (never creates one), runs `fn`, closes the database. */
-async function withCa<T>(cmd: Command, fn: (ctx: CaContext, config: Config) => Promise<T>): Promise<T> {
+/** Opens the existing CA (never creates one), runs `fn` with an audit actor for the operator, closes the database. */
+async function withCa<T>(cmd: Command, fn: (ctx: CaContext & { audit: AuditActor }, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(cmd);
   const ctx = await openCa(config, quietLogger(config), Date.now, false);
   try {
-    return await fn(ctx, config);
+    return await fn({ ...ctx, audit: cliAudit(ctx.db, config.dataDir) }, config);
   } finally {
     await ctx.db.close();
   }
@@ -30,8 +32,8 @@ function parseReason(text: string): number {
 function registerEab(program: Command): void {
   const eab = program.command('eab').description('External Account Binding keys');
   eab.command('create').description('create an EAB key (the HMAC key is shown once)').option('--label <text>', 'who the key is for', '').option('--json', 'print JSON')
-    .action((opts: Json & { label: string }, cmd: Command) => withCa(cmd, async ({ db, kek }) => {
-      const key = await new EabKeyStore(db, kek, Date.now).create(opts.label);
+    .action((opts: Json & { label: string }, cmd: Command) => withCa(cmd, async ({ db, kek, audit }) => {
+      const key = await new EabKeyStore(db, kek, Date.now, audit).create(opts.label);
       print(opts.json === true, key, () => `EAB key id:   ${key.kid}\nEAB HMAC key: ${key.hmacKey}\n(shown once; e.g. certbot --eab-kid ${key.kid} --eab-hmac-key <HMAC key>)`);
     }));
   eab.command('list').description('list EAB keys').option('--json', 'print JSON')
@@ -40,8 +42,8 @@ function registerEab(program: Command): void {
       print(opts.json === true, keys, () => table(['KID', 'LABEL', 'CREATED', 'ACCOUNT', 'REVOKED'], keys.map((k) => [k.kid, k.label, k.createdAt, k.accountId ?? '-', k.revoked ? 'yes' : 'no'])));
     }));
   eab.command('revoke <kid>').description('revoke an unused EAB key')
-    .action((kid: string, _opts: unknown, cmd: Command) => withCa(cmd, async ({ db, kek }) => {
-      if (!(await new EabKeyStore(db, kek, Date.now).revoke(kid))) throw new Error(`no unrevoked EAB key ${kid}; see "certainty eab list"`);
+    .action((kid: string, _opts: unknown, cmd: Command) => withCa(cmd, async ({ db, kek, audit }) => {
+      if (!(await new EabKeyStore(db, kek, Date.now, audit).revoke(kid))) throw new Error(`no unrevoked EAB key ${kid}; see "certainty eab list"`);
       process.stdout.write(`Revoked EAB key ${kid}\n`);
     }));
 }
@@ -59,8 +61,8 @@ function registerAccount(program: Command): void {
       print(opts.json === true, a, () => Object.entries(a).map(([k, v]) => `${k.padEnd(14)} ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('\n'));
     }));
   account.command('deactivate <id>').description('deactivate an account (it can no longer order or revoke)')
-    .action((id: string, _opts: unknown, cmd: Command) => withCa(cmd, async ({ db }) => {
-      await new AdminService(db, Date.now).deactivateAccount(id);
+    .action((id: string, _opts: unknown, cmd: Command) => withCa(cmd, async ({ db, audit }) => {
+      await new AdminService(db, Date.now, audit).deactivateAccount(id);
       process.stdout.write(`Deactivated account ${id}\n`);
     }));
 }
@@ -82,8 +84,8 @@ function registerCert(program: Command): void {
       else print(opts.json === true, c, () => Object.entries(c).filter(([k]) => k !== 'pem').map(([k, v]) => `${k.padEnd(17)} ${Array.isArray(v) ? v.join(', ') : String(v)}`).join('\n'));
     }));
   cert.command('revoke <serial>').description('revoke a certificate and regenerate the CRL').option('--reason <reason>', 'unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation', 'unspecified')
-    .action((serial: string, opts: { reason: string }, cmd: Command) => withCa(cmd, async ({ db, authority }) => {
-      await new AdminService(db, Date.now).revokeCertificate(authority, serial, parseReason(opts.reason));
+    .action((serial: string, opts: { reason: string }, cmd: Command) => withCa(cmd, async ({ db, authority, audit }) => {
+      await new AdminService(db, Date.now, audit).revokeCertificate(authority, serial, parseReason(opts.reason));
       process.stdout.write(`Revoked ${serial}\n`);
     }));
 }
@@ -101,8 +103,8 @@ function registerCaAndTokens(program: Command): void {
     }));
   const token = program.command('token').description('admin API bearer tokens');
   token.command('create <name>').description('create a token (shown once)').option('--json', 'print JSON')
-    .action((name: string, opts: Json, cmd: Command) => withCa(cmd, async ({ db }) => {
-      const t = await new AdminTokens(db, Date.now).create(name);
+    .action((name: string, opts: Json, cmd: Command) => withCa(cmd, async ({ db, audit }) => {
+      const t = await new AdminTokens(db, Date.now, audit).create(name);
       print(opts.json === true, t, () => `Token ${t.id} for "${name}":\n${t.token}\n(shown once; send it as "Authorization: Bearer <token>")`);
     }));
   token.command('list').description('list tokens').option('--json', 'print JSON')
@@ -111,8 +113,8 @@ function registerCaAndTokens(program: Command): void {
       print(opts.json === true, rows, () => table(['ID', 'NAME', 'CREATED', 'REVOKED'], rows.map((t) => [t.id, t.name, t.createdAt, t.revoked ? 'yes' : 'no'])));
     }));
   token.command('revoke <id>').description('revoke a token')
-    .action((id: string, _opts: unknown, cmd: Command) => withCa(cmd, async ({ db }) => {
-      if (!(await new AdminTokens(db, Date.now).revoke(id))) throw new Error(`no unrevoked token ${id}; see "certainty token list"`);
+    .action((id: string, _opts: unknown, cmd: Command) => withCa(cmd, async ({ db, audit }) => {
+      if (!(await new AdminTokens(db, Date.now, audit).revoke(id))) throw new Error(`no unrevoked token ${id}; see "certainty token list"`);
       process.stdout.write(`Revoked token ${id}\n`);
     }));
 }

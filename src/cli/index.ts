@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.ts';
 import { isAppError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
 import { registerKekCommands } from './kek-commands.ts';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerClusterCommands(program);
   registerBackupCommands(program);
+  registerAuditCommands(program);
   registerKekCommands(program);
   return program;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cliAudit } from '../audit/runtime.ts';
 import { openDb } from '../context.ts';
 import { kekFromPassphrase, loadKekFile, type KekProvider } from '../kek/kek.ts';
 import { openKek } from '../kek/open.ts';
@@ -52,6 +53,8 @@ export function registerKekCommands(program: Command): void {
         const totals = await rotateKek(db, keyring, to, batch, (p) => {
           if (opts.json !== true) process.stdout.write(`${p.table}: re-wrapped ${p.rewrapped}, already done ${p.skipped}\n`);
         }, Number(opts.pauseMs) || 0);
+        const audit = cliAudit(db, config.dataDir);
+        await audit.recorder.record(db, { actor: audit.actor, action: 'kek.changed', object: `kek:${to.id}`, outcome: 'success', details: { totals } });
         print(opts.json === true, { to: to.id, totals }, () => `Every secret is now wrapped by KEK ${to.id}. Point kek.file (or the passphrase) of every node at the new KEK, then remove kek.previousFile.`);
       } finally {
         await db.close();

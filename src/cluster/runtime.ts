@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Database } from '../store/db.ts';
-import { LeaseKeeper, type FencingStats } from './lease-keeper.ts';
+import { LeaseKeeper, type FencingStats, type LeaseKeeperOptions } from './lease-keeper.ts';
 import { LeaseStore } from './leases.ts';
 import { HEARTBEAT_MS, NodeRegistry } from './nodes.ts';
 import { Scheduler, type Duty } from './scheduler.ts';
@@ -19,6 +19,8 @@ export interface ClusterDeps {
   log: Logger;
   /** Whether the node is draining (reported in heartbeats). */
   draining: () => boolean;
+  /** Told when this node takes or loses a lease (the audit log records both). */
+  leaseHooks: Pick<LeaseKeeperOptions, 'onAcquired' | 'onLost'>;
 }
 
 export interface ClusterRuntime {
@@ -37,7 +39,7 @@ export async function startClusterRuntime(deps: ClusterDeps): Promise<ClusterRun
   await registry.register();
   const leases = new LeaseStore(deps.db);
   const fencing: FencingStats = { rejected: 0 };
-  const keeper = new LeaseKeeper(leases, { name: SCHEDULER_LEASE, holder: deps.nodeId, ttlMs: deps.leaseTtlMs }, fencing, deps.log);
+  const keeper = new LeaseKeeper(leases, { name: SCHEDULER_LEASE, holder: deps.nodeId, ttlMs: deps.leaseTtlMs, ...deps.leaseHooks }, fencing, deps.log);
   const scheduler = new Scheduler(deps.db, leases, keeper, deps.jobs, deps.nodeId, deps.duties, deps.log);
   await scheduler.start();
   keeper.start();

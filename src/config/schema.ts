@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUDIT_DEFAULTS, auditConfigSchema } from '../audit/config.ts';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8443 or [::1]:8443');
 const port = z.number().int().min(1).max(65535);
@@ -75,6 +76,7 @@ export const configSchema = z.strictObject({
     certificatesPerName: limit,
     failedValidationsPerAccount: limit,
   }),
+  audit: auditConfigSchema,
   cluster: z.strictObject({
     leaseTtlMs: z.number().int().min(3000).max(600_000),
     jobClaimMs: z.number().int().min(2000).max(600_000),
@@ -129,6 +131,7 @@ export const DEFAULTS: Config = {
     certificatesPerName: { limit: 300, windowSeconds: 7 * 86400 },
     failedValidationsPerAccount: { limit: 100, windowSeconds: 3600 },
   },
+  audit: AUDIT_DEFAULTS,
   cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000 },
   server: { drainDelayMs: 0, shutdownTimeoutMs: 15000, requestTimeoutMs: 30000 },
 };

@@ -182,6 +182,45 @@ CREATE TABLE schedules (
 );
 `,
   },
+  {
+    id: 3,
+    name: 'audit',
+    sql: `
+CREATE TABLE audit_records (
+  node_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  time BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (node_id, seq)
+);
+CREATE INDEX audit_records_time ON audit_records (time);
+CREATE INDEX audit_records_hash ON audit_records (node_id, hash);
+CREATE TABLE audit_heads (
+  node_id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE audit_cursors (
+  sink TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  last_error TEXT,
+  claimed_by TEXT,
+  claim_expires_at BIGINT,
+  delivered_at BIGINT,
+  PRIMARY KEY (sink, node_id)
+);
+`,
+  },
 ];
 
 export interface MigrationReport {

@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import { loadNodeId } from '../cluster/node-id.ts';
+import type { Database } from '../store/db.ts';
+import { auditSettings, type AuditConfig } from './config.ts';
+import { AuditForwarder } from './forwarder.ts';
+import { cliActor, leaseAuditHooks, recordNodeStarted, recordNodeStopped } from './lifecycle.ts';
+import { AuditLog, type AuditActor } from './log.ts';
+import { createSinks } from './sinks.ts';
+
+export interface AuditRuntimeDeps {
+  db: Database;
+  nodeId: string;
+  /** The node's whole configuration: its section digests go into `node.started`. */
+  config: { audit: AuditConfig };
+  version: string;
+  address: string;
+  log: Logger;
+}
+
+/** A serving node's audit log and forwarder. */
+export interface AuditRuntime {
+  log: AuditLog;
+  /** The log as an admin service records it, e.g. `as('admin-api')`. */
+  as(actor: string): AuditActor;
+  /** `onAcquired`/`onLost` for the node's LeaseKeeper. */
+  leaseHooks: ReturnType<typeof leaseAuditHooks>;
+  /** Records `node.stopped`, forwards what it can within the sinks' timeout, stops the forwarder. */
+  stop(): Promise<void>;
+}
+
+/** Records `node.started` (and `config.changed` when the configuration differs from this node's last start) and starts forwarding. */
+export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> {
+  const settings = auditSettings(deps.config.audit);
+  const log = new AuditLog(deps.db, deps.nodeId);
+  const forwarder = new AuditForwarder(deps.db, createSinks(settings.sinks, settings.timeoutMs), {
+    owner: deps.nodeId, batchSize: settings.batchSize, pollMs: settings.pollMs, timeoutMs: settings.timeoutMs,
+    retryMinMs: settings.retryMinMs, retryMaxMs: settings.retryMaxMs,
+  }, deps.log);
+  await recordNodeStarted(deps.db, log, { version: deps.version, address: deps.address, config: deps.config });
+  forwarder.start();
+  return {
+    log,
+    as: (actor) => ({ recorder: log, actor }),
+    leaseHooks: leaseAuditHooks(log, deps.log),
+    async stop() {
+      await recordNodeStopped(deps.db, log).catch((err: unknown) => deps.log.warn({ err }, 'could not record node.stopped'));
+      await forwarder.stop(settings.timeoutMs);
+    },
+  };
+}
+
+/** The audit log a CLI command records into: the chain of the data directory's node id, as the operating-system user. */
+export function cliAudit(db: Database, dataDir: string): AuditActor {
+  return { recorder: new AuditLog(db, loadNodeId(dataDir)), actor: cliActor() };
+}

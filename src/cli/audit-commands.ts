@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { AUDIT_ACTIONS, isAuditAction } from '../audit/chain.ts';
+import { cursorStatus } from '../audit/outbox.ts';
+import { listRecords, type AuditFilter } from '../audit/query.ts';
+import { verifyChains, type ChainReport, type VerifyReport } from '../audit/verify.ts';
+import { isoTime, recordJson } from '../audit/wire.ts';
+import { openDb } from '../context.ts';
+import type { Database } from '../store/db.ts';
+import { currentSchema, MIGRATIONS } from '../store/migrations.ts';
+import { configFrom, print, table } from './options.ts';
+
+type Json = { json?: boolean };
+
+interface ListOptions extends Json {
+  since?: string;
+  until?: string;
+  actor?: string;
+  action?: string;
+  node?: string;
+  limit: string;
+}
+
+const AUDIT_SCHEMA = MIGRATIONS.find((m) => m.name === 'audit')?.id ?? 0;
+
+/** Opens the database (never creates or migrates anything), runs `fn`, closes it. */
+async function withDb<T>(cmd: Command, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = openDb(configFrom(cmd));
+  try {
+    if ((await currentSchema(db)) < AUDIT_SCHEMA) throw new Error('this database has no audit log yet: run "certainty migrate" (or start "certainty serve") first');
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function parseTime(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) throw new Error(`${flag} must be an ISO 8601 time such as 2026-01-31 or 2026-01-31T12:00:00Z (got "${text}")`);
+  return ms;
+}
+
+function parseFilter(opts: ListOptions): AuditFilter {
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new Error(`--limit must be a whole number from 1 to 100000 (got "${opts.limit}")`);
+  if (opts.action !== undefined && !isAuditAction(opts.action)) throw new Error(`--action must be one of ${AUDIT_ACTIONS.join(', ')} (got "${opts.action}")`);
+  const since = parseTime('--since', opts.since);
+  const until = parseTime('--until', opts.until);
+  return {
+    limit, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }), ...(opts.actor === undefined ? {} : { actor: opts.actor }),
+    ...(opts.action !== undefined && isAuditAction(opts.action) ? { action: opts.action } : {}), ...(opts.node === undefined ? {} : { nodeId: opts.node }),
+  };
+}
+
+function chainText(c: ChainReport): string {
+  const head = c.headSeq === null ? 'no head' : `head ${c.headSeq}`;
+  const lines = [`${c.nodeId}  ${c.records} records  ${head}  ${c.intact ? 'intact' : 'BROKEN'}`];
+  for (const p of c.problems) lines.push(`  seq ${String(p.seq).padEnd(8)} ${p.kind.padEnd(13)} ${p.message}`);
+  if (c.moreProblems > 0) lines.push(`  … and ${c.moreProblems} more problems`);
+  return lines.join('\n');
+}
+
+function verifyText(report: VerifyReport): string {
+  if (report.chains.length === 0) return 'No audit records yet.';
+  const broken = report.chains.filter((c) => !c.intact).length;
+  const summary = broken === 0 ? `All ${report.chains.length} chains are intact.` : `${broken} of ${report.chains.length} chains are broken.`;
+  return [...report.chains.map(chainText), '', summary].join('\n');
+}
+
+/** `certainty audit verify | list | sinks`. */
+export function registerAuditCommands(program: Command): void {
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit.command('verify').description('check every node\'s hash chain; exits 1 if any is broken').option('--node <id>', 'only this node\'s chain').option('--json', 'print JSON')
+    .action((opts: Json & { node?: string }, cmd: Command) => withDb(cmd, async (db) => {
+      const report = await verifyChains(db, opts.node === undefined ? {} : { nodeId: opts.node });
+      print(opts.json === true, report, () => verifyText(report));
+      if (!report.intact) process.exitCode = 1;
+    }));
+  audit.command('list').description('list records, newest first')
+    .option('--since <iso>', 'at or after this time').option('--until <iso>', 'before this time').option('--actor <actor>', 'e.g. account:<id>, cli:<user>, admin-api')
+    .option('--action <action>', `one of ${AUDIT_ACTIONS.join(', ')}`).option('--node <id>', 'only this node\'s records').option('--limit <n>', 'how many', '100').option('--json', 'print JSON')
+    .action((opts: ListOptions, cmd: Command) => withDb(cmd, async (db) => {
+      const records = await listRecords(db, parseFilter(opts));
+      print(opts.json === true, records.map(recordJson), () => table(
+        ['TIME', 'NODE', 'SEQ', 'ACTOR', 'ACTION', 'OBJECT', 'OUTCOME'],
+        records.map((r) => [isoTime(r.time) ?? String(r.time), r.nodeId, String(r.seq), r.actor, r.action, r.object, r.outcome]),
+      ));
+    }));
+  audit.command('sinks').description('delivery progress of each sink over each node\'s chain').option('--json', 'print JSON')
+    .action((opts: Json, cmd: Command) => withDb(cmd, async (db) => {
+      const rows = await cursorStatus(db);
+      print(opts.json === true, rows, () => table(
+        ['SINK', 'NODE', 'DELIVERED', 'HEAD', 'BACKLOG', 'ATTEMPTS', 'LAST ERROR'],
+        rows.map((r) => [r.sink, r.nodeId, String(r.seq), String(r.headSeq), String(r.headSeq - r.seq), String(r.attempts), r.lastError ?? '-']),
+      ));
+    }));
+}
