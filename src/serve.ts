@@ -48,7 +48,8 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const now = Date.now;
   const { db, kek, authority } = await openCa(config, log, now);
   const nodeId = loadNodeId(config.dataDir);
-  const store = new SqlAcmeStore(db);
+  const audit = await startAudit({ db, nodeId, config, version: VERSION, address: config.listen, log });
+  const store = new SqlAcmeStore(db, audit.log);
   const jobs = new JobQueue(db);
   const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: config.cluster.jobClaimMs, pollMs: 500 }, log);
   const policy = new IdentifierPolicy(config.policy);
@@ -73,7 +74,6 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
     await run();
   });
-  const audit = await startAudit({ db, nodeId, config, version: VERSION, address: config.listen, log });
   const eab = new EabKeyStore(db, kek, now, audit.as('admin-api'));
   const acme: AcmeDeps = {
     store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log, audit: audit.log,

@@ -75,14 +75,15 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
     }
     const done: Order = { ...locked, status: 'valid', certificateId: cert.id };
     if (!(await store.updateOrder(done))) throw new AppError('conflict', 'The order changed concurrently; retry');
+    // The issuance and its audit records commit together, or not at all.
+    const actor = `account:${done.accountId}`;
+    await store.audit({
+      actor, action: 'certificate.issued', object: `certificate:${cert.serial}`, outcome: 'success',
+      details: { order: done.id, names: cert.identifiers.map((i) => i.value), notAfter: new Date(cert.notAfter).toISOString(), issuer: cert.issuerId },
+    });
+    await store.audit({ actor, action: 'order.finalized', object: `order:${done.id}`, outcome: 'success', details: { certificate: cert.serial } });
     return { order: { ...done, version: done.version + 1 }, cert };
   });
-  const actor = `account:${finished.accountId}`;
-  await deps.audit.record(undefined, {
-    actor, action: 'certificate.issued', object: `certificate:${cert.serial}`, outcome: 'success',
-    details: { order: finished.id, names: cert.identifiers.map((i) => i.value), notAfter: new Date(cert.notAfter).toISOString(), issuer: cert.issuerId },
-  });
-  await deps.audit.record(undefined, { actor, action: 'order.finalized', object: `order:${finished.id}`, outcome: 'success', details: { certificate: cert.serial } });
   return orderResponse(deps, req, finished);
 }
 

@@ -48,6 +48,9 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
         throw new AppError('unauthorized', `EAB key "${eabKid}" was already used by another account`);
       }
       await store.insertAccount(account);
+      const actor = `account:${account.id}`;
+      await store.audit({ actor, action: 'account.created', object: actor, outcome: 'success', details: { keyThumbprint: print } });
+      if (eabKid !== undefined) await store.audit({ actor, action: 'eab.used', object: `eab:${eabKid}`, outcome: 'success' });
     });
   } catch (err) {
     // Two requests with the same new key raced; the loser answers with the winner's account.
@@ -55,9 +58,6 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     if (!winner) throw err;
     return { status: 200, headers: { Location: req.linker.account(winner.id) }, json: accountJson(winner, req.linker) };
   }
-  const actor = `account:${account.id}`;
-  await deps.audit.record(undefined, { actor, action: 'account.created', object: actor, outcome: 'success', details: { keyThumbprint: print } });
-  if (eabKid !== undefined) await deps.audit.record(undefined, { actor, action: 'eab.used', object: `eab:${eabKid}`, outcome: 'success' });
   return { status: 201, headers: { Location: req.linker.account(account.id) }, json: accountJson(account, req.linker) };
 }
 

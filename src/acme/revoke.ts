@@ -41,9 +41,11 @@ export async function revokeCert(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     if (!spki.equals(presented.spki)) throw new AppError('unauthorized', 'The request is signed by a key that is neither an account key nor the certificate key');
   }
   if (cert.revokedAt !== null) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
-  if (!(await deps.store.revokeCertificate(cert.id, deps.now(), reason))) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
   const actor = 'kid' in signed ? `account:${signed.kid.account.id}` : 'certificate-key';
-  await deps.audit.record(undefined, { actor, action: 'certificate.revoked', object: `certificate:${cert.serial}`, outcome: 'success', details: { reason } });
+  await deps.store.transaction(async (store) => {
+    if (!(await store.revokeCertificate(cert.id, deps.now(), reason))) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
+    await store.audit({ actor, action: 'certificate.revoked', object: `certificate:${cert.serial}`, outcome: 'success', details: { reason } });
+  });
   await deps.issuer.refreshCrl();
   return { status: 200 };
 }

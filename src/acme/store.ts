@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/log.ts';
 import type { EnqueueOptions, Job } from '../jobs/queue.ts';
 import type { Account, Authorization, Challenge, IssuedCertificate, Order } from './types.ts';
 
@@ -13,6 +14,8 @@ export interface AcmeStore {
 
   /** Queues a job in the same transaction; undefined when the idempotency key is taken. */
   enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<Job | undefined>;
+  /** Appends an audit record; inside a transaction it commits with the change it describes. */
+  audit(event: AuditEvent): Promise<void>;
   /** Completes a job in the same transaction as the work it did. */
   completeJob(id: string, owner: string): Promise<boolean>;
 

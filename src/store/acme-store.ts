@@ -4,6 +4,7 @@ import {
   fromAccount, fromAuthorization, fromCertificate, fromChallenge, fromOrder, toAccount, toAuthorization, toCertificate,
   toChallenge, toOrder, type AccountRow, type AuthorizationRow, type CertificateRow, type ChallengeRow, type OrderRow,
 } from './acme-rows.ts';
+import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import { JobQueue, type EnqueueOptions, type Job } from '../jobs/queue.ts';
 import type { Database, Queryable } from './db.ts';
 
@@ -24,11 +25,16 @@ interface Window {
 export class SqlAcmeStore implements AcmeStore {
   constructor(
     private readonly db: Database,
+    private readonly recorder: AuditRecorder | undefined = undefined,
     private readonly q: Queryable = db,
   ) {}
 
   transaction<T>(fn: (store: AcmeStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new SqlAcmeStore(this.db, tx)));
+    return this.db.transaction((tx) => fn(new SqlAcmeStore(this.db, this.recorder, tx)));
+  }
+
+  async audit(event: AuditEvent): Promise<void> {
+    await this.recorder?.record(this.q, event);
   }
 
   enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<Job | undefined> {
