@@ -64,7 +64,7 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
   if (order.status !== 'ready') throw notReady(order);
   const csr = await readCsr(deps, parsePayload(auth.payload));
   checkCsrMatches(csr, order, auth.account);
-  const { order: finished, cert } = await deps.store.transaction(async (store) => {
+  const finished = await deps.store.transaction(async (store) => {
     const locked = await store.lockOrder(order.id);
     if (!locked || effectiveOrder(locked, deps.now()).status !== 'ready') throw notReady(locked ?? order);
     const cert = await signFor(deps, locked, csr);
@@ -82,7 +82,7 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
       details: { order: done.id, names: cert.identifiers.map((i) => i.value), notAfter: new Date(cert.notAfter).toISOString(), issuer: cert.issuerId },
     });
     await store.audit({ actor, action: 'order.finalized', object: `order:${done.id}`, outcome: 'success', details: { certificate: cert.serial } });
-    return { order: { ...done, version: done.version + 1 }, cert };
+    return { ...done, version: done.version + 1 };
   });
   return orderResponse(deps, req, finished);
 }
