@@ -7,7 +7,7 @@ import { base64url } from 'jose';
 import { AcmeClient, AcmeTransport, type AcmeError, createCsr, generateAcmeKey, type AcmeResponse } from '../support/acme-client.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/validation/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
 
 const P = 'urn:ietf:params:acme:error:';
 

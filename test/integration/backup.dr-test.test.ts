@@ -12,7 +12,7 @@ import { dialects, freshDatabaseUrl } from '../support/node.ts';
 import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
 import { runUnchecked, type RunResult } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/validation/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
 
 const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
 

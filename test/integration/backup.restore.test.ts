@@ -15,7 +15,7 @@ import { startHttp01Responder, type Http01Responder } from '../support/responder
 import { runUnchecked, type RunResult } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/validation/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
 
 const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
 

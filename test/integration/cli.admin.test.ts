@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
 import { runUnchecked } from '../support/run.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/validation/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
 
 const P = 'urn:ietf:params:acme:error:';
 

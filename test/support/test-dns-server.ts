@@ -1,6 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { ipToBytes } from '../ca/ip.ts';
+import { ipToBytes } from '../../src/ca/ip.ts';
 
 /**
  * A tiny authoritative DNS server over UDP for tests (in the spirit of Boulder's chall-test-srv):
