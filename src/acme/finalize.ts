@@ -1,5 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { canonicalIp } from './policy.ts';
+import { canonicalIp } from '../ca/ip.ts';
 import { AppError } from '../errors.ts';
 import { checkKeyPolicy, parseCsr, type ParsedCsr } from '../ca/csr.ts';
 import { authenticateKid } from './authenticate.ts';

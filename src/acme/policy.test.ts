@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isAppError } from '../errors.ts';
-import { canonicalIp, IdentifierPolicy } from './policy.ts';
+import { canonicalIp } from '../ca/ip.ts';
+import { IdentifierPolicy } from './policy.ts';
 
 const open = new IdentifierPolicy({ allowedDomains: [], allowedIpRanges: [], allowWildcards: true });
 const strict = new IdentifierPolicy({ allowedDomains: ['internal.example'], allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'], allowWildcards: false });

@@ -1,4 +1,5 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
+import { canonicalIp } from '../ca/ip.ts';
 import { AppError, type SubProblem } from '../errors.ts';
 import type { Identifier } from './types.ts';
 
@@ -10,14 +11,6 @@ export interface PolicyConfig {
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export const MAX_IDENTIFIERS = 100;
-
-/** Canonical text of an IP address (IPv6 compressed, lowercase), or undefined if not an address. */
-export function canonicalIp(value: string): string | undefined {
-  const v = isIP(value);
-  if (v === 0) return undefined;
-  if (v === 4) return value.split('.').map((p) => String(Number(p))).join('.');
-  return new URL(`http://[${value}]/`).hostname.slice(1, -1);
-}
 
 function dnsSyntaxProblem(name: string): string | undefined {
   if (name.length > 253) return 'is longer than 253 characters';

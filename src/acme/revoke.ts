@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { normaliseSerial } from '../ca/pem.ts';
 import { AppError } from '../errors.ts';
 import { authenticateEither } from './authenticate.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
@@ -18,7 +19,7 @@ function parseCertificate(value: unknown): { der: Buffer; serial: string; spki: 
   try {
     const cert = new X509Certificate(der);
     const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
-    return { der, serial: cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ''), spki };
+    return { der, serial: normaliseSerial(cert.serialNumber), spki };
   } catch {
     throw new AppError('malformed', '"certificate" is not a valid DER X.509 certificate');
   }

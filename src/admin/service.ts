@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts';
 import { recordAs, type AuditActor } from '../audit/log.ts';
 import type { Database } from '../store/db.ts';
 import { ALLOWED_REASONS } from '../acme/revoke.ts';
+import { normaliseSerial } from '../ca/pem.ts';
 
 export interface AccountSummary {
   id: string;
@@ -141,9 +142,4 @@ export class AdminService {
       revokedCertificates: await q('SELECT COUNT(*) AS n FROM certificates WHERE revoked_at IS NOT NULL'),
     };
   }
-}
-
-/** Serials are stored lowercase hex without leading zero bytes; accept colons and any case. */
-export function normaliseSerial(serial: string): string {
-  return serial.replace(/:/g, '').toLowerCase().replace(/^(00)+(?=.)/, '');
 }

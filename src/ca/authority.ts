@@ -5,6 +5,7 @@ import type { Database } from '../store/db.ts';
 import { generateCrl } from './crl.ts';
 import { createHierarchy, importIssuer } from './hierarchy.ts';
 import { issueCertificate, randomSerialHex } from './issue.ts';
+import { canonicalIp } from './ip.ts';
 import { parseCertificatePem } from './issuer-cert.ts';
 import { generateKeyPair, importPrivateKey, type CryptoKey, type KeyAlgorithm } from './keys.ts';
 import { certNotAfter, derToPem } from './pem.ts';
@@ -166,7 +167,7 @@ export class Authority implements CertificateIssuer {
     const keys = await generateKeyPair('ecdsa-p256');
     const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', keys.publicKey));
     const now = this.now();
-    const isIp = (n: string): boolean => /^[0-9.]+$/.test(n) || n.includes(':');
+    const isIp = (n: string): boolean => canonicalIp(n) !== undefined;
     const signed = await this.sign({
       spki, dnsNames: names.filter((n) => !isIp(n)), ipAddresses: names.filter(isIp), notBefore: new Date(now - 60_000), notAfter: new Date(now + validityMs),
       extKeyUsage: ['serverAuth'],

@@ -44,6 +44,11 @@ export function spkiSha256Hex(cert: string | Uint8Array): string {
 }
 
 /** Serial as lowercase hex without the DER sign byte: the same form randomSerialHex returns. */
+/** Serials are stored lowercase hex without leading zero bytes; accepts colons and any case. */
+export function normaliseSerial(serial: string): string {
+  return serial.replace(/:/g, '').toLowerCase().replace(/^(00)+(?=.)/, '');
+}
+
 export function certSerialHex(cert: string | Uint8Array): string {
   return certOf(cert).serialNumber.toLowerCase();
 }
