@@ -13,10 +13,15 @@ import { openDatabase } from './store/open.ts';
 /** The base URL clients use: externalUrl, else the listen address (a wildcard address shown as localhost). */
 export function publicBaseUrl(config: Config): string {
   if (config.externalUrl !== undefined) return config.externalUrl.replace(/\/+$/, '');
-  const m = /^(.*):(\d+)$/.exec(config.listen);
-  let host = m?.[1] ?? 'localhost';
-  if (host === '0.0.0.0' || host === '[::]' || host === '::') host = 'localhost';
-  return `${config.tls.enabled ? 'https' : 'http'}://${host}:${m?.[2] ?? '8443'}`;
+  const { host, port } = splitListen(config.listen);
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `${config.tls.enabled ? 'https' : 'http'}://${shown}:${port}`;
+}
+
+/** The host (IPv6 without brackets) and port of a `host:port` listen address. */
+export function splitListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
+  return { host: m?.[1] ?? '127.0.0.1', port: Number(m?.[2] ?? 8443) };
 }
 
 export function openDb(config: Config): Database {

@@ -17,7 +17,7 @@ import { startClusterRuntime } from './cluster/runtime.ts';
 import { DUTY_JOB } from './cluster/scheduler.ts';
 import { acmeSettings } from './config/acme-settings.ts';
 import type { Config } from './config/schema.ts';
-import { openCa, publicBaseUrl } from './context.ts';
+import { openCa, publicBaseUrl, splitListen } from './context.ts';
 import { DUTIES, dutyHandlers, startLocalRenewal } from './duties.ts';
 import { serverTls } from './http/listener-tls.ts';
 import { createServer } from './http/server.ts';
@@ -31,11 +31,6 @@ import { createValidator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
 
 const VALIDATE = 'validate-challenge';
-
-function splitListen(listen: string): { host: string; port: number } {
-  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  return { host: m?.[1] ?? '127.0.0.1', port: Number(m?.[2] ?? 8443) };
-}
 
 /** A running node; `stop()` drains it. */
 export interface RunningNode {
