@@ -4,13 +4,13 @@
  * See docs/benchmarks.md.
  */
 import { writeFile } from 'node:fs/promises';
-import { AcmeClient, AcmeTransport } from '../test/support/acme-client.ts';
+import { AcmeClient, AcmeTransport } from '../src/acme-client/client.ts';
 import { startTestDns } from '../test/support/dns.ts';
 import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { runLoad } from './load.ts';
 import { parseOptions, USAGE, type BenchOptions, type TargetName } from './options.ts';
 import { formatResults, machineFacts, ratio, type TargetOutcome } from './report.ts';
-import { startHttp01Responder, type Http01Responder } from './responder.ts';
+import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { startTarget, type TargetEnvironment } from './targets.ts';
 
 /** Creates `count` accounts, `parallel` at a time; not part of the timed load. */
@@ -37,7 +37,7 @@ async function benchTarget(ctx: BenchContext, name: TargetName, databaseUrl: str
   const transport = new AcmeTransport({ directoryUrl: target.directoryUrl, ca: target.ca, maxSockets: opts.concurrency * 2 });
   try {
     const clients = await createAccounts(transport, opts.accounts, opts.concurrency);
-    const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: responder.solver };
+    const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: responder };
     if (opts.warmup > 0) {
       await runLoad(clients, { ...load, orders: opts.warmup, name: (n) => `w${n}.${runTag}.bench.test` });
     }

@@ -9,7 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AcmeClient, AcmeTransport } from '../test/support/acme-client.ts';
+import { AcmeClient, AcmeTransport } from '../src/acme-client/client.ts';
 import { REPO_ROOT, startCertainty } from '../test/support/certainty.ts';
 import { startCluster } from '../test/support/cluster.ts';
 import { startTestDns } from '../test/support/dns.ts';
@@ -17,7 +17,7 @@ import { freePort } from '../test/support/free-port.ts';
 import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { run } from '../test/support/run.ts';
 import { runLoad, type LoadResult } from './load.ts';
-import { startHttp01Responder, type Http01Responder } from './responder.ts';
+import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { listenerProcessGroup, processGroupCpuSeconds } from './targets.ts';
 
 const TARGETS = ['single', 'single-haproxy', 'cluster'] as const;
@@ -96,7 +96,7 @@ async function measure(target: Target, env: Env, opts: Options, tag: string): Pr
   try {
     const clients = Array.from({ length: opts.accounts }, () => new AcmeClient(transport));
     for (let i = 0; i < clients.length; i += 8) await Promise.all(clients.slice(i, i + 8).map((c) => c.createAccount()));
-    const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: env.responder.solver };
+    const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: env.responder };
     if (opts.warmup > 0) await runLoad(clients, { ...load, orders: opts.warmup, name: (n) => `w${n}.${tag}.cluster-bench.test` });
     const proxyPorts = running.proxyPort === undefined ? [] : [running.proxyPort];
     const [nodesBefore, proxyBefore] = [await cpuSeconds(running.ports), await cpuSeconds(proxyPorts)];

@@ -1,4 +1,4 @@
-import { AcmeError, type AcmeClient, type ChallengeSolver } from '../test/support/acme-client.ts';
+import { AcmeError, type AcmeClient, type ChallengeSolver } from '../src/acme-client/client.ts';
 
 export interface LoadOptions {
   /** Upper bound on orders started. */

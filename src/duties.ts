@@ -16,10 +16,12 @@ export interface DutyDeps {
 const DONE_JOB_RETENTION_MS = 86_400_000;
 
 /** The cluster-wide periodic duties, each enqueued once per period by the scheduler lease holder. */
-export const DUTIES: readonly Duty[] = [
-  { name: 'housekeeping', periodMs: 60_000 },
-  { name: 'crl', periodMs: 300_000 },
-];
+export function duties(periods: { housekeepingPeriodMs: number; crlPeriodMs: number }): readonly Duty[] {
+  return [
+    { name: 'housekeeping', periodMs: periods.housekeepingPeriodMs },
+    { name: 'crl', periodMs: periods.crlPeriodMs },
+  ];
+}
 
 /** What each duty does. Every duty is idempotent: a job run twice after a crash is harmless. */
 export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>> {

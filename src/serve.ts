@@ -18,7 +18,7 @@ import { DUTY_JOB } from './cluster/scheduler.ts';
 import { acmeSettings } from './config/acme-settings.ts';
 import type { Config } from './config/schema.ts';
 import { openCa, publicBaseUrl, splitListen } from './context.ts';
-import { DUTIES, dutyHandlers, startLocalRenewal } from './duties.ts';
+import { duties, dutyHandlers, startLocalRenewal } from './duties.ts';
 import { serverTls } from './http/listener-tls.ts';
 import { createServer } from './http/server.ts';
 import { sideRoutes } from './http/side-routes.ts';
@@ -86,7 +86,7 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   let draining = false;
   const url = publicBaseUrl(config);
   const cluster = await startClusterRuntime({
-    db, jobs, nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: DUTIES, log, draining: () => draining,
+    db, jobs, nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: duties(config.cluster), log, draining: () => draining,
     leaseHooks: audit.leaseHooks,
   });
   const side = sideRoutes({

@@ -7,7 +7,8 @@ import type { Config } from '../config/schema.ts';
 import { openDb } from '../context.ts';
 import { serve, type RunningNode } from '../serve.ts';
 import { LATEST_SCHEMA } from '../store/migrations.ts';
-import { issueProbeCertificate, startResponder, type Http01Responder, type ProbeResult } from './acme-probe.ts';
+import { startHttp01Responder, type Http01Responder } from '../acme-client/responder.ts';
+import { issueProbeCertificate, type ProbeResult } from './acme-probe.ts';
 import { readArchive, type OpenedArchive } from './archive.ts';
 import { checkChain } from './chain-check.ts';
 import { checkArchiveKek, kekSource } from './kek-check.ts';
@@ -63,7 +64,7 @@ async function restoredRoot(config: Config): Promise<string> {
 async function restoreStep(config: Config, s: Scratch, opts: DrTestOptions): Promise<string> {
   const archive = s.archive as OpenedArchive;
   if (archive.manifest.dialect === 'postgres') s.database = await scratchDatabase(config, opts.scratchDatabaseUrl);
-  s.responder = await startResponder();
+  s.responder = await startHttp01Responder();
   s.config = scratchConfig(config, { dataDir: join(s.dir, 'data'), databaseUrl: s.database?.url, port: await freeLoopbackPort(), http01Port: s.responder.port });
   const target = await emptyTarget(s.config);
   checkCompatible(archive.manifest, target, LATEST_SCHEMA);

@@ -30,6 +30,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_VALIDATION_TIMEOUT_MS: 'validation.timeoutMs',
   CERTAINTY_DRAIN_DELAY_MS: 'server.drainDelayMs',
   CERTAINTY_LEASE_TTL_MS: 'cluster.leaseTtlMs',
+  CERTAINTY_HOUSEKEEPING_PERIOD_MS: 'cluster.housekeepingPeriodMs',
+  CERTAINTY_CRL_PERIOD_MS: 'cluster.crlPeriodMs',
 };
 
 export class ConfigError extends Error {

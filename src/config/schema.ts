@@ -80,6 +80,8 @@ export const configSchema = z.strictObject({
   cluster: z.strictObject({
     leaseTtlMs: z.number().int().min(3000).max(600_000),
     jobClaimMs: z.number().int().min(2000).max(600_000),
+    housekeepingPeriodMs: z.number().int().min(1000).max(86_400_000),
+    crlPeriodMs: z.number().int().min(1000).max(86_400_000),
   }),
   server: z.strictObject({
     drainDelayMs: z.number().int().min(0),
@@ -132,6 +134,6 @@ export const DEFAULTS: Config = {
     failedValidationsPerAccount: { limit: 100, windowSeconds: 3600 },
   },
   audit: AUDIT_DEFAULTS,
-  cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000 },
+  cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000, housekeepingPeriodMs: 60_000, crlPeriodMs: 300_000 },
   server: { drainDelayMs: 0, shutdownTimeoutMs: 15000, requestTimeoutMs: 30000 },
 };

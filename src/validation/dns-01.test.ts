@@ -4,7 +4,7 @@ import { validateDns01 } from './dns-01.ts';
 import { dns01TxtValue } from './key-authorization.ts';
 import { createResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../test/support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 
 const T = { timeout: 5_000 };
 const KEY_AUTH = 'token.thumbprint';

@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts';
 import { validateHttp01 } from './http-01.ts';
 import { createResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../test/support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 
 const T = { timeout: 5_000 };
 const TOKEN = 'tok_en-123';

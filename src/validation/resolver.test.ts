@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AppError } from '../errors.ts';
 import { createResolver, normalizeDnsServer } from './resolver.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../test/support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 
 const T = { timeout: 5_000 };
 

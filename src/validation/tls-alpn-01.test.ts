@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildAcmeIdentifierCertificate } from '../ca/tls-alpn.ts';
 import { createResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../test/support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 import { validateTlsAlpn01 } from './tls-alpn-01.ts';
 
 const T = { timeout: 10_000 };

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { dns01TxtValue } from './key-authorization.ts';
 import type { ValidationSettings } from './settings.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../test/support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 import { createValidator } from './validate.ts';
 
 const T = { timeout: 5_000 };

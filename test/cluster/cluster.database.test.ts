@@ -10,10 +10,10 @@ import { test } from 'node:test';
 import { listenerPid, startCluster } from '../support/cluster.ts';
 import { startTestDns } from '../support/dns.ts';
 import { startPostgres } from '../support/postgres.ts';
-import { startHttp01Responder } from '../support/responder.ts';
+import { startHttp01Responder } from '../../src/acme-client/responder.ts';
 import { waitFor } from '../support/wait.ts';
 import type { Cluster } from '../support/cluster.ts';
-import { createAccounts, CountingTransport } from './load.ts';
+import { createAccounts, CountingTransport } from '../../src/lab/load.ts';
 import { pgStart, pgStop, startStandby } from './pg-control.ts';
 import { RUN } from './setup.ts';
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { CertaintyServer } from '../support/certainty.ts';
 import { waitFor } from '../support/wait.ts';
-import { createAccounts, describeLoad, retryFailures, runOrders, type CountingTransport, type LoadResult } from './load.ts';
+import { createAccounts, describeLoad, retryFailures, runOrders, type CountingTransport, type LoadResult } from '../../src/lab/load.ts';
 import { RUN, startClusterEnv, type ClusterEnv } from './setup.ts';
 
 const DRAIN_DELAY_MS = 3_000;

@@ -8,12 +8,12 @@ import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { AcmeTransport } from '../support/acme-client.ts';
+import { AcmeTransport } from '../../src/acme-client/client.ts';
 import type { CertaintyServer } from '../support/certainty.ts';
 import { builtServerMentions, startCluster, type Cluster } from '../support/cluster.ts';
 import { startTestDns, type TestDns } from '../support/dns.ts';
 import { waitFor } from '../support/wait.ts';
-import { createAccounts, CountingTransport, POLL } from './load.ts';
+import { createAccounts, CountingTransport, POLL } from '../../src/lab/load.ts';
 import { RUN } from './setup.ts';
 
 const CHALLENGES = 12;

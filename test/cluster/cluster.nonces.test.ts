@@ -3,8 +3,8 @@
 // accepted by the next (RFC 8555 §6.5), and a limit must count orders made on every node.
 import * as assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AcmeError, type AcmeClient } from '../support/acme-client.ts';
-import { createAccounts, describeLoad, runOrders } from './load.ts';
+import { AcmeError, type AcmeClient } from '../../src/acme-client/client.ts';
+import { createAccounts, describeLoad, runOrders } from '../../src/lab/load.ts';
 import { RUN, startClusterEnv, type ClusterEnv } from './setup.ts';
 
 const LIMIT = 5;

@@ -2,8 +2,8 @@
 // nodes validate against, and a cluster of real `certainty serve` processes behind HAProxy.
 import { startTestDns, type TestDns } from '../support/dns.ts';
 import { startCluster, type Cluster, type ClusterOptions } from '../support/cluster.ts';
-import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
-import { CountingTransport } from './load.ts';
+import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
+import { CountingTransport } from '../../src/lab/load.ts';
 
 export interface ClusterEnv {
   readonly cluster: Cluster;

@@ -4,10 +4,10 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { webcrypto } from 'node:crypto';
 import { base64url } from 'jose';
-import { AcmeClient, AcmeTransport, type AcmeError, createCsr, generateAcmeKey, type AcmeResponse } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport, type AcmeError, createCsr, generateAcmeKey, type AcmeResponse } from '../../src/acme-client/client.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
-import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
+import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
+import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
 
 const P = 'urn:ietf:params:acme:error:';
 

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AuditRecordJson } from '../../src/audit/wire.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { AcmeClient, AcmeTransport, generateAcmeKey } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport, generateAcmeKey } from '../../src/acme-client/client.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
+import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
 import { runUnchecked } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { AcmeClient, AcmeTransport } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
 import { REPO_ROOT, startCertainty, type CertaintyServer } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl } from '../support/node.ts';
-import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
+import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
 import { runUnchecked, type RunResult } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
-import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
 
 const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
 

@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AcmeClient, AcmeTransport } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
 import { startNode } from '../support/node.ts';
-import { startHttp01Responder } from '../support/responder.ts';
+import { startHttp01Responder } from '../../src/acme-client/responder.ts';
 import { makeTempDir } from '../support/tmp.ts';
 
 const openssl = (args: string[], cwd: string): string => execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,12 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AcmeClient, AcmeTransport, generateAcmeKey, type AcmeError } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport, generateAcmeKey, type AcmeError } from '../../src/acme-client/client.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { startHttp01Responder, type Http01Responder } from '../support/responder.ts';
+import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
 import { runUnchecked } from '../support/run.ts';
-import { startTestDnsServer, type TestDnsServer } from '../support/test-dns-server.ts';
+import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
 
 const P = 'urn:ietf:params:acme:error:';
 

@@ -8,10 +8,10 @@ import { EabKeyStore } from '../../src/admin/eab.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { openDb } from '../../src/context.ts';
 import { openKek } from '../../src/kek/open.ts';
-import { AcmeClient, AcmeTransport } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode } from '../support/node.ts';
-import { startHttp01Responder } from '../support/responder.ts';
+import { startHttp01Responder } from '../../src/acme-client/responder.ts';
 import { runUnchecked } from '../support/run.ts';
 import { makeTempDir } from '../support/tmp.ts';
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { test } from 'node:test';
 import { startCertainty } from '../support/certainty.ts';
-import { startTestDnsServer } from '../support/test-dns-server.ts';
+import { startTestDnsServer } from '../../src/lab/dns-server.ts';
 
 function get(url: string, ca: string): Promise<number> {
   return new Promise((resolve, reject) => {

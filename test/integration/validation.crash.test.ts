@@ -6,10 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
-import { AcmeClient, AcmeTransport, createCsr } from '../support/acme-client.ts';
+import { AcmeClient, AcmeTransport, createCsr } from '../../src/acme-client/client.ts';
 import { startCertainty, type CertaintyServer } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl } from '../support/node.ts';
-import { startTestDnsServer } from '../support/test-dns-server.ts';
+import { startTestDnsServer } from '../../src/lab/dns-server.ts';
 
 for (const dialect of dialects()) {
   test(`a validation interrupted by SIGKILL completes after restart (${dialect})`, { timeout: 120_000 }, async () => {

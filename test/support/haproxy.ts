@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { BACKEND_HEADER } from '../../src/lab/load.ts';
 import { freePort } from './free-port.ts';
 import { onProcessExit, startDaemon } from './process.ts';
 import { run } from './run.ts';
@@ -63,8 +64,6 @@ export interface Haproxy {
 }
 
 const BACKEND = 'certainty';
-/** Set on every answer in http mode: the server that produced it, so tests see the spread. */
-export const BACKEND_HEADER = 'x-certainty-backend';
 
 /**
  * The configuration. Choices worth knowing (docs/ha.md repeats them):

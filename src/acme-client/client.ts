@@ -6,7 +6,7 @@ import { KeyObject, createHash, sign, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlattenedSign, base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { x509 } from '../../src/ca/x509.ts';
+import { x509 } from '../ca/x509.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;

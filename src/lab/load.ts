@@ -1,9 +1,10 @@
-// Order load for the cluster tests: complete ACME orders from several accounts through the front,
+// Order load for the drills and the cluster tests: complete ACME orders from several accounts through the front,
 // with every HTTP answer counted (status, problem type, which node answered) and every failed
 // order kept with its URL, so a test can finish it afterwards the way a client's retry would.
-import { AcmeClient, AcmeError, AcmeTransport, createCsr, type AcmeOrder, type ChallengeSolver, type PollOptions } from '../support/acme-client.ts';
-import type { AcmeResponse, TransportOptions } from '../support/acme-client.ts';
-import { BACKEND_HEADER } from '../support/haproxy.ts';
+import { AcmeClient, AcmeError, AcmeTransport, createCsr, type AcmeOrder, type ChallengeSolver, type PollOptions } from '../acme-client/client.ts';
+import type { AcmeResponse, TransportOptions } from '../acme-client/client.ts';
+/** Set by the lab's (and the tests') HAProxy front on every answer: the server that produced it. */
+export const BACKEND_HEADER = 'x-certainty-backend';
 
 /** A request that got no usable answer: a network error, or a 5xx. */
 export interface FailedRequest {
@@ -32,6 +33,8 @@ const ACME_ERROR = 'urn:ietf:params:acme:error:';
 /** AcmeTransport that counts every request it sends and every answer it gets. */
 export class CountingTransport extends AcmeTransport {
   readonly stats: RequestStats = { requests: 0, byStatus: {}, byProblem: {}, byBackend: {}, failed: [], slow: {} };
+  /** Called after every request with whether it failed (network error or 5xx): the drills' timeline. */
+  onAnswer: ((failed: boolean) => void) | undefined;
 
   constructor(opts: TransportOptions) {
     super(opts);
@@ -47,6 +50,7 @@ export class CountingTransport extends AcmeTransport {
       r = await super.request(method, url, body, headers);
     } catch (err) {
       s.failed.push({ at: Date.now(), method, path, what: `network: ${(err as Error).message}`, backend: undefined });
+      this.onAnswer?.(true);
       throw err;
     }
     const backend = typeof r.headers[BACKEND_HEADER] === 'string' ? r.headers[BACKEND_HEADER] : undefined;
@@ -62,6 +66,7 @@ export class CountingTransport extends AcmeTransport {
       s.byProblem[short] = (s.byProblem[short] ?? 0) + 1;
     }
     if (r.status >= 500) s.failed.push({ at: Date.now(), method, path, what: `HTTP ${r.status}`, backend });
+    this.onAnswer?.(r.status >= 500);
     return r;
   }
 }
@@ -130,6 +135,14 @@ export interface LoadOptions {
   /** Checked before each order: true stops the load early (the scenario is over). */
   readonly stop?: () => boolean;
   readonly name: (n: number) => string;
+  /** Called when an order completes (true) or fails (false). */
+  readonly onOrder?: (ok: boolean) => void;
+}
+
+/** A certificate chain a client downloaded, with the order it came from. */
+export interface Received {
+  readonly url: string;
+  readonly chainPem: string;
 }
 
 export interface LoadResult {
@@ -137,6 +150,8 @@ export interface LoadResult {
   completed: number;
   /** Order URLs that reached `valid` with a downloaded chain. */
   completedUrls: string[];
+  /** Every chain downloaded, by order. */
+  received: Received[];
   failures: OrderFailure[];
   latenciesMs: number[];
   elapsedSeconds: number;
@@ -144,7 +159,7 @@ export interface LoadResult {
 
 /** Runs complete orders from `concurrency` workers until `maxOrders`, `maxSeconds` or `stop()`. */
 export async function runOrders(opts: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = { started: 0, completed: 0, completedUrls: [], failures: [], latenciesMs: [], elapsedSeconds: 0 };
+  const result: LoadResult = { started: 0, completed: 0, completedUrls: [], received: [], failures: [], latenciesMs: [], elapsedSeconds: 0 };
   const t0 = Date.now();
   const deadline = t0 + opts.maxSeconds * 1000;
   const worker = async (): Promise<void> => {
@@ -156,12 +171,15 @@ export async function runOrders(opts: LoadOptions): Promise<LoadResult> {
       const started = Date.now();
       try {
         url = (await client.newOrder([name])).url;
-        await finishOrder(client, url, opts.solver);
+        const chainPem = await finishOrder(client, url, opts.solver);
         result.completed += 1;
         result.completedUrls.push(url);
+        result.received.push({ url, chainPem });
         result.latenciesMs.push(Date.now() - started);
+        opts.onOrder?.(true);
       } catch (err) {
         result.failures.push({ name, url, client, at: Date.now(), error: err instanceof Error ? err.message : String(err) });
+        opts.onOrder?.(false);
       }
     }
   };
@@ -171,16 +189,24 @@ export async function runOrders(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** Retries each failed order as a client would: finish it when it exists, else order again. */
-export async function retryFailures(failures: readonly OrderFailure[], solver: ChallengeSolver): Promise<Array<{ name: string; error?: string }>> {
+export async function retryFailures(failures: readonly OrderFailure[], solver: ChallengeSolver): Promise<RetryOutcome[]> {
   return Promise.all(failures.map(async (f) => {
+    let url = f.url;
     try {
-      const url = f.url ?? (await f.client.newOrder([f.name])).url;
-      await finishOrder(f.client, url, solver);
-      return { name: f.name };
+      url ??= (await f.client.newOrder([f.name])).url;
+      return { name: f.name, url, chainPem: await finishOrder(f.client, url, solver) };
     } catch (err) {
-      return { name: f.name, error: err instanceof Error ? err.message : String(err) };
+      return { name: f.name, url, error: err instanceof Error ? err.message : String(err) };
     }
   }));
+}
+
+/** One retried order: its chain when the retry finished it, else the error. */
+export interface RetryOutcome {
+  readonly name: string;
+  readonly url: string | undefined;
+  readonly chainPem?: string;
+  readonly error?: string;
 }
 
 /** p-th percentile (nearest rank) of `values`. */

@@ -1,9 +1,9 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { ipToBytes } from '../../src/ca/ip.ts';
+import { ipToBytes } from '../ca/ip.ts';
 
 /**
- * A tiny authoritative DNS server over UDP for tests (in the spirit of Boulder's chall-test-srv):
+ * A tiny authoritative DNS server over UDP for the drills and the tests (in the spirit of Boulder's chall-test-srv):
  * answers A, AAAA and TXT from an in-memory map, NXDOMAIN for unknown names, NOERROR with no
  * answers (NODATA) for known names without records of the asked type. Wire format per RFC 1035 §4.
  */
@@ -29,17 +29,24 @@ const TYPE = { A: 1, TXT: 16, AAAA: 28 } as const;
 const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3 } as const;
 const TTL = 60;
 
-/** Starts the server on 127.0.0.1 with an ephemeral port. */
-export async function startTestDnsServer(initial: Record<string, TestDnsEntry> = {}): Promise<TestDnsServer> {
+export interface TestDnsOptions {
+  /** UDP port on 127.0.0.1; default an ephemeral one. */
+  readonly port?: number;
+  /** Answer for names not set (the drills answer 127.0.0.1 for every name); default NXDOMAIN. */
+  readonly fallback?: TestDnsEntry;
+}
+
+/** Starts the server on 127.0.0.1. */
+export async function startTestDnsServer(initial: Record<string, TestDnsEntry> = {}, options: TestDnsOptions = {}): Promise<TestDnsServer> {
   const zone = new Map<string, TestDnsEntry>();
   const set = (name: string, entry: TestDnsEntry): void => {
     zone.set(canonical(name), entry);
   };
   for (const [name, entry] of Object.entries(initial)) set(name, entry);
   const socket = createSocket('udp4');
-  socket.on('message', (msg, peer) => answer(socket, zone, msg, peer));
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
+  socket.on('message', (msg, peer) => answer(socket, zone, msg, peer, options.fallback));
+  socket.bind(options.port ?? 0, '127.0.0.1');
+  await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([err]) => { throw err as Error; })]);
   return {
     address: `127.0.0.1:${socket.address().port}`,
     set,
@@ -47,16 +54,16 @@ export async function startTestDnsServer(initial: Record<string, TestDnsEntry> =
   };
 }
 
-function answer(socket: Socket, zone: Map<string, TestDnsEntry>, msg: Buffer, peer: RemoteInfo): void {
-  const reply = buildReply(zone, msg);
+function answer(socket: Socket, zone: Map<string, TestDnsEntry>, msg: Buffer, peer: RemoteInfo, fallback: TestDnsEntry | undefined): void {
+  const reply = buildReply(zone, msg, fallback);
   if (reply !== undefined) socket.send(reply, peer.port, peer.address);
 }
 
-function buildReply(zone: Map<string, TestDnsEntry>, msg: Buffer): Buffer | undefined {
+function buildReply(zone: Map<string, TestDnsEntry>, msg: Buffer, fallback: TestDnsEntry | undefined): Buffer | undefined {
   if (msg.length < 12) return undefined;
   const question = parseQuestion(msg);
   if (question === undefined) return header(msg, RCODE.formErr, 0, 0);
-  const entry = zone.get(canonical(question.name));
+  const entry = zone.get(canonical(question.name)) ?? fallback;
   if (entry === 'drop') return undefined;
   if (entry === 'servfail') return Buffer.concat([header(msg, RCODE.servFail, 1, 0), question.raw]);
   if (entry === undefined) return Buffer.concat([header(msg, RCODE.nxDomain, 1, 0), question.raw]);

@@ -4,14 +4,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { base64url, decodeProtectedHeader, flattenedVerify } from 'jose';
-import { x509 } from '../../src/ca/x509.ts';
+import { x509 } from '../ca/x509.ts';
 import {
   AcmeClient, AcmeError, AcmeTransport, createCsr, dns01TxtValue, generateAcmeKey, type ChallengeSolver,
-} from './acme-client.ts';
-import { startTestDns, type TestDns } from './dns.ts';
-import { freePort } from './free-port.ts';
-import { startPebble, type PebbleServer } from './pebble.ts';
-import { runUnchecked } from './run.ts';
+} from './client.ts';
+import { startTestDns, type TestDns } from '../../test/support/dns.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { startPebble, type PebbleServer } from '../../test/support/pebble.ts';
+import { runUnchecked } from '../../test/support/run.ts';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
