@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble (with
-# pebble-challtestsrv, the test DNS), openssl, haproxy and CA certificates. Idempotent: when
-# every command is already present it does nothing. Run as root on Debian/Ubuntu.
+# pebble-challtestsrv, the test DNS), openssl, haproxy, CA certificates, and Patroni with etcd
+# (`certainty lab`). Idempotent: when every command is already present it does nothing. Run as root
+# on Debian/Ubuntu.
 set -euo pipefail
 
-packages=(postgresql certbot lego pebble openssl haproxy ca-certificates)
+packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client)
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
 
@@ -15,7 +16,7 @@ have_initdb() {
 }
 
 missing=()
-for cmd in certbot lego pebble pebble-challtestsrv openssl haproxy psql runuser; do
+for cmd in certbot lego pebble pebble-challtestsrv openssl haproxy psql runuser patroni patronictl etcd etcdctl; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
 done
 have_initdb || missing+=(initdb)
@@ -65,7 +66,7 @@ log "apt-get install -y --no-install-recommends ${packages[*]}"
 apt-get install -y --no-install-recommends "${packages[@]}"
 
 still_missing=()
-for cmd in certbot lego pebble pebble-challtestsrv openssl haproxy psql runuser; do
+for cmd in certbot lego pebble pebble-challtestsrv openssl haproxy psql runuser patroni patronictl etcd etcdctl; do
   command -v "$cmd" >/dev/null 2>&1 || still_missing+=("$cmd")
 done
 have_initdb || still_missing+=(initdb)

@@ -6,7 +6,9 @@ import { registerAdminCommands } from './admin-commands.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
+import { registerDrillCommands } from './drill-commands.ts';
 import { registerKekCommands } from './kek-commands.ts';
+import { registerLabCommands } from './lab-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 
 /** Options every command accepts; they override the config file and environment. */
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
   registerBackupCommands(program);
   registerAuditCommands(program);
   registerKekCommands(program);
+  registerLabCommands(program);
+  registerDrillCommands(program);
   return program;
 }
 

@@ -34,6 +34,9 @@ export function registerServerCommands(program: Command): void {
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);
       });
+      // Everything is closed; a socket a peer keeps alive (an http-01 target, a load balancer's
+      // keep-alive) must not hold the process up after a clean stop.
+      setTimeout(() => process.exit(), 1_000).unref();
     });
 
   program

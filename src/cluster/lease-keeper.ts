@@ -16,15 +16,37 @@ export interface FencingStats {
 }
 
 /**
- * Holds one named lease for this node: tries to take it when free, renews it every third of the
- * TTL, and gives it up (stopping its duties) when a renewal is refused or the database cannot be
- * reached in time. The lease is trusted only until TTL − 1 s after the last successful renewal,
- * measured on this process's monotonic clock, so a node that was paused never acts on a lease
- * that may have moved.
+ * The timings behind one lease TTL, chosen so that the TTL is the promise: when the holder dies or
+ * is paused, another node holds the lease and runs the duties within one TTL.
+ * - The lease row is valid for two thirds of the TTL after each renewal (`validityMs`).
+ * - The holder renews four times per validity, so a renewal or two can fail without losing it, and
+ *   trusts it only until `validityMs − trustMarginMs` after the last success (monotonic clock).
+ * - Other nodes try to take it every second (a fifteenth of the TTL when that is shorter), so a
+ *   lapsed lease is taken at most a second after it lapses; the new holder's scheduler enqueues
+ *   every overdue duty on its next one-second tick.
+ * Worst case with the default 15 s: lapse 10 s after the last renewal, taken by 11 s, duties
+ * enqueued by 12 s. Measured by `certainty drill lease-pause` (docs/ha.md).
+ */
+export function leaseTimings(ttlMs: number): { validityMs: number; renewEveryMs: number; acquireEveryMs: number; trustMs: number } {
+  const validityMs = Math.floor((ttlMs * 2) / 3);
+  return {
+    validityMs,
+    renewEveryMs: Math.max(200, Math.floor(validityMs / 4)),
+    acquireEveryMs: Math.max(200, Math.min(1_000, Math.floor(ttlMs / 15))),
+    trustMs: validityMs - Math.min(1_000, Math.floor(validityMs / 2)),
+  };
+}
+
+/**
+ * Holds one named lease for this node: tries to take it when free, renews it while held, and gives
+ * it up (stopping its duties) when a renewal is refused or the database cannot be reached in time.
+ * A node that was paused never acts on a lease that may have moved: it trusts the lease only for
+ * `trustMs` after its last successful renewal, on this process's monotonic clock.
  */
 export class LeaseKeeper {
   private lease: Lease | undefined;
   private renewedAt = 0;
+  private readonly timings: ReturnType<typeof leaseTimings>;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -33,7 +55,9 @@ export class LeaseKeeper {
     private readonly options: LeaseKeeperOptions,
     private readonly fencing: FencingStats,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.timings = leaseTimings(options.ttlMs);
+  }
 
   start(): void {
     this.stopped = false;
@@ -43,7 +67,7 @@ export class LeaseKeeper {
   /** The lease, while it can be trusted; undefined otherwise. */
   current(): Lease | undefined {
     if (!this.lease) return undefined;
-    return performance.now() - this.renewedAt < this.options.ttlMs - 1000 ? this.lease : undefined;
+    return performance.now() - this.renewedAt < this.timings.trustMs ? this.lease : undefined;
   }
 
   /** A write under the lease was refused: the lease is gone. */
@@ -58,10 +82,10 @@ export class LeaseKeeper {
     try {
       if (this.lease) {
         // Renewal is itself a fenced write: after a pause it is refused if someone took over.
-        if (await this.store.renew(this.lease, this.options.holder, this.options.ttlMs)) this.renewedAt = started;
+        if (await this.store.renew(this.lease, this.options.holder, this.timings.validityMs)) this.renewedAt = started;
         else this.fencedOut();
       } else {
-        const lease = await this.store.acquire(this.options.name, this.options.holder, this.options.ttlMs);
+        const lease = await this.store.acquire(this.options.name, this.options.holder, this.timings.validityMs);
         if (lease) {
           this.lease = lease;
           this.renewedAt = started;
@@ -71,10 +95,10 @@ export class LeaseKeeper {
       }
     } catch (err) {
       this.log.warn({ err, lease: this.options.name }, 'lease renewal failed');
-      if (this.lease && performance.now() - this.renewedAt >= this.options.ttlMs - 1000) this.lose('could not renew before the TTL ran out');
+      if (this.lease && performance.now() - this.renewedAt >= this.timings.trustMs) this.lose('could not renew before the lease ran out');
     }
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), Math.max(200, Math.floor(this.options.ttlMs / 3)));
+      this.timer = setTimeout(() => void this.tick(), this.lease ? this.timings.renewEveryMs : this.timings.acquireEveryMs);
       this.timer.unref();
     }
   }

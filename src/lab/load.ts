@@ -1,6 +1,7 @@
 // Order load for the drills and the cluster tests: complete ACME orders from several accounts through the front,
 // with every HTTP answer counted (status, problem type, which node answered) and every failed
 // order kept with its URL, so a test can finish it afterwards the way a client's retry would.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AcmeClient, AcmeError, AcmeTransport, createCsr, type AcmeOrder, type ChallengeSolver, type PollOptions } from '../acme-client/client.ts';
 import type { AcmeResponse, TransportOptions } from '../acme-client/client.ts';
 /** Set by the lab's (and the tests') HAProxy front on every answer: the server that produced it. */
@@ -137,6 +138,11 @@ export interface LoadOptions {
   readonly name: (n: number) => string;
   /** Called when an order completes (true) or fails (false). */
   readonly onOrder?: (ok: boolean) => void;
+  /**
+   * After a failed order a worker waits `minMs`, doubling on each failure in a row up to `maxMs`,
+   * as a client does; without it a worker facing an outage fails orders as fast as it can send.
+   */
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number };
 }
 
 /** A certificate chain a client downloaded, with the order it came from. */
@@ -163,7 +169,12 @@ export async function runOrders(opts: LoadOptions): Promise<LoadResult> {
   const t0 = Date.now();
   const deadline = t0 + opts.maxSeconds * 1000;
   const worker = async (): Promise<void> => {
+    let failuresInARow = 0;
     while (result.started < opts.maxOrders && Date.now() < deadline && opts.stop?.() !== true) {
+      if (failuresInARow > 0 && opts.backoff !== undefined) {
+        await sleep(Math.min(opts.backoff.maxMs, opts.backoff.minMs * 2 ** (failuresInARow - 1)));
+        if (opts.stop?.() === true) break;
+      }
       const n = result.started++;
       const client = opts.clients[n % opts.clients.length] as AcmeClient;
       const name = opts.name(n);
@@ -176,9 +187,11 @@ export async function runOrders(opts: LoadOptions): Promise<LoadResult> {
         result.completedUrls.push(url);
         result.received.push({ url, chainPem });
         result.latenciesMs.push(Date.now() - started);
+        failuresInARow = 0;
         opts.onOrder?.(true);
       } catch (err) {
         result.failures.push({ name, url, client, at: Date.now(), error: err instanceof Error ? err.message : String(err) });
+        failuresInARow += 1;
         opts.onOrder?.(false);
       }
     }
@@ -189,8 +202,8 @@ export async function runOrders(opts: LoadOptions): Promise<LoadResult> {
 }
 
 /** Retries each failed order as a client would: finish it when it exists, else order again. */
-export async function retryFailures(failures: readonly OrderFailure[], solver: ChallengeSolver): Promise<RetryOutcome[]> {
-  return Promise.all(failures.map(async (f) => {
+export async function retryFailures(failures: readonly OrderFailure[], solver: ChallengeSolver, parallel = 8): Promise<RetryOutcome[]> {
+  const retry = async (f: OrderFailure): Promise<RetryOutcome> => {
     let url = f.url;
     try {
       url ??= (await f.client.newOrder([f.name])).url;
@@ -198,7 +211,17 @@ export async function retryFailures(failures: readonly OrderFailure[], solver: C
     } catch (err) {
       return { name: f.name, url, error: err instanceof Error ? err.message : String(err) };
     }
-  }));
+  };
+  const outcomes: RetryOutcome[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < failures.length) {
+      const f = failures[next++] as OrderFailure;
+      outcomes.push(await retry(f));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, failures.length) }, () => worker()));
+  return outcomes;
 }
 
 /** One retried order: its chain when the retry finished it, else the error. */

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { haproxySocket } from '../../src/lab/lab-probes.ts';
 import { join } from 'node:path';
-import { BACKEND_HEADER } from '../../src/lab/load.ts';
+import { FRONT_BACKEND, frontHaproxyConfig } from '../../src/lab/lab-config.ts';
 import { freePort } from './free-port.ts';
 import { onProcessExit, startDaemon } from './process.ts';
 import { run } from './run.ts';
@@ -63,78 +63,11 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-const BACKEND = 'certainty';
+const BACKEND = FRONT_BACKEND;
 
-/**
- * The configuration. Choices worth knowing (docs/ha.md repeats them):
- * - `retry-on conn-failure` with `option redispatch 1`: a request that could not even be sent
- *   (node killed, port closed) goes to another node; nothing that may have reached a node is
- *   replayed, because an ACME POST is not idempotent (its nonce is consumed, its order created).
- * - `on-marked-down shutdown-sessions`: connections to a node that failed its checks are cut, so
- *   no client waits on a dead node; a draining node is marked down by its `/readyz` long before
- *   it stops serving, so only a node that dies outright loses requests.
- */
+/** The lab's ACME front configuration (src/lab/lab-config.ts explains each choice), on `frontPort`. */
 export function haproxyConfig(options: HaproxyOptions, frontPort: number, socketPath: string): string {
-  const inter = options.checkIntervalMs ?? 500;
-  const tls = options.backendTls;
-  const serverTls = tls === undefined
-    ? ''
-    : options.mode === 'tcp'
-      ? ' check-ssl verify none'
-      : ` ssl check-ssl ${tls.caFile === undefined ? 'verify none' : `verify required ca-file ${tls.caFile}`}`;
-  const http = options.mode === 'http';
-  return [
-    'global',
-    `  stats socket ${socketPath} mode 600 level admin`,
-    '  log stdout format raw local0',
-    '',
-    'defaults',
-    `  mode ${options.mode}`,
-    '  log global',
-    ...(http ? ['  option httplog', '  option dontlog-normal'] : ['  option tcplog', '  option dontlog-normal']),
-    '  timeout connect 2s',
-    '  timeout client 60s',
-    '  timeout server 60s',
-    '  timeout check 2s',
-    ...(http ? ['  timeout http-request 10s', '  timeout http-keep-alive 10s'] : []),
-    '  retries 2',
-    ...(http ? ['  retry-on conn-failure'] : []),
-    '  option redispatch 1',
-    `  default-server inter ${inter}ms fastinter ${inter}ms downinter ${inter}ms fall 2 rise 2 on-marked-down shutdown-sessions`,
-    '',
-    'frontend acme',
-    `  bind 127.0.0.1:${frontPort}`,
-    `  default_backend ${BACKEND}`,
-    '',
-    `backend ${BACKEND}`,
-    '  balance roundrobin',
-    '  option httpchk GET /readyz',
-    // 404 would put a node in soft-stop (no new requests, nothing cut) rather than DOWN: the
-    // drain signal HAProxy understands. Today's /readyz answers 503 while draining (docs/ha.md).
-    '  http-check disable-on-404',
-    "  http-check expect rstatus ^(200|404)$",
-    ...(http ? [`  http-response set-header ${BACKEND_HEADER} %s`] : []),
-    ...options.backends.map((b) => `  server ${b.name} ${b.host}:${b.port} check${serverTls}`),
-    '',
-  ].join('\n');
-}
-
-function socketCommand(path: string, line: string, timeoutMs = 3_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = createConnection(path);
-    const timer = setTimeout(() => socket.destroy(new Error(`haproxy stats socket: no answer to "${line}" in ${timeoutMs} ms`)), timeoutMs);
-    socket.on('connect', () => socket.end(`${line}\n`));
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-  });
+  return frontHaproxyConfig({ ...options, frontPort, socketPath });
 }
 
 /** Rows of our backend's servers from `show stat` CSV (`# pxname,svname,...`), by server name. */
@@ -169,7 +102,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<Haproxy> {
     throw new Error(`haproxy rejected its config:\n${config}\n${(err as Error).message}`, { cause: err });
   }
   const daemon = await startDaemon('haproxy', ['-f', configPath, '-db'], { logPath });
-  const command = (line: string): Promise<string> => socketCommand(socketPath, line);
+  const command = (line: string): Promise<string> => haproxySocket(socketPath, line);
   const stat = async (): Promise<Record<string, Record<string, string>>> => parseStat(await command('show stat'));
   const backendStates = async (): Promise<Record<string, BackendState>> =>
     Object.fromEntries(Object.entries(await stat()).map(([name, row]) => [name, row['status'] ?? '']));

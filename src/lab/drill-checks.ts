@@ -1,0 +1,65 @@
+// What the database says after a scenario: every certificate a client received is there, every
+// certificate of the drill's orders reached a client, no order got two certificates, no job ran
+// twice or failed, and when each periodic duty ran again after the fault.
+import type postgres from 'postgres';
+import { certSerialHex, normaliseSerial, splitPemChain } from '../ca/pem.ts';
+import { DUTY_JOB } from '../cluster/scheduler.ts';
+
+export interface ConsistencyFigures {
+  /** Chains a client downloaded whose leaf is not in the database. */
+  ordersLost: number;
+  /** Certificates of the drill's orders that no client received. */
+  certificatesUnknown: number;
+  /** Orders with more than one certificate, plus jobs that had to run again although nothing crashed under them. */
+  jobsRunTwice: number;
+  jobsFailed: number;
+}
+
+/** The id of an order from its URL (`.../acme/order/<id>`). */
+export function orderId(url: string): string {
+  return new URL(url).pathname.split('/').pop() ?? '';
+}
+
+function leafSerial(chainPem: string): string | undefined {
+  const leaf = splitPemChain(chainPem)[0];
+  return leaf === undefined ? undefined : normaliseSerial(certSerialHex(leaf));
+}
+
+/**
+ * Compares what the clients received (order URL → chain) with the database. `since` (ms) bounds
+ * the jobs looked at to this scenario's; `expectRetries` is true when the scenario crashes or
+ * pauses something, where a job running again is the at-least-once contract, not a fault.
+ */
+export async function checkConsistency(sql: postgres.Sql, received: ReadonlyArray<{ url: string; chainPem: string }>, orderUrls: readonly string[], since: number, expectRetries: boolean): Promise<ConsistencyFigures> {
+  const serials = new Set(received.map((r) => leafSerial(r.chainPem)).filter((s): s is string => s !== undefined));
+  const ids = [...new Set(orderUrls.map(orderId))];
+  const stored = ids.length === 0 ? [] : await sql`select order_id, serial from certificates where order_id in ${sql(ids)}`;
+  const storedSerials = new Set(stored.map((r) => normaliseSerial(String(r['serial']))));
+  const perOrder = new Map<string, number>();
+  for (const r of stored) perOrder.set(String(r['order_id']), (perOrder.get(String(r['order_id'])) ?? 0) + 1);
+  const jobs = await sql`select status, attempts::int as attempts from jobs where created_at >= ${since}`;
+  const rerun = expectRetries ? 0 : jobs.filter((j) => j['status'] === 'done' && Number(j['attempts']) > 1).length;
+  return {
+    ordersLost: [...serials].filter((s) => !storedSerials.has(s)).length,
+    certificatesUnknown: [...storedSerials].filter((s) => !serials.has(s)).length,
+    jobsRunTwice: [...perOrder.values()].filter((n) => n > 1).length + rerun,
+    jobsFailed: jobs.filter((j) => j['status'] === 'failed').length,
+  };
+}
+
+/**
+ * Milliseconds from `faultAt` until every periodic duty has completed again, on a node other
+ * than `excluded` when given (the faulted node); null when some duty has not run again yet.
+ */
+export async function dutiesResumedMs(sql: postgres.Sql, faultAt: number, dutyNames: readonly string[], excluded: string | undefined): Promise<number | null> {
+  const rows = await sql`select payload, completed_by, completed_at from jobs where kind = ${DUTY_JOB} and status = 'done' and completed_at > ${faultAt}`;
+  let worst = 0;
+  for (const duty of dutyNames) {
+    const runs = rows
+      .filter((r) => (JSON.parse(String(r['payload'])) as { duty?: string }).duty === duty && r['completed_by'] !== excluded)
+      .map((r) => Number(r['completed_at']));
+    if (runs.length === 0) return null;
+    worst = Math.max(worst, Math.min(...runs) - faultAt);
+  }
+  return worst;
+}

@@ -1,0 +1,79 @@
+// `certainty drill all --quick` against a real lab, the way an operator runs it: `lab up`, every
+// scenario under ACME load, the JSON and HTML reports checked against the pass criteria, `lab down`
+// leaving no process behind. The scenarios' own waits bound it; quick mode keeps it to minutes.
+import * as assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { DrillReport } from '../../src/lab/report.ts';
+import { REPO_ROOT } from '../support/certainty.ts';
+import { freeBasePort, missingPrograms, processesMentioning } from '../support/lab.ts';
+import { runUnchecked } from '../support/run.ts';
+
+const NODES = 3;
+const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
+const SCENARIOS = ['node-kill', 'node-term', 'rolling-restart', 'lease-pause', 'node-db-cut', 'pg-kill', 'pg-switchover', 'etcd-member-lost'];
+
+const skip = missingPrograms();
+
+let root: string | undefined;
+let dir: string | undefined;
+
+const certainty = (args: readonly string[], timeoutMs: number) => runUnchecked(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, timeoutMs });
+
+after(async () => {
+  if (dir !== undefined) await certainty(['lab', 'down', '--dir', dir], 60_000);
+  if (root !== undefined) await rm(root, { recursive: true, force: true });
+}, { timeout: 90_000 });
+
+/** Each figure a criterion names, read again from the report and held to the target here. */
+function assertFigures(report: DrillReport): void {
+  const byName = new Map(report.scenarios.map((s) => [s.name, s]));
+  for (const s of report.scenarios) {
+    assert.equal(s.figures.ordersFailed, 0, `${s.name}: orders failed after a retry`);
+    assert.equal(s.figures.ordersLost, 0, `${s.name}: certificates received but not in the database`);
+    assert.equal(s.figures.certificatesUnknown, 0, `${s.name}: certificates no client received`);
+    assert.ok(s.figures.ordersCompleted > 0, `${s.name}: the load ran`);
+    assert.ok(s.figures.readyzPolls > 10, `${s.name}: /readyz was polled`);
+    assert.ok(s.timeline.events.some((e) => e.kind === 'fault'), `${s.name}: the fault is on the timeline`);
+  }
+  const ttl = Number((report.config['lab'] as { tuning: { leaseTtlMs: number } }).tuning.leaseTtlMs);
+  assert.ok((byName.get('node-kill')?.figures.markedDownMs ?? Infinity) <= 3_000);
+  assert.equal(byName.get('node-term')?.figures.failedRequests, 0);
+  assert.equal(byName.get('rolling-restart')?.figures.failedRequests, 0);
+  assert.equal(byName.get('rolling-restart')?.figures.jobsRunTwice, 0);
+  assert.ok((byName.get('lease-pause')?.figures.takeoverMs ?? Infinity) <= ttl);
+  assert.ok((byName.get('lease-pause')?.figures.dutiesResumeMs ?? Infinity) <= ttl);
+  assert.ok((byName.get('node-db-cut')?.figures.notReadyMs ?? Infinity) <= 5_000);
+  assert.ok((byName.get('pg-kill')?.figures.writesResumeMs ?? Infinity) <= 30_000);
+}
+
+test('certainty drill all --quick: every scenario passes its criteria on a real lab', { skip, timeout: 1_500_000 }, async () => {
+  root = await mkdtemp(join(tmpdir(), 'certainty-drill-test-'));
+  await chmod(root, 0o755); // PostgreSQL runs as `postgres` when we are root.
+  dir = join(root, 'lab');
+  const up = await certainty(['lab', 'up', '--dir', dir, '--nodes', String(NODES), '--base-port', String(await freeBasePort(NODES))], 180_000);
+  assert.equal(up.code, 0, `lab up failed:\n${up.stderr}\n${up.stdout}`);
+
+  const json = join(root, 'report.json');
+  const html = join(root, 'report.html');
+  const drill = await certainty(['drill', 'all', '--quick', '--concurrency', '3', '--dir', dir, '--json', json, '--html', html], 1_200_000);
+  console.log(drill.stdout);
+  const report = JSON.parse(await readFile(json, 'utf8')) as DrillReport;
+  const failed = report.scenarios.filter((s) => !s.pass).map((s) => `${s.name}: ${s.error ?? s.criteria.filter((c) => !c.pass).map((c) => `${c.name} ${c.measured}`).join('; ')}`);
+  assert.deepEqual(failed, [], `${drill.stderr}`);
+  assert.equal(drill.code, 0);
+  assert.deepEqual(report.scenarios.map((s) => s.name), SCENARIOS);
+  for (const s of report.scenarios) assert.ok(s.criteria.length >= 3 && s.criteria.every((c) => c.pass), s.name);
+  assertFigures(report);
+  const page = await readFile(html, 'utf8');
+  assert.equal(page.split('<svg').length - 1, SCENARIOS.length, 'one timeline chart per scenario');
+  assert.match(drill.stdout, /8 of 8 scenarios passed/);
+  assert.match(drill.stdout, /~36 s/, 'the seeds\' figures are printed beside ours');
+
+  const down = await certainty(['lab', 'down', '--dir', dir], 90_000);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(await processesMentioning(dir), []);
+  dir = undefined;
+});
