@@ -5,18 +5,21 @@
 // cancels the queued write without forgetting it, so a reconnected connection never flushes again.
 // Our drills hit the crash when a node is cut off from the database. Until a release fixes it,
 // this guards `nextWrite` (the queued write fails its query with CONNECTION_CLOSED instead) and
-// forgets the cancelled write on teardown. Idempotent; refuses to touch any other version.
+// forgets the cancelled write on teardown. Idempotent; fails the install on any other version
+// (package.json pins it).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const MARK = '/* certainty: guarded nextWrite */';
 const VERSION = '3.4.9';
 
-const root = new URL('../node_modules/postgres', import.meta.url).pathname;
+const root = fileURLToPath(new URL('../node_modules/postgres', import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (version !== VERSION) {
-  console.log(`patch-postgres: postgres ${version} is not ${VERSION}; check whether porsager/postgres#1208 is fixed in it and update scripts/patch-postgres.mjs`);
-  process.exit(0);
+  // package.json pins the version; a different one means someone upgraded without looking here.
+  console.error(`patch-postgres: postgres ${version} is installed, this patch is for ${VERSION}: check whether porsager/postgres#1208 is fixed in ${version}, then update or remove scripts/patch-postgres.mjs`);
+  process.exit(1);
 }
 
 const EDITS = [

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine (PostgreSQL, certbot, lego, Pebble,
-# OpenSSL), installs the npm dependencies, then runs lint, typecheck and every test.
+# OpenSSL, HAProxy, Patroni, etcd), installs the npm dependencies (whose postinstall patches the
+# postgres.js driver: scripts/patch-postgres.mjs), then runs lint, typecheck and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,14 +12,21 @@ function integer(value: string): number {
   return n;
 }
 
-/** `--tune leaseTtlMs=5000 patroniTtl=20`: known keys, integer values. */
+/** The smallest value each tuning key takes: Patroni's own minimums, the product's, HAProxy's sense. */
+const TUNING_MINIMUM: Record<keyof LabTuning, number> = {
+  leaseTtlMs: 3000, drainDelayMs: 0, frontCheckIntervalMs: 100, dbCheckIntervalMs: 100,
+  patroniTtl: 20, patroniLoopWait: 1, patroniRetryTimeout: 3, housekeepingPeriodMs: 1000, crlPeriodMs: 1000,
+};
+
+/** `--tune leaseTtlMs=5000 patroniTtl=20`: known keys, integers no smaller than each key's minimum. */
 export function parseTuning(pairs: readonly string[]): Partial<LabTuning> {
   const tuning: Partial<Record<keyof LabTuning, number>> = {};
   for (const pair of pairs) {
     const [key, value] = pair.split('=', 2);
     if (key === undefined || !(key in DEFAULT_TUNING)) throw new Error(`--tune ${pair}: unknown key; known: ${Object.keys(DEFAULT_TUNING).join(', ')}`);
     const n = Number(value);
-    if (value === undefined || value === '' || !Number.isInteger(n) || n < 0) throw new Error(`--tune ${pair}: expected ${key}=<non-negative integer>`);
+    const min = TUNING_MINIMUM[key as keyof LabTuning];
+    if (value === undefined || value === '' || !Number.isInteger(n) || n < min) throw new Error(`--tune ${pair}: expected ${key}=<integer of at least ${min}>`);
     tuning[key as keyof LabTuning] = n;
   }
   const t = { ...DEFAULT_TUNING, ...tuning };

@@ -128,15 +128,19 @@ const leasePause: Scenario = {
     await ctx.until(() => ctx.frontState(holder) === 'UP', 20_000);
     await ctx.settle();
     ctx.figures.fencedWritesRejected = (await fencingRejected(ctx, holder)) - rejectedBefore;
+    // After SIGCONT the ex-holder must neither hold the lease under its old token (the database's
+    // view) nor believe it does (its own /healthz).
     const lease = ctx.roles.lease();
-    return { excludedNode: holder, facts: { staleTokenCurrent: lease.holder === holder && lease.token === token } };
+    const believes = ((await ctx.healthz(holder))?.['leases'] as Array<{ name: string; token: number }> | undefined) ?? [];
+    const stale = (lease.holder === holder && lease.token === token) || believes.some((l) => l.name === 'scheduler' && Number(l.token) === token);
+    return { excludedNode: holder, facts: { staleTokenInUse: stale } };
   },
   criteria: (f, state, facts) => [
     within('another node holds the lease within one TTL', f.takeoverMs, state.tuning.leaseTtlMs),
     within('duties resume within one TTL', f.dutiesResumeMs, state.tuning.leaseTtlMs),
-    criterion('the resumed ex-holder cannot act on its old token', 'a newer token holds the lease',
-      facts['staleTokenCurrent'] === true ? 'old token still current' : `newer token; ${f.fencedWritesRejected ?? 0} stale writes refused`,
-      facts['staleTokenCurrent'] !== true && f.takeoverMs !== null),
+    criterion('the resumed ex-holder does not act on its old token', 'old token neither current nor held',
+      facts['staleTokenInUse'] === true ? 'old token still in use' : `dropped; ${f.fencedWritesRejected ?? 0} stale writes refused by the database`,
+      facts['staleTokenInUse'] === false && f.takeoverMs !== null),
     ...commonCriteria(f),
   ],
 };
@@ -152,8 +156,8 @@ const nodeDbCut: Scenario = {
     const victim = leaseHolder(ctx);
     const { token } = ctx.roles.lease();
     const at = ctx.fault(`${victim} cut off from the database`);
-    await ctx.control.cutNodeFromDatabase(victim);
     try {
+      await ctx.control.cutNodeFromDatabase(victim);
       ctx.figures.notReadyMs = since(at, await ctx.until(async () => !(await ctx.nodeReady(victim)), 30_000));
       ctx.figures.markedDownMs = since(at, await ctx.until(() => ctx.frontState(victim)?.startsWith('DOWN') === true, 30_000));
       await measureTakeover(ctx, victim, token, at);
@@ -167,7 +171,8 @@ const nodeDbCut: Scenario = {
   },
   criteria: (f, state) => [
     within('the cut-off node stops serving (not ready)', f.notReadyMs, 5_000),
-    within('another node runs the duties within one TTL', f.takeoverMs, state.tuning.leaseTtlMs),
+    within('another node takes the lease within one TTL', f.takeoverMs, state.tuning.leaseTtlMs),
+    within('another node runs the duties within one TTL', f.dutiesResumeMs, state.tuning.leaseTtlMs),
     ...commonCriteria(f),
   ],
 };

@@ -48,11 +48,13 @@ export async function checkConsistency(sql: postgres.Sql, received: ReadonlyArra
 }
 
 /**
- * Milliseconds from `faultAt` until every periodic duty has completed again, on a node other
- * than `excluded` when given (the faulted node); null when some duty has not run again yet.
+ * Milliseconds from `faultAt` until every periodic duty has been enqueued again and completed, on
+ * a node other than `excluded` when given (the faulted node); null when some duty has not yet.
  */
 export async function dutiesResumedMs(sql: postgres.Sql, faultAt: number, dutyNames: readonly string[], excluded: string | undefined): Promise<number | null> {
-  const rows = await sql`select payload, completed_by, completed_at from jobs where kind = ${DUTY_JOB} and status = 'done' and completed_at > ${faultAt}`;
+  // Enqueued after the fault too: a job the faulted holder enqueued before, run by another
+  // node's worker, says nothing about the scheduler having moved.
+  const rows = await sql`select payload, completed_by, completed_at from jobs where kind = ${DUTY_JOB} and status = 'done' and created_at > ${faultAt} and completed_at > ${faultAt}`;
   let worst = 0;
   for (const duty of dutyNames) {
     const runs = rows

@@ -79,7 +79,7 @@ export function commonCriteria(f: Figures): Criterion[] {
   return [
     zero('no failed ACME order (after the client retries once)', f.ordersFailed, 'orders'),
     criterion('no committed order lost', '0 lost, 0 unknown', `${f.ordersLost} lost, ${f.certificatesUnknown} unknown`, f.ordersLost === 0 && f.certificatesUnknown === 0),
-    criterion('load kept running', 'at least 1 order completed', `${f.ordersCompleted} completed`, f.ordersCompleted > 0),
+    criterion('orders complete again after the recovery', 'at least 1 order', `${f.ordersAfterRecovery} of ${f.ordersCompleted} orders`, f.ordersAfterRecovery > 0),
   ];
 }
 

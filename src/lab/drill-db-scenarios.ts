@@ -52,7 +52,6 @@ async function measureFailover(ctx: ScenarioContext, old: string, at: number, ti
   }, timeoutMs);
   ctx.figures.failoverMs = since(at, promoted);
   if (promoted === undefined) return;
-  ctx.timeline.event('role', `promoted: ${(await ctx.control.primary()) ?? '?'}`, promoted);
   const writing = await ctx.until(() => ctx.writes.lastOkAt > promoted, 60_000);
   ctx.figures.writesResumeMs = since(promoted, writing);
 }
@@ -73,16 +72,14 @@ const pgKill: Scenario = {
     await ctx.settle();
     const old = await currentPrimary(ctx);
     const postmaster = ctx.control.postmasterPid(old);
+    if (postmaster === undefined) throw new Error(`no postmaster runs for ${old}: cannot crash its host`);
     const at = ctx.fault(`SIGKILL ${old} (Patroni and PostgreSQL)`);
     ctx.control.signal(old, 'SIGKILL');
-    if (postmaster !== undefined) {
-      const backends = childPids(postmaster);
-      for (const pid of [postmaster, ...backends]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
+    for (const pid of [postmaster, ...childPids(postmaster)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
       }
     }
     await measureFailover(ctx, old, at, ctx.state.tuning.patroniTtl * 1000 + 60_000);
@@ -110,8 +107,8 @@ const pgSwitchover: Scenario = {
     await ctx.settle();
     const old = await currentPrimary(ctx);
     const at = ctx.fault(`switchover away from ${old}`);
-    await ctx.control.switchover();
-    await measureFailover(ctx, old, at, 60_000);
+    // Measured while Patroni switches over, not after its REST call returns.
+    await Promise.all([ctx.control.switchover(), measureFailover(ctx, old, at, 60_000)]);
     await waitWhole(ctx);
     await ctx.settle();
     return {};
@@ -131,7 +128,7 @@ async function etcdLeader(ctx: ScenarioContext): Promise<string> {
     const status = JSON.parse(res.body) as { header?: { member_id?: string }; leader?: string };
     if (status.leader !== undefined && status.leader === status.header?.member_id) return member.name;
   }
-  return ctx.state.etcd[0]?.name ?? 'etcd1';
+  throw new Error('no etcd member says it leads: is etcd healthy? (certainty lab status)');
 }
 
 const etcdLost: Scenario = {

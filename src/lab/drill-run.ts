@@ -10,7 +10,7 @@ import { Timeline, watchReadyz, watchRoles, watchWrites } from './drill-probes.t
 import type { LabControl } from './lab-control.ts';
 import { patroniHealthy } from './lab-probes.ts';
 import type { LabState } from './lab-state.ts';
-import { retryFailures, runOrders, type CountingTransport, type LoadResult } from './load.ts';
+import { retryFailures, runOrders, type CountingTransport, type LoadResult, type RetryOutcome } from './load.ts';
 import { emptyFigures, type Figures, type ScenarioResult } from './report.ts';
 
 export interface ScenarioDeps {
@@ -44,19 +44,10 @@ async function labWhole(deps: ScenarioDeps): Promise<string | undefined> {
   return undefined;
 }
 
-/**
- * Starts again whatever an earlier scenario left dead (one that failed half-way), in the order the
- * lab started them, as an operator would before the next drill. Returns the names started.
- */
-async function heal(deps: ScenarioDeps): Promise<string[]> {
-  const dead = Object.keys(deps.state.processes).filter((name) => !deps.control.alive(name));
-  for (const name of dead) await deps.control.start(name).catch((err: unknown) => deps.log(`could not start ${name} again: ${(err as Error).message}`));
-  return dead;
-}
-
 async function waitWhole(deps: ScenarioDeps): Promise<void> {
-  const healed = await heal(deps);
-  if (healed.length > 0) deps.log(`started again before this scenario: ${healed.join(', ')}`);
+  // Whatever an earlier scenario left broken (one that failed half way) is put right first, as an
+  // operator would before the next drill.
+  for (const line of await deps.control.heal().catch((err: unknown) => [`could not heal the lab: ${(err as Error).message}`])) deps.log(line);
   const deadline = Date.now() + HEALTHY_TIMEOUT_MS;
   let why = await labWhole(deps);
   while (why !== undefined && Date.now() < deadline) {
@@ -72,29 +63,42 @@ function requestCounts(t: CountingTransport): Counts {
   return { requests: t.stats.requests, failed: t.stats.failed.length };
 }
 
-/** Runs `scenario` and returns its result; a scenario that throws is reported as failed with its error. */
-export async function runScenario(scenario: Scenario, deps: ScenarioDeps): Promise<ScenarioResult> {
-  const startedAt = new Date();
-  const figures: Partial<Figures> = {};
-  let error: string | undefined;
-  try {
-    await waitWhole(deps);
-  } catch (err) {
-    return failedResult(scenario, startedAt, (err as Error).message);
-  }
-  const timeline = new Timeline();
-  const before = requestCounts(deps.transport);
-  deps.transport.onAnswer = (failed) => {
-    const b = timeline.bucket();
-    b.requests += 1;
-    if (failed) b.errors += 1;
-  };
+interface Watchers {
+  readyz: ReturnType<typeof watchReadyz>;
+  writes: Awaited<ReturnType<typeof watchWrites>>;
+  roles: ReturnType<typeof watchRoles>;
+  stop(): Promise<void>;
+}
+
+/** The front's /readyz, the database write probe and the roles, on `timeline`; all or none. */
+async function startWatchers(deps: ScenarioDeps, timeline: Timeline): Promise<Watchers> {
   const nameOf = (id: string): string => [...deps.nodeIds].find(([, v]) => v === id)?.[0] ?? id;
   const readyz = watchReadyz(deps.state.frontUrl, timeline);
-  const writes = await watchWrites(deps.probeUrl, timeline);
+  let writes: Watchers['writes'];
+  try {
+    writes = await watchWrites(deps.probeUrl, timeline);
+  } catch (err) {
+    await readyz.stop();
+    throw new Error(`cannot write to the probe database (${(err as Error).message})`, { cause: err });
+  }
   const roles = watchRoles(deps.control, deps.sql, nameOf, timeline);
-  const ctx = makeContext({ state: deps.state, control: deps.control, timeline, roles, writes: writes.meter, sql: deps.sql, quick: deps.quick, nodeIds: deps.nodeIds, rootPem: deps.rootPem, figures });
-  await ctx.until(() => roles.lease().holder !== undefined, 5_000);
+  return { readyz, writes, roles, stop: async () => void (await Promise.all([readyz.stop(), writes.stop(), roles.stop()])) };
+}
+
+interface Ran {
+  outcome: RunOutcome;
+  error: string | undefined;
+  load: LoadResult;
+  retried: RetryOutcome[];
+  end: number;
+  figures: Partial<Figures>;
+}
+
+/** The scenario's fault and recovery under a steady load; then the clients retry what failed. */
+async function underLoad(scenario: Scenario, deps: ScenarioDeps, timeline: Timeline, w: Watchers): Promise<Ran> {
+  const figures: Partial<Figures> = {};
+  const ctx = makeContext({ state: deps.state, control: deps.control, timeline, roles: w.roles, writes: w.writes.meter, sql: deps.sql, quick: deps.quick, nodeIds: deps.nodeIds, rootPem: deps.rootPem, figures });
+  await ctx.until(() => w.roles.lease().holder !== undefined, 5_000);
   let stop = false;
   const load = runOrders({
     clients: deps.clients, solver: deps.responder, concurrency: deps.concurrency, maxOrders: 100_000, maxSeconds: 900,
@@ -106,6 +110,7 @@ export async function runScenario(scenario: Scenario, deps: ScenarioDeps): Promi
     },
   });
   let outcome: RunOutcome = {};
+  let error: string | undefined;
   try {
     outcome = await scenario.run(ctx);
   } catch (err) {
@@ -114,26 +119,61 @@ export async function runScenario(scenario: Scenario, deps: ScenarioDeps): Promi
   stop = true;
   const result = await load;
   const end = Date.now();
-  const retried = await retryFailures(result.failures, deps.responder);
-  await Promise.all([readyz.stop(), writes.stop(), roles.stop()]);
-  deps.transport.onAnswer = undefined;
-  const after = requestCounts(deps.transport);
-  const all = measured(result, retried, readyz.meter.longestMs(end), readyz.meter, writes.meter.longestMs(end), before, after);
-  const received = [...result.received, ...retried.flatMap((r) => (r.chainPem === undefined || r.url === undefined ? [] : [{ url: r.url, chainPem: r.chainPem }]))];
-  const orderUrls = [...result.completedUrls, ...result.failures.flatMap((f) => (f.url === undefined ? [] : [f.url])), ...retried.flatMap((r) => (r.url === undefined ? [] : [r.url]))];
+  return { outcome, error, load: result, retried: await retryFailures(result.failures, deps.responder), end, figures };
+}
+
+/** Orders completed from the second of the last recovery on: the load came back, not only ran before. */
+function ordersAfterRecovery(timeline: Timeline): number {
+  const marks = timeline.events.filter((e) => e.kind === 'recover' || e.kind === 'fault');
+  const from = Math.floor((marks.at(-1)?.atMs ?? 0) / 1000);
+  return timeline.seconds().filter((b) => b.second >= from).reduce((n, b) => n + b.ordersCompleted, 0);
+}
+
+/** Runs `scenario` and returns its result; a scenario that throws is reported as failed with its error. */
+export async function runScenario(scenario: Scenario, deps: ScenarioDeps): Promise<ScenarioResult> {
+  const startedAt = new Date();
+  const timeline = new Timeline();
+  const before = requestCounts(deps.transport);
+  let ran: Ran;
+  let w: Watchers;
+  try {
+    await waitWhole(deps);
+    w = await startWatchers(deps, timeline);
+  } catch (err) {
+    return failedResult(scenario, startedAt, (err as Error).message);
+  }
+  deps.transport.onAnswer = (failed) => {
+    const b = timeline.bucket();
+    b.requests += 1;
+    if (failed) b.errors += 1;
+  };
+  try {
+    ran = await underLoad(scenario, deps, timeline, w);
+  } finally {
+    await w.stop();
+    deps.transport.onAnswer = undefined;
+  }
+  return judge(scenario, deps, { timeline, watchers: w, ran, before, startedAt });
+}
+
+async function judge(scenario: Scenario, deps: ScenarioDeps, r: { timeline: Timeline; watchers: Watchers; ran: Ran; before: Counts; startedAt: Date }): Promise<ScenarioResult> {
+  const { timeline, ran } = r;
+  const all = measured(ran.load, ran.retried, r.watchers.readyz.meter.longestMs(ran.end), r.watchers.readyz.meter, r.watchers.writes.meter.longestMs(ran.end), r.before, requestCounts(deps.transport));
+  const received = [...ran.load.received, ...ran.retried.flatMap((x) => (x.chainPem === undefined || x.url === undefined ? [] : [{ url: x.url, chainPem: x.chainPem }]))];
+  const orderUrls = [...ran.load.completedUrls, ...ran.load.failures.flatMap((f) => (f.url === undefined ? [] : [f.url])), ...ran.retried.flatMap((x) => (x.url === undefined ? [] : [x.url]))];
   const consistency = await checkConsistency(deps.sql, received, orderUrls, timeline.t0, scenario.expectRetries);
   const faultAt = timeline.events.find((e) => e.kind === 'fault');
-  const excluded = outcome.excludedNode === undefined ? undefined : deps.nodeIds.get(outcome.excludedNode);
+  const excluded = ran.outcome.excludedNode === undefined ? undefined : deps.nodeIds.get(ran.outcome.excludedNode);
   const dutiesResumeMs = faultAt === undefined ? null : await dutiesResumedMs(deps.sql, timeline.t0 + faultAt.atMs, DUTY_NAMES, excluded);
-  const f: Figures = { ...all, ...consistency, dutiesResumeMs, ...figures };
-  const criteria = scenario.criteria(f, deps.state, outcome.facts ?? {});
+  const f: Figures = { ...all, ...consistency, dutiesResumeMs, ordersAfterRecovery: ordersAfterRecovery(timeline), ...ran.figures };
+  const criteria = scenario.criteria(f, deps.state, ran.outcome.facts ?? {});
   return {
     name: scenario.name, title: scenario.title, fault: scenario.fault, seeds: scenario.seeds,
-    pass: error === undefined && criteria.every((c) => c.pass),
-    startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(),
+    pass: ran.error === undefined && criteria.every((c) => c.pass),
+    startedAt: r.startedAt.toISOString(), durationMs: Date.now() - r.startedAt.getTime(),
     criteria, figures: f,
     timeline: { buckets: timeline.seconds(), events: timeline.events },
-    ...(error === undefined ? {} : { error }),
+    ...(ran.error === undefined ? {} : { error: ran.error }),
   };
 }
 

@@ -56,16 +56,17 @@ test('criteria: a timing not reached fails, counts must be zero, and the common 
   assert.deepEqual(within('t', null, 3_000), { name: 't', target: 'at most 3 s', measured: 'not reached', pass: false });
   assert.equal(within('t', 2_999, 3_000).pass, true);
   assert.equal(within('t', 3_001, 3_000).pass, false);
-  const f = { ...emptyFigures(), ordersCompleted: 5 };
+  const f = { ...emptyFigures(), ordersCompleted: 5, ordersAfterRecovery: 2 };
   assert.ok(commonCriteria(f).every((c) => c.pass));
   assert.ok(!commonCriteria({ ...f, ordersLost: 1 }).every((c) => c.pass));
-  assert.ok(!commonCriteria({ ...f, ordersCompleted: 0 }).every((c) => c.pass));
+  assert.ok(!commonCriteria({ ...f, ordersAfterRecovery: 0 }).every((c) => c.pass), 'orders before the fault only do not count');
 });
 
 test('lab --tune: known keys and integers only, and Patroni\'s timing rule', () => {
   assert.deepEqual(parseTuning(['leaseTtlMs=5000', 'drainDelayMs=0']), { leaseTtlMs: 5000, drainDelayMs: 0 });
   assert.throws(() => parseTuning(['leaseTTL=5000']), /unknown key; known: leaseTtlMs/);
-  assert.throws(() => parseTuning(['leaseTtlMs=fast']), /expected leaseTtlMs=<non-negative integer>/);
+  assert.throws(() => parseTuning(['leaseTtlMs=fast']), /expected leaseTtlMs=<integer of at least 3000>/);
+  assert.throws(() => parseTuning(['patroniTtl=10']), /expected patroniTtl=<integer of at least 20>/);
   assert.throws(() => parseTuning(['patroniRetryTimeout=10']), /loop_wait|patroniLoopWait \+ 2 × patroniRetryTimeout <= patroniTtl/);
 });
 

@@ -152,11 +152,13 @@ tags:
 /** Run by Patroni once, on the member that initialises the cluster, with a superuser conninfo. */
 export function postBootstrapScript(binDir: string, secrets: LabSecrets): string {
   const password = secrets.certainty.replace(/'/g, "''");
+  // The SQL goes on stdin, not on psql's command line, where any local user could read it.
   return `#!/bin/sh
 set -e
-"${binDir}/psql" -v ON_ERROR_STOP=1 -X -q "$1" \\
-  -c "CREATE ROLE certainty LOGIN PASSWORD '${password}'" \\
-  -c "CREATE DATABASE certainty OWNER certainty"
+"${binDir}/psql" -v ON_ERROR_STOP=1 -X -q "$1" <<'SQL'
+CREATE ROLE certainty LOGIN PASSWORD '${password}';
+CREATE DATABASE certainty OWNER certainty;
+SQL
 `;
 }
 

@@ -10,7 +10,7 @@ import {
   serverStates,
   waitFor,
 } from './lab-probes.ts';
-import { isAlive, postmasterPid, signalRecord, spawnDetached, stopRecord } from './processes.ts';
+import { isAlive, postmasterPid, procStat, signalRecord, spawnDetached, stopRecord } from './processes.ts';
 
 /** Resolves once the process answers as its kind should; rejects early if it exits. */
 export async function waitProcessReady(state: LabState, record: LabProcessRecord, timeoutMs: number): Promise<void> {
@@ -149,6 +149,35 @@ export class LabControl {
       await this.#dbCommand(`set server ${listen}/${pg.name} state maint`);
       await this.#dbCommand(`shutdown sessions server ${listen}/${pg.name}`);
     }
+  }
+
+  /**
+   * Undoes what a drill may have left behind when it stopped half way: SIGCONT for a paused
+   * process, every node's database listener back to `ready`, and every dead process started again
+   * in the order the lab started them. Returns what it did, one line each.
+   */
+  async heal(): Promise<string[]> {
+    const done: string[] = [];
+    for (const [name, record] of Object.entries(this.#state.processes)) {
+      if (isAlive(record) && procStat(record.pid)?.state === 'T') {
+        signalRecord(record, 'SIGCONT');
+        done.push(`resumed ${name} (it was stopped)`);
+      }
+    }
+    for (const node of this.#state.nodes) {
+      const states = await this.backendStates('db').catch(() => ({} as Record<string, string>));
+      const inMaint = Object.entries(states).some(([k, v]) => k.startsWith(`${node.dbListen}/`) && v.startsWith('MAINT'));
+      if (inMaint) {
+        await this.restoreNodeDatabase(node.name);
+        done.push(`reconnected ${node.name} to the database`);
+      }
+    }
+    for (const name of Object.keys(this.#state.processes)) {
+      if (this.alive(name)) continue;
+      await this.start(name);
+      done.push(`started ${name} again`);
+    }
+    return done;
   }
 
   /** Back to `ready`; the health checks then decide which member is UP (the primary). */

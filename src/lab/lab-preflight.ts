@@ -1,7 +1,8 @@
 // Checks made before `lab up` starts anything, each failing with one line that says what to do.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findProgram, type RunAs } from './processes.ts';
 
 export const INSTALL_COMMAND = 'apt-get install -y patroni etcd-server etcd-client haproxy postgresql';
@@ -70,5 +71,17 @@ export function checkReachable(dir: string, runAs: RunAs | undefined): void {
     const searchable = (st.mode & 0o001) !== 0 || (st.uid === runAs.uid && (st.mode & 0o100) !== 0) || (st.gid === runAs.gid && (st.mode & 0o010) !== 0);
     if (!searchable) throw new Error(`the postgres user cannot reach ${dir} (${d} is not searchable by it): choose a --dir elsewhere, e.g. /tmp/certainty-lab`);
     if (d === dirname(d)) return;
+  }
+}
+
+/**
+ * The nodes must run the postgres.js driver with the guard `npm install` adds (a closed connection
+ * otherwise can crash a node: scripts/patch-postgres.mjs), or the drills measure a driver bug.
+ */
+export function checkDriverPatched(): void {
+  const file = fileURLToPath(new URL('../../node_modules/postgres/src/connection.js', import.meta.url));
+  if (!existsSync(file)) return;
+  if (!readFileSync(file, 'utf8').includes('certainty: guarded nextWrite')) {
+    throw new Error(`the postgres.js driver in ${file} lacks Certainty's guard against a crash on closed connections: run npm install (its postinstall applies scripts/patch-postgres.mjs)`);
   }
 }

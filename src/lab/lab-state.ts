@@ -27,8 +27,8 @@ export interface LabTuning {
 
 export const DEFAULT_TUNING: LabTuning = {
   leaseTtlMs: DEFAULTS.cluster.leaseTtlMs,
-  // At least one front check interval plus its timeout, so HAProxy has put the node in soft-stop
-  // (its /readyz answers 404) before the listener closes: with 0 the drills measured a request cut.
+  // Several front check intervals (500 ms), so HAProxy has seen the draining node's /readyz 404
+  // and put it in soft-stop before its listener closes: with 0 the drills measured a request cut.
   drainDelayMs: 2_000,
   frontCheckIntervalMs: 500,
   dbCheckIntervalMs: 1000,
@@ -61,6 +61,8 @@ export interface LabProcessRecord {
   gid?: number;
   log: string;
   startedAt: string;
+  /** `/proc/<pid>/stat` start time: tells this process from a later one that reuses its pid. */
+  startTicks?: number;
 }
 
 export interface LabState {

@@ -20,7 +20,7 @@ import {
 import type { LabPrograms } from './lab-preflight.ts';
 import { haproxySocket, httpCall, isLeader, patroniCluster, patroniHealthy, serverStates, waitFor } from './lab-probes.ts';
 import { type LabProcessRecord, type LabState, writeLab } from './lab-state.ts';
-import { childEnv, type RunAs, type SpawnSpec, spawnDetached } from './processes.ts';
+import { childEnv, isAlive, type RunAs, type SpawnSpec, spawnDetached } from './processes.ts';
 
 const run = promisify(execFile);
 
@@ -108,7 +108,10 @@ export async function waitForSyncReplication(state: LabState, timeoutMs: number)
     what: 'a Patroni leader with a streaming sync standby',
     timeoutMs,
     intervalMs: 500,
-    abortIf: () => undefined,
+    abortIf: () => {
+      const dead = state.postgres.map((p) => state.processes[p.name]).find((r) => r !== undefined && !isAlive(r));
+      return dead === undefined ? undefined : `${dead.name} (Patroni) exited (see ${dead.log})`;
+    },
     detail: () => `last seen ${last}; logs in ${join(state.dir, 'logs')}`,
   });
 }

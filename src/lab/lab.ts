@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { certaintyConfig, labPorts, listenPorts, MAX_NODES } from './lab-config.ts';
-import { checkPortsFree, checkReachable, findPrograms } from './lab-preflight.ts';
+import { checkDriverPatched, checkPortsFree, checkReachable, findPrograms } from './lab-preflight.ts';
 import { DEFAULT_TUNING, type LabOptions, type LabProcessRecord, type LabState, readLab, writeLab } from './lab-state.ts';
 import { makeDirs, startDbProxy, startEtcd, startFront, startNodes, startPatroni, type UpContext } from './lab-up.ts';
 import { isAlive, killPostmaster, postgresIdentity, stopRecord } from './processes.ts';
@@ -82,6 +82,7 @@ export async function labUp(options: LabOptions): Promise<LabState> {
   validate(options);
   await clearDir(dir, log);
   const programs = findPrograms();
+  checkDriverPatched();
   const ports = labPorts(options.basePort, options.nodes);
   await checkPortsFree(listenPorts(ports), options.basePort);
   const pgUser = postgresIdentity();

@@ -7,7 +7,7 @@ import { basename, delimiter, join } from 'node:path';
 import type { LabProcessRecord } from './lab-state.ts';
 
 /** What to start: a record without what only the start tells (pid, start time). */
-export type SpawnSpec = Omit<LabProcessRecord, 'pid' | 'startedAt'>;
+export type SpawnSpec = Omit<LabProcessRecord, 'pid' | 'startedAt' | 'startTicks'>;
 
 /** An OS identity to run as; PostgreSQL refuses to run as root. */
 export interface RunAs {
@@ -69,18 +69,30 @@ export function spawnDetached(spec: SpawnSpec): LabProcessRecord {
     child.on('error', () => undefined);
     if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${command}`);
     child.unref();
-    return { ...spec, pid: child.pid, startedAt: new Date().toISOString() };
+    const startTicks = procStat(child.pid)?.startTicks;
+    return { ...spec, pid: child.pid, startedAt: new Date().toISOString(), ...(startTicks === undefined ? {} : { startTicks }) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** From `/proc/<pid>/stat`: the state letter and the start time (clock ticks since boot). */
+export function procStat(pid: number): { state: string; startTicks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the parenthesised command name (which may hold spaces): state is field 3,
+    // starttime field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', startTicks: Number(fields[19]) };
+  } catch {
+    return undefined;
   }
 }
 
 /** `/proc/<pid>/cmdline` split into arguments; undefined when the process is gone or a zombie. */
 export function processArgs(pid: number): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The state follows the parenthesised command name, which may itself contain spaces.
-    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return undefined;
+    if (procStat(pid)?.state === 'Z') return undefined;
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (args.at(-1) === '') args.pop();
     return args;
@@ -90,10 +102,13 @@ export function processArgs(pid: number): string[] | undefined {
 }
 
 /**
- * The recorded process still runs and is still ours: its arguments end with the recorded ones and
- * its program is the recorded one (a script shows up as `python3 /usr/bin/patroni ...`).
+ * The recorded process still runs and is still ours: it started when the recorded one did (a pid
+ * reused by any other process, even one with the same command line, starts later), its arguments
+ * end with the recorded ones and its program is the recorded one (a script shows up as
+ * `python3 /usr/bin/patroni ...`).
  */
-export function isAlive(record: Pick<LabProcessRecord, 'pid' | 'argv'>): boolean {
+export function isAlive(record: Pick<LabProcessRecord, 'pid' | 'argv' | 'startTicks'>): boolean {
+  if (record.startTicks !== undefined && procStat(record.pid)?.startTicks !== record.startTicks) return false;
   const args = processArgs(record.pid);
   if (args === undefined) return false;
   const [program, ...rest] = record.argv;

@@ -118,22 +118,37 @@ function seriesSvg(buckets: readonly SecondBucket[], f: Frame): string {
   return `${bars.join('')}<path class="errors" d="${d}" fill="none" stroke="${ERROR}" stroke-width="1.5"/>`;
 }
 
-/** Dashed vertical lines; labels alternate between two rows so neighbouring events stay legible. */
+/** Rough width of a label in the chart's 11 px font, to keep labels from running into each other. */
+const CHAR_PX = 6;
+
+/**
+ * Dashed vertical lines, each with its label in the first of two rows that has room for it; an
+ * event whose label fits in neither (a burst of state changes) keeps its line and its tooltip.
+ */
 function eventsSvg(events: readonly TimelineEvent[], f: Frame): string {
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
+  const rowEnd = LABEL_ROWS.map(() => -Infinity);
   return sorted
-    .map((e, i) => {
+    .map((e) => {
       // Clamped: an event stamped just before the scenario start must still land on the chart.
       const x = Math.min(RIGHT, Math.max(LEFT, f.x(e.atMs / 1000)));
       const color = EVENT_COLORS[e.kind];
       const short = e.label.length > 32 ? `${e.label.slice(0, 31)}…` : e.label;
+      const width = short.length * CHAR_PX + 6;
       const nearRight = x > RIGHT - 160;
+      const from = nearRight ? x - width : x;
+      const row = rowEnd.findIndex((end) => end < from);
       const tx = nearRight ? x - 3 : x + 3;
       const title = `${e.kind} at ${formatMs(e.atMs)}: ${e.label}`;
+      let text = '';
+      if (row >= 0) {
+        rowEnd[row] = from + width;
+        text = `<text x="${n(tx)}" y="${LABEL_ROWS[row]}" fill="${color}" text-anchor="${nearRight ? 'end' : 'start'}">${escapeHtml(short)}</text>`;
+      }
       return (
         `<g><title>${escapeHtml(title)}</title>` +
-        `<line class="event event-${e.kind}" x1="${n(x)}" y1="${LABEL_ROWS[0] - 9}" x2="${n(x)}" y2="${BOTTOM}" stroke="${color}" stroke-width="1.2" stroke-dasharray="4 3"/>` +
-        `<text x="${n(tx)}" y="${LABEL_ROWS[i % 2]}" fill="${color}" text-anchor="${nearRight ? 'end' : 'start'}">${escapeHtml(short)}</text></g>`
+        `<line class="event event-${e.kind}" x1="${n(x)}" y1="${(LABEL_ROWS[0] ?? 0) - 9}" x2="${n(x)}" y2="${BOTTOM}" stroke="${color}" stroke-width="1.2" stroke-dasharray="4 3"/>` +
+        `${text}</g>`
       );
     })
     .join('');

@@ -43,6 +43,8 @@ export interface Figures {
   failedRequests: number;
   ordersStarted: number;
   ordersCompleted: number;
+  /** Orders completed from the last recovery (or fault) on: the load came back. */
+  ordersAfterRecovery: number;
   /** Orders that hit an error and were finished by a client retry. */
   ordersRetried: number;
   /** Orders that failed even after the retry. */
@@ -120,6 +122,7 @@ export function emptyFigures(): Figures {
     failedRequests: 0,
     ordersStarted: 0,
     ordersCompleted: 0,
+    ordersAfterRecovery: 0,
     ordersRetried: 0,
     ordersFailed: 0,
     markedDownMs: null,
