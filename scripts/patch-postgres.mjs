@@ -8,13 +8,14 @@
 // forgets the cancelled write on teardown. Idempotent; fails the install on any other version
 // (package.json pins it).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MARK = '/* certainty: guarded nextWrite */';
 const VERSION = '3.4.9';
 
-const root = fileURLToPath(new URL('../node_modules/postgres', import.meta.url));
+// Wherever npm put it (hoisted or not): the package's entry is <root>/src/index.js.
+const root = join(dirname(fileURLToPath(import.meta.resolve('postgres'))), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (version !== VERSION) {
   // package.json pins the version; a different one means someone upgraded without looking here.

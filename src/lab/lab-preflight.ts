@@ -79,7 +79,7 @@ export function checkReachable(dir: string, runAs: RunAs | undefined): void {
  * otherwise can crash a node: scripts/patch-postgres.mjs), or the drills measure a driver bug.
  */
 export function checkDriverPatched(): void {
-  const file = fileURLToPath(new URL('../../node_modules/postgres/src/connection.js', import.meta.url));
+  const file = join(dirname(fileURLToPath(import.meta.resolve('postgres'))), 'connection.js');
   if (!existsSync(file)) return;
   if (!readFileSync(file, 'utf8').includes('certainty: guarded nextWrite')) {
     throw new Error(`the postgres.js driver in ${file} lacks Certainty's guard against a crash on closed connections: run npm install (its postinstall applies scripts/patch-postgres.mjs)`);
