@@ -9,7 +9,7 @@ import { startTestDns } from '../test/support/dns.ts';
 import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { runLoad } from './load.ts';
 import { parseOptions, USAGE, type BenchOptions, type TargetName } from './options.ts';
-import { formatResults, machineFacts, ratio, type TargetOutcome } from './report.ts';
+import { formatResults, machineFacts, ratio, runMain, type TargetOutcome } from './report.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { startTarget, type TargetEnvironment } from './targets.ts';
 
@@ -121,12 +121,4 @@ async function main(): Promise<number> {
   return Object.values(outcomes).some((o) => 'error' in o) ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 2;
-  },
-);
+runMain(main);

@@ -19,6 +19,7 @@ import { run } from '../test/support/run.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { listenerProcessGroup, processGroupCpuSeconds } from './targets.ts';
+import { runMain } from './report.ts';
 
 const TARGETS = ['single', 'single-haproxy', 'cluster'] as const;
 type Target = (typeof TARGETS)[number];
@@ -168,12 +169,4 @@ async function main(): Promise<number> {
   return Object.values(outcomes).some((o) => 'error' in o) ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 2;
-  },
-);
+runMain(main);

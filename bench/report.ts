@@ -101,3 +101,16 @@ export function formatResults(outcomes: Readonly<Record<string, TargetOutcome>>)
   if (notes.length > 0) lines.push('', ...notes);
   return lines;
 }
+
+/** Runs a benchmark's `main` as the script's body: its return value is the exit code, a throw is 2. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,7 +1,7 @@
 // Faults under the Certainty nodes: the PostgreSQL primary dies (Patroni fails over), a planned
 // switchover, and an etcd member lost. Targets are PRODUCT.md's failure table.
-import { readdirSync, readFileSync } from 'node:fs';
 import { httpCall, patroniHealthy } from './lab-probes.ts';
+import { childPids } from './processes.ts';
 import { since } from './drill-app-scenarios.ts';
 import { commonCriteria, criterion, within, type Scenario, type ScenarioContext } from './drill-context.ts';
 
@@ -12,36 +12,6 @@ async function currentPrimary(ctx: ScenarioContext): Promise<string> {
   const primary = await ctx.control.primary();
   if (primary === undefined) throw new Error('Patroni reports no leader: is the lab healthy? (certainty lab status)');
   return primary;
-}
-
-/** Children of `pid` (PostgreSQL backends of a postmaster), from /proc. */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of processEntries()) {
-    if (entry.ppid === pid) out.push(entry.pid);
-  }
-  return out;
-}
-
-function processEntries(): Array<{ pid: number; ppid: number }> {
-  // Reading /proc/<pid>/stat: field 4 is the parent pid (after the parenthesised command name).
-  return readProcStats().flatMap(({ pid, stat }) => {
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isFinite(ppid) ? [{ pid, ppid }] : [];
-  });
-}
-
-function readProcStats(): Array<{ pid: number; stat: string }> {
-  const out: Array<{ pid: number; stat: string }> = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      out.push({ pid: Number(name), stat: readFileSync(`/proc/${name}/stat`, 'utf8') });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
 }
 
 /** Waits for a new leader other than `old`; records the promotion and when writes came back. */

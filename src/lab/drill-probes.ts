@@ -1,10 +1,10 @@
 // What a drill watches while a scenario runs: the front's /readyz every 100 ms, a write to the
 // database every 100 ms, and the roles (Patroni leader, scheduler lease holder, HAProxy server
 // states) a few times a second. Everything lands on one timeline, bucketed by second.
-import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { LabControl } from './lab-control.ts';
+import { httpStatus } from './lab-probes.ts';
 import { emptyBucket, type EventKind, type SecondBucket, type TimelineEvent } from './report.ts';
 
 /** The scenario's clock: events and per-second buckets relative to its start. */
@@ -97,26 +97,12 @@ export function every(intervalMs: number, tick: () => Promise<void>, tickTimeout
   };
 }
 
-/** GET `url` with a hard timeout; true on 200. */
-export function httpOk(url: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-      res.on('error', () => resolve(false));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
 /** Polls the front's /readyz every 100 ms: what a load balancer or a client sees. */
 export function watchReadyz(frontUrl: string, timeline: Timeline): { meter: OutageMeter; stop(): Promise<void> } {
   const meter = new OutageMeter();
   const loop = every(100, async () => {
     const started = Date.now();
-    const ok = await httpOk(`${frontUrl}/readyz`, 1_000);
+    const ok = (await httpStatus(`${frontUrl}/readyz`, 1_000)) === 200;
     const at = Date.now();
     meter.record(ok, ok ? at : started);
     const b = timeline.bucket(at);

@@ -164,8 +164,8 @@ export class LabControl {
         done.push(`resumed ${name} (it was stopped)`);
       }
     }
+    const states = await this.backendStates('db').catch(() => ({} as Record<string, string>));
     for (const node of this.#state.nodes) {
-      const states = await this.backendStates('db').catch(() => ({} as Record<string, string>));
       const inMaint = Object.entries(states).some(([k, v]) => k.startsWith(`${node.dbListen}/`) && v.startsWith('MAINT'));
       if (inMaint) {
         await this.restoreNodeDatabase(node.name);

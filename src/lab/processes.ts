@@ -2,7 +2,7 @@
 // group with output to a log file, recognised later by pid *and* command line (pids are reused),
 // and stopped with SIGTERM, a wait, then SIGKILL.
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import type { LabProcessRecord } from './lab-state.ts';
 
@@ -76,14 +76,14 @@ export function spawnDetached(spec: SpawnSpec): LabProcessRecord {
   }
 }
 
-/** From `/proc/<pid>/stat`: the state letter and the start time (clock ticks since boot). */
-export function procStat(pid: number): { state: string; startTicks: number } | undefined {
+/** From `/proc/<pid>/stat`: the state letter, the parent and the start time (clock ticks since boot). */
+export function procStat(pid: number): { state: string; ppid: number; startTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The fields after the parenthesised command name (which may hold spaces): state is field 3,
-    // starttime field 22.
+    // ppid field 4, starttime field 22.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', startTicks: Number(fields[19]) };
+    return { state: fields[0] ?? '', ppid: Number(fields[1]), startTicks: Number(fields[19]) };
   } catch {
     return undefined;
   }
@@ -176,4 +176,12 @@ export async function killPostmaster(dataDir: string): Promise<boolean> {
   kill(pid, 'SIGKILL');
   await pollUntil(() => processArgs(pid) === undefined, 5_000);
   return true;
+}
+
+/** Pids whose parent is `pid` (a postmaster's backends), from /proc. */
+export function childPids(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((child) => procStat(child)?.ppid === pid);
 }
