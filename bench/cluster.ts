@@ -18,7 +18,7 @@ import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { run } from '../test/support/run.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
-import { listenerProcessGroup, processGroupCpuSeconds } from './targets.ts';
+import { BENCH_ENV, listenerProcessGroup, processGroupCpuSeconds } from './targets.ts';
 import { runMain } from './report.ts';
 
 const TARGETS = ['single', 'single-haproxy', 'cluster'] as const;
@@ -65,13 +65,13 @@ async function startTarget(target: Target, env: Env): Promise<Running> {
   if (target === 'single') {
     const node = await startCertainty({
       dnsAddress: env.dnsAddress, http01Port: env.responder.port, tlsAlpn01Port: await freePort(),
-      databaseUrl: await env.pg.createDatabase(), env: { CERTAINTY_LOG_LEVEL: 'warn' },
+      databaseUrl: await env.pg.createDatabase(), env: { ...BENCH_ENV, CERTAINTY_LOG_LEVEL: 'warn' },
     });
     return { directoryUrl: node.directoryUrl, ca: await readFile(node.rootPemPath, 'utf8'), ports: [node.port], proxyPort: undefined, stop: () => node.dispose() };
   }
   const cluster = await startCluster({
     nodes: target === 'cluster' ? 3 : 1, pg: env.pg, dnsAddress: env.dnsAddress, http01Port: env.responder.port,
-    env: { CERTAINTY_LOG_LEVEL: 'warn' },
+    env: { ...BENCH_ENV, CERTAINTY_LOG_LEVEL: 'warn' },
   });
   return {
     directoryUrl: cluster.directoryUrl, ca: cluster.rootPem, ports: cluster.nodes.map((n) => n.port),

@@ -31,6 +31,9 @@ export interface CertaintySettings {
   readonly build: boolean;
 }
 
+/** Every bench client creates its accounts from 127.0.0.1: no per-address limit on account creation. */
+export const BENCH_ENV: Readonly<Record<string, string>> = { CERTAINTY_RATE_LIMIT_ACCOUNTS_PER_ADDRESS: '{"limit":1000000,"windowSeconds":1}' };
+
 /** The installed Pebble's Debian package version ('unknown' elsewhere). */
 export async function pebbleVersion(): Promise<string> {
   const r = await runUnchecked('dpkg-query', ['-W', '-f=${Version}', 'pebble'], { timeoutMs: 10_000 }).catch(() => undefined);
@@ -107,6 +110,7 @@ async function startCertaintyTarget(env: TargetEnvironment, settings: CertaintyS
     http01Port: env.http01Port,
     tlsAlpn01Port: await freePort(),
     ...(settings.databaseUrl === undefined ? {} : { databaseUrl: settings.databaseUrl }),
+    env: BENCH_ENV,
   });
   return {
     name: 'certainty',

@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'methodNotAllowed'
   | 'unsupportedMediaType'
   | 'payloadTooLarge'
+  | 'misdirectedRequest'
   | 'conflict'
   | 'unavailable';
 
@@ -82,6 +83,7 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   methodNotAllowed: { status: 405, type: acme('malformed'), detail: 'This method is not allowed on this URL' },
   unsupportedMediaType: { status: 415, type: acme('malformed'), detail: 'Unsupported Content-Type' },
   payloadTooLarge: { status: 413, type: acme('malformed'), detail: 'The request body is too large' },
+  misdirectedRequest: { status: 421, type: acme('malformed'), detail: 'This server does not serve the host named in the Host header' },
   conflict: { status: 409, type: local('conflict'), detail: 'The resource changed concurrently; retry' },
   unavailable: { status: 503, type: local('unavailable'), detail: 'The server is not ready; retry shortly' },
 };

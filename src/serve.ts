@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -16,10 +15,15 @@ import { loadNodeId } from './cluster/node-id.ts';
 import { startClusterRuntime } from './cluster/runtime.ts';
 import { DUTY_JOB } from './cluster/scheduler.ts';
 import { acmeSettings } from './config/acme-settings.ts';
+import { resolveDrainDelay } from './config/drain-delay.ts';
 import type { Config } from './config/schema.ts';
+import { accountUriMatcher, validationSettings } from './config/validation-settings.ts';
 import { openCa, publicBaseUrl, splitListen } from './context.ts';
+import { dataDirWarning, writePrivateFile } from './data-dir.ts';
 import { duties, dutyHandlers, startLocalRenewal } from './duties.ts';
+import { clientAddressResolver } from './http/client-address.ts';
 import { serverTls } from './http/listener-tls.ts';
+import { hostPolicy } from './http/hosts.ts';
 import { createServer } from './http/server.ts';
 import { sideRoutes } from './http/side-routes.ts';
 import { JobQueue } from './jobs/queue.ts';
@@ -27,6 +31,9 @@ import { Waiters } from './jobs/waiters.ts';
 import { Worker } from './jobs/worker.ts';
 import { kekStillOpens, nonceKey } from './kek/open.ts';
 import { SqlAcmeStore } from './store/acme-store.ts';
+import { CRL_JOB } from './store/crl-store.ts';
+import { createCaaChecker } from './validation/caa.ts';
+import { createResolver } from './validation/resolver.ts';
 import { createValidator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
 
@@ -43,21 +50,26 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const now = Date.now;
   const { db, kek, authority } = await openCa(config, log, now);
   const nodeId = loadNodeId(config.dataDir);
-  const audit = await startAudit({ db, nodeId, config, version: VERSION, address: config.listen, log });
+  const drain = resolveDrainDelay(config.server.drainDelayMs, db.dialect.name);
+  const audit = await startAudit({ db, nodeId, kek, config, version: VERSION, address: config.listen, log });
   const store = new SqlAcmeStore(db, audit.log);
   const jobs = new JobQueue(db);
-  const worker = new Worker(jobs, { owner: nodeId, concurrency: config.validation.concurrency, claimMs: config.cluster.jobClaimMs, pollMs: 500 }, log);
+  const worker = new Worker(jobs, {
+    owner: nodeId, concurrency: config.validation.concurrency, concurrencyPerKey: config.validation.concurrencyPerAccount, claimMs: config.cluster.jobClaimMs, pollMs: 500,
+  }, log);
   const policy = new IdentifierPolicy(config.policy);
   if (policy.open) log.warn('no issuance policy configured: any valid DNS name or IP address may be issued (set policy.allowedDomains / policy.allowedIpRanges)');
-  const validator = createValidator({
-    dnsServer: config.validation.dnsServer, http01Port: config.validation.http01Port, tlsAlpn01Port: config.validation.tlsAlpn01Port,
-    timeoutMs: config.validation.timeoutMs,
-  });
+  const validation = validationSettings(config, policy);
+  const validator = createValidator(validation);
+  // CAA is checked when the directory names this CA's CAA identities (RFC 8555 §7.1.1 meta.caaIdentities).
+  const caa = config.acme.caaIdentities.length === 0
+    ? undefined
+    : createCaaChecker(createResolver(validation), { identities: config.acme.caaIdentities, accountUriMatches: accountUriMatcher(config) });
   const waiters = new Waiters();
   worker.register(VALIDATE, async (job, owner) => {
     const challengeId = String(job.payload.challengeId);
     try {
-      await runChallengeValidation({ store, validator, now }, { id: job.id, owner, challengeId }, job.attempts >= job.maxAttempts);
+      await runChallengeValidation({ store, validator, caa, now }, { id: job.id, owner, challengeId }, job.attempts >= job.maxAttempts);
       return 'completed';
     } finally {
       waiters.release(challengeId);
@@ -69,15 +81,21 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
     await run();
   });
+  // Queued with every revocation: rebuilds the CRL unless a CRL covering it is already stored.
+  worker.register(CRL_JOB, async (job) => {
+    await authority.currentCrl(String(job.payload.issuerId));
+  });
   const eab = new EabKeyStore(db, kek, now, audit.as('admin-api'));
   const acme: AcmeDeps = {
     store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log, audit: audit.log,
     nonces: new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
     newId: () => randomBytes(12).toString('base64url'),
     validations: {
-      async enqueue(s, challengeId) {
-        const claimFor = worker.hasCapacity() ? { owner: nodeId, claimMs: config.cluster.jobClaimMs } : undefined;
-        const job = await s.enqueueJob(VALIDATE, { challengeId }, { idempotencyKey: `validate:${challengeId}`, maxAttempts: config.validation.maxAttempts, ...(claimFor ? { claimFor } : {}) });
+      async enqueue(s, challengeId, accountId) {
+        // The account is the fairness key: its validations take turns with other accounts'.
+        const claimFor = worker.hasCapacity(accountId) ? { owner: nodeId, claimMs: config.cluster.jobClaimMs } : undefined;
+        const options = { idempotencyKey: `validate:${challengeId}`, maxAttempts: config.validation.maxAttempts, fairKey: accountId, ...(claimFor ? { claimFor } : {}) };
+        const job = await s.enqueueJob(VALIDATE, { challengeId }, options);
         return () => (job && claimFor ? worker.adopt(job) : worker.kick());
       },
       settled: (challengeId, ms) => waiters.wait(challengeId, ms),
@@ -99,8 +117,9 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
   const server = createServer({
-    acme, side, externalUrl: config.externalUrl, tls: tls?.material, maxBodyBytes: config.acme.maxBodyBytes,
-    requestTimeoutMs: config.server.requestTimeoutMs, log,
+    acme, side, externalUrl: config.externalUrl, publicUrl: url, tls: tls?.material,
+    hosts: hostPolicy({ tlsNames: config.tls.names, listenHost: splitListen(config.listen).host, publicUrl: url }), maxBodyBytes: config.acme.maxBodyBytes,
+    requestTimeoutMs: config.server.requestTimeoutMs, log, clientAddress: clientAddressResolver(config.server.trustedProxies),
   });
   const { host, port } = splitListen(config.listen);
   await new Promise<void>((resolve, reject) => {
@@ -111,17 +130,19 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const renew = tls?.renew;
   const renewal = renew === undefined ? undefined : startLocalRenewal(() => renew(server as Server), log);
   const rootPath = join(config.dataDir, 'root.pem');
-  writeFileSync(rootPath, authority.rootPem, { mode: 0o644 });
-  log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name }, 'certainty is serving');
-  process.stderr.write(`\nCertainty ${VERSION} is serving (node ${nodeId}, ${db.dialect.name})\n  ACME directory:   ${url}/directory\n  Root certificate: ${rootPath}\n\n`);
+  writePrivateFile(rootPath, authority.rootPem);
+  const openDir = dataDirWarning(config.dataDir);
+  if (openDir !== undefined) log.warn(openDir);
+  log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name, drainDelayMs: drain.ms, drainDelay: drain.why }, 'certainty is serving');
+  process.stderr.write(`\nCertainty ${VERSION} is serving (node ${nodeId}, ${db.dialect.name})\n  ACME directory:   ${url}/directory\n  Root certificate: ${rootPath}\n  Drain delay:      ${drain.ms} ms (${drain.why})\n\n`);
   return {
     url,
     async stop() {
       // Not ready at once; keep serving while the load balancer notices; then finish in-flight
       // requests, hand leases and job claims back, and close the database.
       draining = true;
-      log.info({ delayMs: config.server.drainDelayMs }, 'draining: reporting not ready');
-      await new Promise((r) => setTimeout(r, config.server.drainDelayMs));
+      log.info({ delayMs: drain.ms }, 'draining: reporting not ready');
+      await new Promise((r) => setTimeout(r, drain.ms));
       renewal?.stop();
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();

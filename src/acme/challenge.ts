@@ -3,6 +3,7 @@ import { authenticateKid } from './authenticate.ts';
 import { effectiveAuthorization, ownedAuthorization } from './authorization.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
 import { parsePayload } from './jws.ts';
+import { checkPendingValidations } from './rate-limits.ts';
 import type { Challenge } from './types.ts';
 import { challengeJson } from './wire.ts';
 
@@ -22,8 +23,9 @@ export async function challenge(deps: AcmeDeps, req: AcmeRequest, id: string): P
       if (authz.status !== 'pending') throw new AppError('malformed', `The authorization is ${authz.status}; this challenge can no longer be answered`);
       current = { ...found, status: 'processing', updatedAt: deps.now() };
       const start = await deps.store.transaction(async (store) => {
+        await checkPendingValidations(deps, store, auth.account.id);
         if (!(await store.updateChallenge(current))) throw new AppError('conflict', 'The challenge changed concurrently; retry');
-        return deps.validations.enqueue(store, found.id);
+        return deps.validations.enqueue(store, found.id, auth.account.id);
       });
       start();
       await deps.validations.settled(found.id, deps.settings.challengeWaitMs);

@@ -12,6 +12,8 @@ export interface CertificateIssuer {
   readonly issuerId: string;
   /** The intermediate certificate's Subject Key Identifier (for ARI ids). */
   readonly authorityKeyId: Buffer;
+  /** The issuing CA certificate's notBefore (ms): no leaf may start earlier. */
+  readonly notBefore: number;
   /** Signs a leaf for an order; pure (no storage). */
   sign(input: {
     spki: Uint8Array;
@@ -19,18 +21,22 @@ export interface CertificateIssuer {
     ipAddresses: string[];
     notBefore: Date;
     notAfter: Date;
-  }): Promise<{ der: Buffer; serial: string; chainPem: string; notAfter: number }>;
-  /** Regenerates and stores the CRL of the active issuer (after a revocation). */
-  refreshCrl(): Promise<unknown>;
+  }): Promise<{ der: Buffer; serial: string; chainPem: string; notBefore: number; notAfter: number }>;
+  /**
+   * Brings the active issuer's CRL up to date with every committed revocation (a no-op when it
+   * already is). Only for freshness: the job queued with each revocation does it too.
+   */
+  updateCrl(): Promise<unknown>;
 }
 
 /** Queues challenge validation so any node can run it (src/jobs). */
 export interface ValidationQueue {
   /**
-   * Queues the validation inside the caller's transaction; returns what to do once it commits
-   * (run it here at once when this node has room, else wake the workers).
+   * Queues the validation inside the caller's transaction, with the account as its fairness key;
+   * returns what to do once it commits (run it here at once when this node has room for this
+   * account, else wake the workers).
    */
-  enqueue(store: AcmeStore, challengeId: string): Promise<() => void>;
+  enqueue(store: AcmeStore, challengeId: string, accountId: string): Promise<() => void>;
   /**
    * Resolves when this node finished validating the challenge, or after `ms`, whichever is first.
    * Only a latency shortcut: the outcome is always read back from the database.
@@ -67,6 +73,8 @@ export interface AcmeRequest {
   linker: Linker;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /** The client's IP address: the TCP peer, or from X-Forwarded-For when the peer is a trusted proxy. */
+  clientAddress: string;
 }
 
 export interface AcmeResponse {

@@ -1,10 +1,10 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { canonicalIp } from '../ca/ip.ts';
 import { AppError } from '../errors.ts';
 import { checkKeyPolicy, parseCsr, type ParsedCsr } from '../ca/csr.ts';
 import { authenticateKid } from './authenticate.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
-import { parsePayload } from './jws.ts';
+import { parsePayload, thumbprint } from './jws.ts';
 import { effectiveOrder, orderResponse, ownedOrder } from './order.ts';
 import { ariCertId } from './renewal-info.ts';
 import type { Account, IssuedCertificate, Order } from './types.ts';
@@ -29,16 +29,20 @@ async function readCsr(deps: AcmeDeps, payload: Record<string, unknown>): Promis
   return csr;
 }
 
-function spkiThumb(spki: Uint8Array): string {
-  return createHash('sha256').update(spki).digest('base64url');
-}
-
-/** RFC 8555 §7.4: the CSR must name exactly the order's identifiers and not reuse the account key. */
-function checkCsrMatches(csr: ParsedCsr, order: Order, account: Account): void {
-  const accountSpki = createPublicKey({ key: account.jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' });
-  if (spkiThumb(accountSpki) === spkiThumb(csr.publicKey.spkiDer)) {
+/**
+ * RFC 8555 §11.1: the certificate key must not be the account key. Keys are compared, not their
+ * encodings: the same EC point can be sent compressed or uncompressed, so both sides are reduced
+ * to their RFC 7638 JWK thumbprint (the account's is stored).
+ */
+async function checkNotAccountKey(csr: ParsedCsr, account: Account): Promise<void> {
+  const jwk = createPublicKey({ key: Buffer.from(csr.publicKey.spkiDer), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  if ((await thumbprint(jwk)) === account.thumbprint) {
     throw new AppError('badCSR', 'The CSR public key must not be the account key; generate a separate certificate key');
   }
+}
+
+/** RFC 8555 §7.4: the CSR must name exactly the order's identifiers. */
+function checkCsrMatches(csr: ParsedCsr, order: Order): void {
   const wanted = new Set(order.identifiers.map((i) => `${i.type}:${i.value}`));
   const got = new Set([...csr.dnsNames.map((n) => `dns:${n}`), ...csr.ipAddresses.map((ip) => `ip:${ip}`)]);
   if (csr.commonName !== undefined) {
@@ -63,7 +67,8 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
   const order = effectiveOrder(await ownedOrder(deps, auth, id), deps.now());
   if (order.status !== 'ready') throw notReady(order);
   const csr = await readCsr(deps, parsePayload(auth.payload));
-  checkCsrMatches(csr, order, auth.account);
+  await checkNotAccountKey(csr, auth.account);
+  checkCsrMatches(csr, order);
   const finished = await deps.store.transaction(async (store) => {
     const locked = await store.lockOrder(order.id);
     if (!locked || effectiveOrder(locked, deps.now()).status !== 'ready') throw notReady(locked ?? order);
@@ -87,10 +92,23 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
   return orderResponse(deps, req, finished);
 }
 
+/**
+ * The validity to sign. newOrder bounded a requested notBefore, but an order may be finalized days
+ * later, so the bounds are applied again at signing (and the issuer clamps to its own notBefore
+ * as the last guard). Without a request the server backdates 60 s for clients with slow clocks.
+ */
+function validityFor(deps: AcmeDeps, order: Order, now: number): { notBefore: number; notAfter: number } {
+  const notBefore = Math.max(order.notBefore ?? now - 60_000, now - deps.settings.maxBackdateMs, deps.issuer.notBefore);
+  const notAfter = order.notAfter ?? notBefore + deps.settings.defaultValidityMs;
+  if (notAfter <= notBefore) {
+    throw new AppError('malformed', `The order's "notAfter" (${new Date(notAfter).toISOString()}) has passed; create a new order`);
+  }
+  return { notBefore, notAfter };
+}
+
 async function signFor(deps: AcmeDeps, order: Order, csr: ParsedCsr): Promise<IssuedCertificate> {
   const now = deps.now();
-  const notBefore = order.notBefore ?? now - 60_000;
-  const notAfter = order.notAfter ?? notBefore + deps.settings.defaultValidityMs;
+  const { notBefore, notAfter } = validityFor(deps, order, now);
   const signed = await deps.issuer.sign({
     spki: csr.publicKey.spkiDer,
     dnsNames: order.identifiers.filter((i) => i.type === 'dns').map((i) => i.value),
@@ -100,7 +118,7 @@ async function signFor(deps: AcmeDeps, order: Order, csr: ParsedCsr): Promise<Is
   });
   return {
     id: deps.newId(), serial: signed.serial, accountId: order.accountId, orderId: order.id, issuerId: deps.issuer.issuerId,
-    der: signed.der, chainPem: signed.chainPem, identifiers: order.identifiers, notBefore, notAfter: signed.notAfter,
+    der: signed.der, chainPem: signed.chainPem, identifiers: order.identifiers, notBefore: signed.notBefore, notAfter: signed.notAfter,
     ariId: ariCertId(deps.issuer.authorityKeyId, signed.serial), replacedBy: null, revokedAt: null, revocationReason: null, createdAt: now,
   };
 }

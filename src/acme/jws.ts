@@ -55,6 +55,11 @@ export function decodeProtectedHeader(jws: FlattenedJws): ProtectedHeader {
     throw new AppError('badSignatureAlgorithm', `JWS algorithm "${h.alg}" is not supported; use one of ${SUPPORTED_ALGS.join(', ')}`);
   }
   if (h.b64 !== undefined) throw new AppError('malformed', 'The "b64" header parameter is not allowed');
+  // RFC 7515 §4.1.11: a "crit" extension the server does not understand makes the JWS invalid. ACME
+  // uses none, so any "crit" is a malformed request, not an algorithm problem.
+  if (h.crit !== undefined) {
+    throw new AppError('malformed', `The JWS "crit" header names extensions this server does not support (${JSON.stringify(h.crit).slice(0, 100)}); remove it`);
+  }
   return h;
 }
 
@@ -66,6 +71,10 @@ export function checkAccountJwk(jwk: unknown): JWK {
   if (k.kty === 'RSA') {
     const bits = typeof k.n === 'string' ? Buffer.from(k.n, 'base64url').length * 8 : 0;
     if (bits < 2048 || bits > 8192) throw new AppError('badPublicKey', `RSA account keys must be 2048 to 8192 bits (this one is ${bits})`);
+    // The same rule as certificate keys (src/ca/csr.ts): small exponents such as 3 invite
+    // signature forgery against lax verifiers, and every mainstream client uses 65537.
+    const e = typeof k.e === 'string' ? BigInt(`0x0${Buffer.from(k.e, 'base64url').toString('hex')}`) : 0n;
+    if (e !== 65537n) throw new AppError('badPublicKey', `RSA account keys must have the public exponent 65537 (this one has ${e < 2n ** 64n ? e : 'a larger one'})`);
   } else if (k.kty === 'EC') {
     if (!['P-256', 'P-384', 'P-521'].includes(String(k.crv))) throw new AppError('badPublicKey', `EC curve ${String(k.crv)} is not accepted; use P-256, P-384 or P-521`);
   } else if (k.kty === 'OKP') {

@@ -15,6 +15,8 @@ export async function keyChange(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeR
   const jws = inner as FlattenedJws;
   const header = decodeProtectedHeader(jws);
   if (header.jwk === undefined || header.kid !== undefined) throw new AppError('malformed', 'The inner keyChange JWS must carry the new key as "jwk"');
+  // RFC 8555 §7.3.5: the inner JWS MUST NOT have a "nonce"; only the outer one is replay-protected.
+  if (header.nonce !== undefined) throw new AppError('malformed', 'The inner keyChange JWS must not have a "nonce" (RFC 8555 §7.3.5); put the nonce in the outer JWS only');
   if (header.url !== req.url.href) throw new AppError('malformed', 'The inner keyChange JWS must have the same "url" as the outer one');
   const newJwk = checkAccountJwk(header.jwk);
   const payload = parsePayload(await verifySignature(jws, newJwk, header.alg));

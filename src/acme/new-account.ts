@@ -5,10 +5,17 @@ import { authenticateJwk } from './authenticate.ts';
 import { checkContacts } from './contacts.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
 import { parsePayload, publicJwk, thumbprint } from './jws.ts';
+import { addressGroup, checkNewAccountLimits } from './rate-limits.ts';
 import type { Account } from './types.ts';
 import { accountJson } from './wire.ts';
 
 const EAB_ALGS = ['HS256', 'HS384', 'HS512'];
+/**
+ * EAB failures need no prior authentication (any key signs the outer JWS), so each one is not an
+ * audit record: per key id (all unknown ids share one), the first failure of a minute is recorded
+ * with the number since the previous record, the rest only counted, bounding the audit log.
+ */
+const EAB_FAILURE_WINDOW_MS = 60_000;
 
 /** RFC 8555 §7.3 newAccount, with onlyReturnExisting and External Account Binding (§7.3.4). */
 export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeResponse> {
@@ -22,6 +29,8 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     return { status: 200, headers: { Location: req.linker.account(existing.id) }, json: accountJson(existing, req.linker) };
   }
   if (payload.onlyReturnExisting === true) throw new AppError('accountDoesNotExist', 'No account exists for this key (onlyReturnExisting was set)');
+  const origin = addressGroup(req.clientAddress);
+  await checkNewAccountLimits(deps, origin);
   if (deps.settings.termsOfService !== undefined && payload.termsOfServiceAgreed !== true) {
     throw new AppError('malformed', `You must agree to the terms of service (${deps.settings.termsOfService}): set "termsOfServiceAgreed": true`);
   }
@@ -48,6 +57,7 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
         throw new AppError('unauthorized', `EAB key "${eabKid}" was already used by another account`);
       }
       await store.insertAccount(account);
+      await store.insertAccountOrigin(account.id, origin, account.createdAt);
       const actor = `account:${account.id}`;
       await store.audit({ actor, action: 'account.created', object: actor, outcome: 'success', details: { keyThumbprint: print } });
       if (eabKid !== undefined) await store.audit({ actor, action: 'eab.used', object: `eab:${eabKid}`, outcome: 'success' });
@@ -78,11 +88,15 @@ async function verifyEab(deps: AcmeDeps, req: AcmeRequest, eab: unknown, account
   if (header.url !== req.linker.newAccount()) throw new AppError('unauthorized', 'The externalAccountBinding "url" must be the newAccount URL');
   const kid = header.kid;
   if (typeof kid !== 'string') throw new AppError('malformed', 'The externalAccountBinding has no "kid"');
+  const key = await deps.eab.hmacKey(kid);
   const refuse = async (detail: string, cause?: unknown): Promise<never> => {
-    await deps.audit.record(undefined, { actor: `key:${accountThumbprint}`, action: 'eab.used', object: `eab:${kid.slice(0, 64)}`, outcome: 'failure', details: { reason: detail } });
+    const fold = await deps.store.foldOccurrence(`eab.used:${key ? kid : '(unknown)'}`, EAB_FAILURE_WINDOW_MS, deps.now());
+    if (fold.first) {
+      const details = { reason: detail, unrecordedBefore: Math.max(0, fold.previous - 1) };
+      await deps.audit.record(undefined, { actor: `key:${accountThumbprint}`, action: 'eab.used', object: `eab:${kid.slice(0, 64)}`, outcome: 'failure', details });
+    }
     throw new AppError('unauthorized', detail, cause === undefined ? {} : { cause });
   };
-  const key = await deps.eab.hmacKey(kid);
   if (!key) return refuse(`EAB key "${kid.slice(0, 64)}" is unknown, revoked or already used`);
   let bound: JWK;
   try {

@@ -21,9 +21,26 @@ function parseTime(value: unknown, field: string): number | null {
   return ms;
 }
 
+/**
+ * RFC 8555 §7.4 lets the server refuse a validity it will not issue (malformed). A notBefore is
+ * refused beyond clock skew in the past (backdating hides when a certificate really came to be)
+ * and before the issuing CA's own notBefore (the chain would claim validity it never had).
+ */
+function checkNotBefore(deps: AcmeDeps, notBefore: number): void {
+  const now = deps.now();
+  const earliest = now - deps.settings.maxBackdateMs;
+  if (notBefore < earliest) {
+    throw new AppError('malformed', `"notBefore" may be at most ${deps.settings.maxBackdateMs / 1000} s in the past (earliest ${new Date(earliest).toISOString()}); leave it out to start now`);
+  }
+  if (notBefore < deps.issuer.notBefore) {
+    throw new AppError('malformed', `"notBefore" is before the issuing CA's own notBefore (${new Date(deps.issuer.notBefore).toISOString()}); leave it out to start now`);
+  }
+  if (notBefore > now + deps.settings.orderLifetimeMs) throw new AppError('malformed', '"notBefore" is too far in the future');
+}
+
 function checkValidity(deps: AcmeDeps, notBefore: number | null, notAfter: number | null): void {
   const now = deps.now();
-  if (notBefore !== null && notBefore > now + deps.settings.orderLifetimeMs) throw new AppError('malformed', '"notBefore" is too far in the future');
+  if (notBefore !== null) checkNotBefore(deps, notBefore);
   if (notAfter !== null && notAfter <= (notBefore ?? now)) throw new AppError('malformed', '"notAfter" must be after "notBefore" and in the future');
   if (notAfter !== null && notAfter - (notBefore ?? now) > deps.settings.maxValidityMs) {
     throw new AppError('malformed', `The requested validity exceeds the maximum of ${Math.floor(deps.settings.maxValidityMs / 86400000)} days`);

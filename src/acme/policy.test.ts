@@ -36,6 +36,14 @@ test('bad syntax is rejected with one subproblem per identifier', () => {
     (e: unknown) => isAppError(e) && e.code === 'rejectedIdentifier' && e.subproblems.length === 3 && e.subproblems[2]?.code === 'unsupportedIdentifier',
   );
   assert.throws(() => open.check('x'), (e: unknown) => isAppError(e) && e.code === 'malformed');
-  assert.throws(() => open.check(Array.from({ length: 101 }, (_, i) => ({ type: 'dns', value: `n${i}.test` }))), (e: unknown) => isAppError(e) && e.code === 'rejectedIdentifier');
   assert.throws(() => open.check([{ type: 'dns', value: `${'a'.repeat(64)}.test` }]), (e: unknown) => isAppError(e) && e.code === 'rejectedIdentifier');
+});
+
+test('an order naming more identifiers than policy.maxIdentifiersPerOrder is malformed, as in Boulder', () => {
+  const names = (n: number): unknown[] => Array.from({ length: n }, (_, i) => ({ type: 'dns', value: `n${i}.test` }));
+  assert.equal(open.check(names(100)).length, 100, 'the default is 100');
+  assert.throws(() => open.check(names(101)), (e: unknown) => isAppError(e) && e.code === 'malformed' && /more than 100 identifiers/.test(e.detail));
+  const three = new IdentifierPolicy({ allowedDomains: [], allowedIpRanges: [], allowWildcards: true, maxIdentifiersPerOrder: 3 });
+  assert.equal(three.check(names(3)).length, 3);
+  assert.throws(() => three.check(names(4)), (e: unknown) => isAppError(e) && e.code === 'malformed' && /more than 3 identifiers/.test(e.detail));
 });

@@ -7,10 +7,11 @@ export interface PolicyConfig {
   allowedDomains: string[];
   allowedIpRanges: string[];
   allowWildcards: boolean;
+  /** Identifiers one order may name (default 100, as Let's Encrypt). */
+  maxIdentifiersPerOrder?: number;
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-export const MAX_IDENTIFIERS = 100;
 
 function dnsSyntaxProblem(name: string): string | undefined {
   if (name.length > 253) return 'is longer than 253 characters';
@@ -42,7 +43,9 @@ export class IdentifierPolicy {
   /** Normalises identifiers and returns them, or throws with one subproblem per bad identifier. */
   check(raw: unknown): Identifier[] {
     if (!Array.isArray(raw) || raw.length === 0) throw new AppError('malformed', '"identifiers" must be a non-empty array');
-    if (raw.length > MAX_IDENTIFIERS) throw new AppError('rejectedIdentifier', `An order may hold at most ${MAX_IDENTIFIERS} identifiers`);
+    // Counted before deduplication, like Boulder; the whole request is at fault, not one identifier.
+    const max = this.config.maxIdentifiersPerOrder ?? 100;
+    if (raw.length > max) throw new AppError('malformed', `Order cannot contain more than ${max} identifiers (it has ${raw.length})`);
     const out: Identifier[] = [];
     const problems: SubProblem[] = [];
     for (const item of raw) {
@@ -59,6 +62,11 @@ export class IdentifierPolicy {
       throw new AppError(code, `${problems.length} of ${raw.length} identifiers cannot be issued; see subproblems`, { subproblems: problems });
     }
     return out;
+  }
+
+  /** Whether one identifier could be ordered; validation follows http-01 redirects only to such hosts. */
+  permits(identifier: Identifier): boolean {
+    return !('problem' in this.checkOne(identifier));
   }
 
   private checkOne(item: unknown): Identifier | { problem: SubProblem } {

@@ -1,5 +1,7 @@
+import { canonicalIp, ipToBytes } from '../ca/ip.ts';
 import { AppError } from '../errors.ts';
 import type { AcmeDeps } from './context.ts';
+import type { AcmeStore } from './store.ts';
 import type { Identifier } from './types.ts';
 
 interface Window {
@@ -36,4 +38,39 @@ export async function checkNewOrderLimits(deps: AcmeDeps, accountId: string, ide
     const w = await deps.store.countCertificatesForNameSince(id.value, now - certificatesPerName.windowSeconds * 1000);
     enforce(deps, w, certificatesPerName, `Too many certificates already issued for "${id.value}"`);
   }
+}
+
+/**
+ * What new accounts are counted per: the IPv4 address, or the IPv6 /64 (the smallest prefix a
+ * host or site is normally given, RFC 6177: counting single IPv6 addresses would let one host
+ * dodge the limit with addresses of its own /64).
+ */
+export function addressGroup(address: string): string {
+  const canonical = canonicalIp(address);
+  if (canonical === undefined || !canonical.includes(':')) return canonical ?? address;
+  const bytes = ipToBytes(canonical);
+  const groups = Array.from({ length: 4 }, (_, i) => (((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16));
+  return `${groups.join(':')}::/64`;
+}
+
+/** New accounts per client address: the bound that keeps per-account limits from being dodged with fresh accounts. */
+export async function checkNewAccountLimits(deps: AcmeDeps, group: string): Promise<void> {
+  const { accountsPerAddress } = deps.settings.rateLimits;
+  const since = deps.now() - accountsPerAddress.windowSeconds * 1000;
+  enforce(deps, await deps.store.countAccountsFromSince(group, since), accountsPerAddress, `Too many new accounts from ${group}`);
+}
+
+/**
+ * Refuses a validation request while the account already has `pendingValidationsPerAccount`
+ * validations queued or running. Called in the transaction that queues the validation (the
+ * account row is locked, so the cap is exact). Retry-After is one validation's deadline: by then
+ * a running one has finished.
+ */
+export async function checkPendingValidations(deps: AcmeDeps, store: AcmeStore, accountId: string): Promise<void> {
+  const limit = deps.settings.rateLimits.pendingValidationsPerAccount;
+  const pending = await store.pendingValidations(accountId);
+  if (pending < limit) return;
+  throw new AppError('rateLimited', `Too many pending validations for this account: ${pending} queued or running (limit ${limit}); retry when some have finished`, {
+    retryAfter: Math.max(1, Math.ceil(deps.settings.validationTimeoutMs / 1000)),
+  });
 }

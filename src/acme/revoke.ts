@@ -44,16 +44,23 @@ export async function revokeCert(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
   if (cert.revokedAt !== null) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
   const actor = 'kid' in signed ? `account:${signed.kid.account.id}` : 'certificate-key';
   await deps.store.transaction(async (store) => {
+    // Queues the CRL job in this transaction: the revocation reaches the CRL even if this node dies next.
     if (!(await store.revokeCertificate(cert.id, deps.now(), reason))) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
     await store.audit({ actor, action: 'certificate.revoked', object: `certificate:${cert.serial}`, outcome: 'success', details: { reason } });
   });
-  await deps.issuer.refreshCrl();
+  // Freshness only: the revocation is committed, so a failure here must not turn the answer into an error.
+  await deps.issuer.updateCrl().catch((err: unknown) => deps.log.warn({ err, serial: cert.serial }, 'CRL update after a revocation failed; the queued crl job will publish it'));
   return { status: 200 };
 }
 
+/**
+ * RFC 8555 §7.6: an account that did not issue the certificate needs valid authorizations for all
+ * its identifiers. A wildcard name needs a wildcard authorization: an authorization for the base
+ * name proves control of one host, not of every name under it (as in Boulder).
+ */
 async function checkAccountMayRevoke(deps: AcmeDeps, accountId: string, cert: IssuedCertificate): Promise<void> {
   if (cert.accountId === accountId) return;
   const held = await deps.store.validAuthorizationNames(accountId, deps.now());
-  const covered = cert.identifiers.every((i) => held.has(i.value.replace(/^\*\./, '')));
+  const covered = cert.identifiers.every((i) => held.has(i.value));
   if (!covered) throw new AppError('unauthorized', 'This account did not issue the certificate and does not hold valid authorizations for all its names');
 }

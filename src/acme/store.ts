@@ -18,6 +18,11 @@ export interface AcmeStore {
   audit(event: AuditEvent): Promise<void>;
   /** Completes a job in the same transaction as the work it did. */
   completeJob(id: string, owner: string): Promise<boolean>;
+  /**
+   * Validations of the account not finished yet (queued or running). Locks the account row until
+   * the transaction ends, so concurrent challenge requests of one account count one after another.
+   */
+  pendingValidations(accountId: string): Promise<number>;
 
   insertAccount(account: Account): Promise<void>;
   /** Marks an unused, unrevoked EAB key as bound to an account; false if it is not available. */
@@ -51,12 +56,27 @@ export interface AcmeStore {
   certificateBySerial(serial: string): Promise<IssuedCertificate | undefined>;
   certificateByAriId(ariId: string): Promise<IssuedCertificate | undefined>;
   markReplaced(certificateId: string, orderId: string): Promise<boolean>;
-  /** Identifier values (wildcards as their base name) this account holds valid, unexpired authorizations for. */
+  /**
+   * Identifier values this account holds valid, unexpired authorizations for; a wildcard
+   * authorization as "*.<base>", since it is a different identifier from its base name (RFC 8555 §7.1.4).
+   */
   validAuthorizationNames(accountId: string, now: number): Promise<Set<string>>;
+  /**
+   * Revokes an unrevoked certificate and queues the job that puts it on the CRL; call it inside
+   * `transaction()` so both commit together. False when it was already revoked.
+   */
   revokeCertificate(id: string, at: number, reason: number): Promise<boolean>;
 
   countOrdersSince(accountId: string, since: number): Promise<{ count: number; oldest: number | null }>;
   countCertificatesForNameSince(name: string, since: number): Promise<{ count: number; oldest: number | null }>;
   countFailedAuthorizationsSince(accountId: string, since: number): Promise<{ count: number; oldest: number | null }>;
+  /** Records the client address (group) an account was created from, with the account. */
+  insertAccountOrigin(accountId: string, addressGroup: string, at: number): Promise<void>;
+  countAccountsFromSince(addressGroup: string, since: number): Promise<{ count: number; oldest: number | null }>;
+  /**
+   * Counts one occurrence under `key` in windows of `windowMs`: `first` for the first of a window
+   * (the one to record), with how many occurred in the window before it.
+   */
+  foldOccurrence(key: string, windowMs: number, now: number): Promise<{ first: boolean; previous: number }>;
 }
 

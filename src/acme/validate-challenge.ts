@@ -16,9 +16,16 @@ export interface JobRef {
   challengeId: string;
 }
 
+/** CAA (RFC 8659, RFC 8657): whether the domain's CAA records let this CA issue to this account. */
+export interface CaaCheck {
+  check(subject: { identifier: Identifier; method: ChallengeType; accountId: string }): Promise<void>;
+}
+
 export interface ValidationDeps {
   store: AcmeStore;
   validator: ChallengeValidator;
+  /** Set when acme.caaIdentities names this CA; unset, CAA is not checked. */
+  caa?: CaaCheck | undefined;
   now: () => number;
 }
 
@@ -42,6 +49,9 @@ export async function runChallengeValidation(deps: ValidationDeps, job: JobRef, 
   let problem: StoredProblem | null = null;
   try {
     record = await deps.validator.validate(chall.type, { identifier, token: chall.token, keyAuthorization: `${chall.token}.${account.thumbprint}` });
+    // Checked per authorization once its challenge passed, so the answer is as fresh as the proof;
+    // an authorization lives no longer than its order (RFC 8659 §3: check before issuing).
+    await deps.caa?.check({ identifier, method: chall.type, accountId: account.id });
   } catch (err) {
     if (!isAppError(err) && !final) throw err;
     const e = isAppError(err) ? err : new AppError('serverInternal', 'Validation failed with an internal error', { cause: err });

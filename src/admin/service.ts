@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Authority } from '../ca/authority.ts';
 import { AppError } from '../errors.ts';
 import { recordAs, type AuditActor } from '../audit/log.ts';
+import { recordRevocation } from '../store/crl-store.ts';
 import type { Database } from '../store/db.ts';
 import { ALLOWED_REASONS } from '../acme/revoke.ts';
 import { normaliseSerial } from '../ca/pem.ts';
@@ -115,21 +116,31 @@ export class AdminService {
     return { ...certSummary(row), pem: x.toString(), subject: x.subject, issuer: x.issuer };
   }
 
-  async revokeCertificate(authority: Authority, serial: string, reason: number): Promise<void> {
+  /**
+   * Revokes a certificate; the job that puts it on the CRL is queued in the same transaction. The
+   * CRL is then also updated here, for freshness: when that fails the revocation still stands and
+   * its error is returned (a running node publishes the CRL from the queued job).
+   */
+  async revokeCertificate(authority: Authority, serial: string, reason: number): Promise<{ crlError: Error | undefined }> {
     if (!(ALLOWED_REASONS as readonly number[]).includes(reason)) {
       throw new AppError('badRevocationReason', `Reason ${reason} is not allowed; use one of ${ALLOWED_REASONS.join(', ')}`);
     }
     const s = normaliseSerial(serial);
-    const n = await this.db.transaction(async (tx) => {
-      const changed = await tx.exec('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ? AND revoked_at IS NULL', [this.now(), reason, s]);
-      if (changed === 1) await recordAs(this.audit, tx, { action: 'certificate.revoked', object: `certificate:${s}`, outcome: 'success', details: { reason } });
-      return changed;
+    const revoked = await this.db.transaction(async (tx) => {
+      const r = await recordRevocation(this.db, tx, { serial: s }, this.now(), reason);
+      if (r) await recordAs(this.audit, tx, { action: 'certificate.revoked', object: `certificate:${s}`, outcome: 'success', details: { reason } });
+      return r;
     });
-    if (n === 0) {
+    if (!revoked) {
       await this.showCertificate(s);
       throw new AppError('alreadyRevoked', `Certificate ${s} is already revoked`);
     }
-    await authority.refreshCrl();
+    try {
+      await authority.updateCrl();
+      return { crlError: undefined };
+    } catch (err) {
+      return { crlError: err instanceof Error ? err : new Error(String(err)) };
+    }
   }
 
   async counts(): Promise<Record<string, number>> {

@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'lease.lost',
   'node.started',
   'node.stopped',
+  'audit.checkpoint',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

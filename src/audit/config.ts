@@ -40,6 +40,8 @@ export const auditConfigSchema = z.strictObject({
   /** Backoff after a failed delivery: retryMinMs, doubling, at most retryMaxMs. */
   retryMinMs: positive.optional(),
   retryMaxMs: positive.optional(),
+  /** How often each node signs its chain head (when it moved): records after the last checkpoint are the ones a database-only attacker could still rewrite. */
+  checkpointIntervalSeconds: z.number().int().min(1).max(86_400).optional(),
 });
 
 export type AuditSinkConfig = z.infer<typeof auditSinkSchema>;
@@ -53,6 +55,7 @@ export interface AuditSettings {
   timeoutMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+  checkpointIntervalSeconds: number;
 }
 
 export const AUDIT_DEFAULTS: AuditSettings = {
@@ -62,6 +65,7 @@ export const AUDIT_DEFAULTS: AuditSettings = {
   timeoutMs: 10_000,
   retryMinMs: 1000,
   retryMaxMs: 60_000,
+  checkpointIntervalSeconds: 60,
 };
 
 export function auditSettings(config: AuditConfig): AuditSettings {
@@ -69,6 +73,7 @@ export function auditSettings(config: AuditConfig): AuditSettings {
   return {
     sinks: config.sinks, batchSize: config.batchSize ?? d.batchSize, pollMs: config.pollMs ?? d.pollMs, timeoutMs: config.timeoutMs ?? d.timeoutMs,
     retryMinMs: config.retryMinMs ?? d.retryMinMs, retryMaxMs: config.retryMaxMs ?? d.retryMaxMs,
+    checkpointIntervalSeconds: config.checkpointIntervalSeconds ?? d.checkpointIntervalSeconds,
   };
 }
 

@@ -70,7 +70,8 @@ function isDatabase(q: Queryable): q is Database {
   return typeof (q as Partial<Database>).transaction === 'function';
 }
 
-interface Head {
+/** A node's chain head, read under its row lock, with the database clock at that moment. */
+export interface Head {
   seq: number;
   hash: string;
   now: number;
@@ -80,7 +81,7 @@ interface Head {
  * Reads this node's chain head and holds its row lock until the transaction ends, creating the
  * head on the node's first record. Only this node's appends wait on it: no cross-node contention.
  */
-async function lockHead(q: Queryable, dialect: Dialect, nodeId: string): Promise<Head> {
+export async function lockHead(q: Queryable, dialect: Dialect, nodeId: string): Promise<Head> {
   const select = `SELECT seq, hash, ${dialect.nowMs} AS now FROM audit_heads WHERE node_id = ? ${dialect.forUpdate}`;
   let rows = await q.query<{ seq: number; hash: string; now: number }>(select, [nodeId]);
   if (rows.length === 0) {
@@ -94,8 +95,13 @@ async function lockHead(q: Queryable, dialect: Dialect, nodeId: string): Promise
 
 /** Appends one record inside `tx`: next seq, previous hash, database time; head moved in the same transaction. */
 async function appendRecord(tx: Queryable, dialect: Dialect, nodeId: string, event: AuditEvent): Promise<AuditRecord> {
+  checkEvent(event);
+  return appendAfter(tx, nodeId, await lockHead(tx, dialect, nodeId), event);
+}
+
+/** Appends `event` after `head`, which the caller locked in `tx` (lockHead); its time is the head's `now`. */
+export async function appendAfter(tx: Queryable, nodeId: string, head: Head, event: AuditEvent): Promise<AuditRecord> {
   const details = checkEvent(event);
-  const head = await lockHead(tx, dialect, nodeId);
   const unsigned = {
     nodeId, seq: head.seq + 1, time: head.now, actor: event.actor, action: event.action, object: event.object,
     outcome: event.outcome, details, prevHash: head.hash,

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import { loadNodeId } from '../cluster/node-id.ts';
+import type { Keyring } from '../kek/envelope.ts';
 import type { Database } from '../store/db.ts';
+import { checkpointSigner } from './checkpoint-key.ts';
+import { AuditCheckpointer } from './checkpointer.ts';
 import { auditSettings, type AuditConfig } from './config.ts';
 import { AuditForwarder } from './forwarder.ts';
 import { cliActor, leaseAuditHooks, recordNodeStarted, recordNodeStopped } from './lifecycle.ts';
@@ -10,6 +13,8 @@ import { createSinks } from './sinks.ts';
 export interface AuditRuntimeDeps {
   db: Database;
   nodeId: string;
+  /** Opens (or, on the cluster's first start, creates) the checkpoint signing key. */
+  kek: Keyring;
   /** The node's whole configuration: its section digests go into `node.started`. */
   config: { audit: AuditConfig };
   version: string;
@@ -24,11 +29,15 @@ export interface AuditRuntime {
   as(actor: string): AuditActor;
   /** `onAcquired`/`onLost` for the node's LeaseKeeper. */
   leaseHooks: ReturnType<typeof leaseAuditHooks>;
-  /** Records `node.stopped`, forwards what it can within the sinks' timeout, stops the forwarder. */
+  /** Records `node.stopped`, signs the final head, forwards what it can within the sinks' timeout, stops the forwarder. */
   stop(): Promise<void>;
 }
 
-/** Records `node.started` (and `config.changed` when the configuration differs from this node's last start) and starts forwarding. */
+/**
+ * Records `node.started` (and `config.changed` when the configuration differs from this node's
+ * last start), signs the head at once (covering whatever a crashed predecessor left unsigned),
+ * then signs periodically and forwards.
+ */
 export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> {
   const settings = auditSettings(deps.config.audit);
   const log = new AuditLog(deps.db, deps.nodeId);
@@ -36,7 +45,10 @@ export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> 
     owner: deps.nodeId, batchSize: settings.batchSize, pollMs: settings.pollMs, timeoutMs: settings.timeoutMs,
     retryMinMs: settings.retryMinMs, retryMaxMs: settings.retryMaxMs,
   }, deps.log);
+  const checkpointer = new AuditCheckpointer(deps.db, deps.nodeId, await checkpointSigner(deps.db, deps.kek), settings.checkpointIntervalSeconds * 1000, deps.log);
   await recordNodeStarted(deps.db, log, { version: deps.version, address: deps.address, config: deps.config });
+  await checkpointer.checkpoint();
+  checkpointer.start();
   forwarder.start();
   return {
     log,
@@ -44,6 +56,7 @@ export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> 
     leaseHooks: leaseAuditHooks(log, deps.log),
     async stop() {
       await recordNodeStopped(deps.db, log).catch((err: unknown) => deps.log.warn({ err }, 'could not record node.stopped'));
+      await checkpointer.stop();
       await forwarder.stop(settings.timeoutMs);
     },
   };

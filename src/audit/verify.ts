@@ -1,5 +1,8 @@
 import type { Queryable } from '../store/db.ts';
 import { genesisHash, hashRecord, RECORD_COLS, toRecord, type AuditRecord, type AuditRow } from './chain.ts';
+import { CHECKPOINT_ACTION } from './checkpoint.ts';
+import type { CheckpointKey } from './checkpoint-key.ts';
+import { checkAnchor, CheckpointChecker, type LastCheckpoint } from './checkpoint-verify.ts';
 
 export type ChainProblemKind =
   /** The record's content does not match its own hash. */
@@ -10,14 +13,20 @@ export type ChainProblemKind =
   | 'missing'
   /** The record's prev_hash is not the previous record's hash: the previous one was rewritten and re-hashed, or this one replaced. */
   | 'relinked'
-  /** The chain ends before its head: the tail was deleted. */
+  /** The chain ends before its head, or before a checkpoint a sink's copy holds: the tail was deleted. */
   | 'truncated'
   /** The last record is not the one the head names. */
   | 'head-mismatch'
   /** Records exist but the node has no head row. */
   | 'no-head'
   /** Records beyond the head (written outside the audit log). */
-  | 'beyond-head';
+  | 'beyond-head'
+  /** Records a signed checkpoint covers no longer hash to what it signed: rewritten (hashes and head recomputed) after it. */
+  | 'rewritten'
+  /** A checkpoint whose signature does not verify under the cluster's key. */
+  | 'bad-signature'
+  /** A checkpoint signed by another key than the cluster's (or no key is known). */
+  | 'foreign-key';
 
 export interface ChainProblem {
   kind: ChainProblemKind;
@@ -32,6 +41,13 @@ export interface ChainReport {
   records: number;
   headSeq: number | null;
   lastSeq: number | null;
+  /** The last checkpoint whose signature verified; null when the chain has none. */
+  checkpoint: LastCheckpoint | null;
+  /**
+   * Records after the seq the last checkpoint signed (checkpoint records left out): nothing but
+   * the sinks' copies protects these against a rewrite by someone with database write access.
+   */
+  unsigned: number;
   intact: boolean;
   problems: ChainProblem[];
   /** Problems beyond the reporting cap, counted only. */
@@ -40,6 +56,8 @@ export interface ChainReport {
 
 export interface VerifyReport {
   intact: boolean;
+  /** The key checkpoints were checked against (CheckpointKey.keyId); null when none is known. */
+  checkpointKey: string | null;
   chains: ChainReport[];
 }
 
@@ -57,20 +75,29 @@ async function heads(q: Queryable): Promise<Map<string, Head>> {
   return new Map(rows.map((r) => [r.node_id, { seq: Number(r.seq), hash: r.hash }]));
 }
 
+export interface VerifyOptions {
+  nodeId?: string;
+  /** The cluster's checkpoint key (storedCheckpointKey) or one given out of band; without it every checkpoint is reported. */
+  key: CheckpointKey | undefined;
+  /** Per node, the latest checkpoint a sink's copy holds (readSinkCopy): the chain must still reach it unchanged. */
+  anchors?: ReadonlyMap<string, LastCheckpoint>;
+}
+
 /**
- * Walks every node's chain and reports exactly where each one breaks. Safe while nodes keep
- * appending: each chain is checked up to the head read at the start (records and head move in
- * one transaction), and anything beyond the head read at the end is reported.
+ * Walks every node's chain and reports exactly where each one breaks, and checks its signed
+ * checkpoints. Safe while nodes keep appending: each chain is checked up to the head read at the
+ * start (records and head move in one transaction), and anything beyond the head read at the end
+ * is reported.
  */
-export async function verifyChains(q: Queryable, options: { nodeId?: string } = {}): Promise<VerifyReport> {
+export async function verifyChains(q: Queryable, options: VerifyOptions): Promise<VerifyReport> {
   const start = await heads(q);
   const withRecords = await q.query<{ node_id: string }>('SELECT DISTINCT node_id FROM audit_records');
-  const nodes = [...new Set([...start.keys(), ...withRecords.map((r) => r.node_id)])]
+  const nodes = [...new Set([...start.keys(), ...withRecords.map((r) => r.node_id), ...(options.anchors?.keys() ?? [])])]
     .filter((n) => options.nodeId === undefined || n === options.nodeId)
     .sort();
   const chains: ChainReport[] = [];
-  for (const nodeId of nodes) chains.push(await verifyChain(q, nodeId, start.get(nodeId)));
-  return { intact: chains.every((c) => c.intact), chains };
+  for (const nodeId of nodes) chains.push(await verifyChain(q, nodeId, start.get(nodeId), options.key, options.anchors?.get(nodeId)));
+  return { intact: chains.every((c) => c.intact), checkpointKey: options.key?.keyId ?? null, chains };
 }
 
 /** "record 5 was" or "records 5–7 were". */
@@ -88,8 +115,10 @@ class Findings {
   }
 }
 
-async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined): Promise<ChainReport> {
+async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined, key: CheckpointKey | undefined, anchor: LastCheckpoint | undefined): Promise<ChainReport> {
   const found = new Findings();
+  const report = (kind: ChainProblemKind, seq: number, message: string): void => found.add(kind, seq, message);
+  const checkpoints = new CheckpointChecker(q, key, report);
   const upTo = head?.seq ?? Number.MAX_SAFE_INTEGER;
   let prev: AuditRecord | undefined;
   let prevIntact = true;
@@ -99,7 +128,9 @@ async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined)
       `SELECT ${RECORD_COLS} FROM audit_records WHERE node_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, [nodeId, after, upTo, PAGE],
     )).map(toRecord);
     for (const rec of page) {
-      prevIntact = await checkRecord(q, found, rec, prev, prevIntact);
+      const intact = await checkRecord(q, found, rec, prev, prevIntact);
+      if (intact && rec.action === CHECKPOINT_ACTION) await checkpoints.check(rec, prev);
+      prevIntact = intact;
       prev = rec;
       count += 1;
     }
@@ -108,10 +139,20 @@ async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined)
     after = last.seq;
   }
   await checkHead(q, found, nodeId, head, prev);
+  if (anchor !== undefined) await checkAnchor(q, nodeId, anchor, prev?.seq ?? 0, report);
+  const last = checkpoints.last;
   return {
-    nodeId, records: count, headSeq: head?.seq ?? null, lastSeq: prev?.seq ?? null, intact: found.list.length === 0,
-    problems: found.list, moreProblems: found.more,
+    nodeId, records: count, headSeq: head?.seq ?? null, lastSeq: prev?.seq ?? null, checkpoint: last ?? null,
+    unsigned: await unsignedAfter(q, nodeId, last?.seq ?? 0, prev?.seq ?? 0), intact: found.list.length === 0, problems: found.list, moreProblems: found.more,
   };
+}
+
+/** Records in (after, upTo] other than checkpoints: those no checkpoint signed yet. */
+async function unsignedAfter(q: Queryable, nodeId: string, after: number, upTo: number): Promise<number> {
+  const rows = await q.query<{ n: number | string }>(
+    'SELECT COUNT(*) AS n FROM audit_records WHERE node_id = ? AND seq > ? AND seq <= ? AND action <> ?', [nodeId, after, upTo, CHECKPOINT_ACTION],
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Checks one record against itself and its predecessor; returns whether it is intact. */

@@ -6,8 +6,10 @@ import { openDb } from '../context.ts';
 import { describeDatabase } from '../store/open.ts';
 import { VERSION } from '../version.ts';
 import { hashFile, writeArchive } from './archive.ts';
-import { FORMAT, FORMAT_VERSION, PAYLOAD_NAMES, verifierFingerprint, type Manifest } from './manifest.ts';
+import { openBackupKek } from './kek-check.ts';
+import { FORMAT, FORMAT_VERSION, PAYLOAD_NAMES, type Manifest } from './manifest.ts';
 import { dumpPostgres, type PgToolOptions } from './pg-snapshot.ts';
+import { sealManifest } from './seal.ts';
 import { isPostgres, snapshotSqlite, sqlitePath, type SnapshotFacts } from './sqlite-snapshot.ts';
 
 export interface BackupOptions {
@@ -24,6 +26,8 @@ export interface BackupResult {
   sha256: string;
   ms: number;
   manifest: Manifest;
+  /** The KEK whose sealed key MACs the archive. */
+  kekId: string;
 }
 
 function readNodeId(dataDir: string): string | null {
@@ -46,8 +50,9 @@ async function takeSnapshot(config: Config, dest: string, pg: PgToolOptions): Pr
 }
 
 /**
- * Writes a consistent archive of the configured database while it keeps serving. The KEK is never
- * in it: the key file is not part of the database, and a passphrase is never stored.
+ * Writes a consistent archive of the configured database while it keeps serving, authenticated
+ * with a MAC under the KEK (src/backup/seal.ts). The KEK is never in it: the key file is not part
+ * of the database, and a passphrase is never stored.
  */
 export async function createBackup(config: Config, options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
@@ -64,16 +69,18 @@ export async function createBackup(config: Config, options: BackupOptions): Prom
     if (facts.schemaVersion === 0) throw new Error(`the database (${describeDatabase(config.database.url, config.dataDir)}) is empty: nothing to back up`);
     const check = facts.settings['kek.check'];
     if (check === undefined) throw new Error('the database has no KEK verifier yet (settings kek.check): start the server or run "certainty init" once first');
+    const kek = { check, salt: facts.settings['kek.salt'] ?? null };
+    const keyring = await openBackupKek(config, kek);
     const payload = await hashFile(payloadPath);
     const manifest: Manifest = {
       format: FORMAT, formatVersion: FORMAT_VERSION, certaintyVersion: VERSION, schemaVersion: facts.schemaVersion, dialect, createdAt,
-      nodeId: readNodeId(config.dataDir), source: describeDatabase(config.database.url, config.dataDir), kekVerifier: verifierFingerprint(check),
+      nodeId: readNodeId(config.dataDir), source: describeDatabase(config.database.url, config.dataDir), kek,
       tables: facts.tables,
       payload: { name: PAYLOAD_NAMES[dialect], encoding: dialect === 'sqlite' ? 'sqlite3' : 'pg_dump-custom', ...payload },
     };
-    await writeArchive(out, manifest, payloadPath, options.overwrite);
+    await writeArchive(out, manifest, (json) => sealManifest(keyring, json), payloadPath, options.overwrite);
     const written = await hashFile(out);
-    return { out, bytes: written.size, sha256: written.sha256, ms: Math.round(performance.now() - started), manifest };
+    return { out, bytes: written.size, sha256: written.sha256, ms: Math.round(performance.now() - started), manifest, kekId: keyring.current.id };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

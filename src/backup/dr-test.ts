@@ -2,18 +2,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { storedCheckpointKey } from '../audit/checkpoint-key.ts';
 import { verifyChains } from '../audit/verify.ts';
 import type { Config } from '../config/schema.ts';
 import { openDb } from '../context.ts';
+import { openKek } from '../kek/open.ts';
 import { serve, type RunningNode } from '../serve.ts';
 import { LATEST_SCHEMA } from '../store/migrations.ts';
 import { startHttp01Responder, type Http01Responder } from '../acme-client/responder.ts';
 import { issueProbeCertificate, type ProbeResult } from './acme-probe.ts';
 import { readArchive, type OpenedArchive } from './archive.ts';
 import { checkChain } from './chain-check.ts';
-import { checkArchiveKek, kekSource } from './kek-check.ts';
+import { authenticateArchive, kekSource } from './kek-check.ts';
 import type { PgToolOptions } from './pg-snapshot.ts';
-import { archiveSettings, finishRestore } from './restore.ts';
+import { finishRestore } from './restore.ts';
 import { freeLoopbackPort, scratchConfig, scratchDatabase, type ScratchDatabase } from './scratch.ts';
 import { checkCompatible, emptyTarget, writeTarget } from './target.ts';
 import { readiness, StepRunner, type StepReport } from './steps.ts';
@@ -76,9 +78,11 @@ async function restoreStep(config: Config, s: Scratch, opts: DrTestOptions): Pro
 }
 
 async function auditStep(s: Scratch): Promise<string> {
-  const db = openDb(s.config as Config);
+  const config = s.config as Config;
+  const db = openDb(config);
   try {
-    const report = await verifyChains(db);
+    const key = await storedCheckpointKey(db, await openKek(db, config.kek, config.dataDir, false));
+    const report = await verifyChains(db, { key });
     if (!report.intact) {
       const broken = report.chains.find((c) => !c.intact);
       throw new Error(`the audit chain of ${broken?.nodeId ?? '?'} is broken: ${broken?.problems[0]?.message ?? 'see certainty audit verify'}`);
@@ -104,8 +108,8 @@ async function cleanup(s: Scratch): Promise<string> {
 }
 
 /**
- * Restores an archive into a scratch instance and proves it works: the archive verifies, the
- * configured KEK opens it, the restore matches the manifest, a scratch server becomes ready,
+ * Restores an archive into a scratch instance and proves it works: the archive's MAC verifies
+ * under the configured KEK, which opens its secrets, and its checksums match, the restore matches the manifest, a scratch server becomes ready,
  * a certificate is issued end to end over ACME and chains to the restored root, and the audit
  * chains verify. Everything it started is stopped and removed afterwards.
  */
@@ -114,13 +118,9 @@ export async function drTest(config: Config, from: string, opts: DrTestOptions):
   const s: Scratch = { dir: await mkdtemp(join(tmpdir(), 'certainty-drtest-')) };
   const steps = new StepRunner();
   await steps.run('archive', async () => {
-    s.archive = await readArchive(from, s.dir);
+    s.archive = await readArchive(from, s.dir, authenticateArchive(config, from));
     const m = s.archive.manifest;
-    return `format ${m.formatVersion}, ${m.dialect}, schema ${m.schemaVersion}, Certainty ${m.certaintyVersion}, created ${m.createdAt}, ${m.payload.size} bytes, checksum ok`;
-  });
-  await steps.run('kek', async () => {
-    await checkArchiveKek(config, (s.archive as OpenedArchive).manifest, await archiveSettings(s.archive as OpenedArchive, opts.pg));
-    return `${kekSource(config)} opens the backup's verifier`;
+    return `format ${m.formatVersion}, ${m.dialect}, schema ${m.schemaVersion}, Certainty ${m.certaintyVersion}, created ${m.createdAt}, ${m.payload.size} bytes; MAC verified with ${kekSource(config)} (KEK ${s.archive.kekId}), checksum ok`;
   });
   await steps.run('restore', () => restoreStep(config, s, opts));
   await steps.run('serve', async () => {

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { openKek } from '../kek/open.ts';
-import { SqliteDatabase } from '../store/sqlite.ts';
-import { verifierFingerprint, type Manifest } from './manifest.ts';
+import type { Keyring } from '../kek/envelope.ts';
+import { openKeyring, opensCheck } from '../kek/open.ts';
+import type { Authenticate } from './archive.ts';
+import type { Manifest } from './manifest.ts';
+import { verifySeal } from './seal.ts';
 
 /** Where the configured KEK comes from, for messages. */
 export function kekSource(config: Config): string {
@@ -12,32 +14,43 @@ export function kekSource(config: Config): string {
 }
 
 /**
- * Checks, before anything is written, that the configured KEK opens the archive's verifier. The
- * archive's `settings` rows are loaded into a throwaway in-memory database and opened with the
- * same `openKek` every node runs at start, so the rule cannot drift from the server's.
+ * The configured keyring for data whose KEK settings are `kek` (a snapshot's, or an archive's
+ * manifest's): opened without a database, since a restore target is empty. `fail` words the error.
  */
-export async function checkArchiveKek(config: Config, manifest: Manifest, settings: Record<string, string>): Promise<void> {
-  const check = settings['kek.check'];
-  if (check === undefined) throw new Error('the archive has no KEK verifier (settings kek.check); it cannot be restored safely');
-  if (verifierFingerprint(check) !== manifest.kekVerifier) {
-    throw new Error('the archive is damaged: its KEK verifier does not match the fingerprint in its manifest');
-  }
-  if (config.kek.passphrase === undefined) {
-    const file = config.kek.file ?? join(config.dataDir, 'kek.key');
-    if (!existsSync(file)) {
-      throw new Error(`the KEK file ${file} does not exist; archives never contain the KEK: put the backed-up installation's KEK there (or set kek.file / CERTAINTY_KEK_FILE, or kek.passphrase) and run this again`);
-    }
-  }
-  const scratch = new SqliteDatabase(':memory:');
+async function configuredKeyring(config: Config, kek: Manifest['kek'], fail: (why: string, cause?: unknown) => Error): Promise<Keyring> {
+  if (config.kek.passphrase === undefined && !existsSync(config.kek.file ?? join(config.dataDir, 'kek.key'))) throw fail('the file does not exist');
   try {
-    await scratch.exec('CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    for (const [key, value] of Object.entries(settings)) await scratch.exec('INSERT INTO settings (key, value) VALUES (?, ?)', [key, value]);
-    await openKek(scratch, config.kek, config.dataDir, false);
+    return await openKeyring(config.kek, config.dataDir, kek.salt);
   } catch (err) {
-    const message = (err as Error).message;
-    const why = /is not the key/.test(message) ? 'it is not the key the backup was wrapped with' : message;
-    throw new Error(`${kekSource(config)} does not open this backup: ${why}. Nothing was written; configure the KEK of the installation the backup came from (kek.file / CERTAINTY_KEK_FILE, or kek.passphrase)`, { cause: err });
-  } finally {
-    await scratch.close();
+    throw fail((err as Error).message, err);
   }
+}
+
+/** The keyring a backup is sealed with: the configured KEK, shown to open the snapshot's verifier. */
+export async function openBackupKek(config: Config, kek: Manifest['kek']): Promise<Keyring> {
+  const fail = (why: string, cause?: unknown): Error =>
+    new Error(`${kekSource(config)} does not open the database being backed up: ${why}; a backup is authenticated with the KEK, so run it where the servers' KEK is configured`, { cause });
+  const keyring = await configuredKeyring(config, kek, fail);
+  if (!opensCheck(keyring, kek.check)) throw fail('it is not the key the database\'s secrets are wrapped with');
+  return keyring;
+}
+
+/**
+ * Authenticates an archive before any of its payload is read: the configured KEK (with
+ * `kek.previous*` during a rotation) must open the MAC key and the MAC must verify, which tells a
+ * wrong KEK from an altered archive; then it must open the archive's KEK verifier, as every node
+ * checks at start, so a restore never yields a database whose secrets the KEK cannot open.
+ */
+export function authenticateArchive(config: Config, archive: string): Authenticate {
+  const source = kekSource(config);
+  const fail = (why: string, cause?: unknown): Error =>
+    new Error(`${source} does not open this backup: ${why}. Nothing was written; configure the KEK of the installation the backup came from (kek.file / CERTAINTY_KEK_FILE, or kek.passphrase); archives never contain it`, { cause });
+  return async (manifest, manifestJson, seal) => {
+    const keyring = await configuredKeyring(config, manifest.kek, fail);
+    const kekId = verifySeal(keyring, manifestJson, seal, { archive, kekSource: source });
+    if (!opensCheck(keyring, manifest.kek.check)) {
+      throw fail(`its MAC verifies under KEK ${kekId}, but its secrets are wrapped with another KEK: it was taken during a KEK rotation, so configure the new KEK as kek.file and the old one as kek.previousFile (or kek.previousPassphrase)`);
+    }
+    return kekId;
+  };
 }

@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../store/db.ts';
-import { parseCopyRows, pgDatabaseName, pgTool, runPgTool } from './pg-tools.ts';
+import { pgDatabaseName, pgTool, runPgTool } from './pg-tools.ts';
 import type { SnapshotFacts } from './sqlite-snapshot.ts';
 
 /** Relations of the database outside the system schemas, with the keyword that drops each kind. */
@@ -53,14 +53,6 @@ export async function dumpPostgres(db: Database, url: string, dest: string, opts
     await runPgTool(pgTool('pg_dump', opts.binDir), ['--format=custom', '--compress=0', `--snapshot=${snap?.id ?? ''}`, `--file=${dest}`, '--no-password'], url, opts.timeoutMs);
     return facts;
   });
-}
-
-/** The `settings` rows inside a pg_dump archive, read without restoring it. */
-export async function settingsFromDump(dumpPath: string, opts: PgToolOptions): Promise<Record<string, string>> {
-  // Without --dbname, pg_restore writes a script and connects nowhere.
-  const script = await runPgTool(pgTool('pg_restore', opts.binDir), ['--data-only', '--table=settings', '--file=-', dumpPath], undefined, opts.timeoutMs);
-  const rows = parseCopyRows(script.toString('utf8'), 'settings');
-  return Object.fromEntries(rows.filter((r) => r.key !== null && r.value !== null).map((r) => [r.key as string, r.value as string]));
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { libpqEnv, parseCopyRows, pgDatabaseName, withDatabase } from './pg-tools.ts';
+import { libpqEnv, pgDatabaseName, withDatabase } from './pg-tools.ts';
 
 test('a URL becomes libpq variables, the password only in PGPASSWORD', () => {
   const env = libpqEnv('postgres://app:p%40ss%3Aw@db1.internal:5433,db2.internal/certainty?sslmode=verify-full&target_session_attrs=read-write&unknown=1');
@@ -20,10 +20,4 @@ test('withDatabase swaps only the database name', () => {
   assert.equal(withDatabase('postgres://u:p@h1:1,h2:2/prod?sslmode=require', 'scratch_1'), 'postgres://u:p@h1:1,h2:2/scratch_1?sslmode=require');
   assert.equal(withDatabase('postgres://h', 'x'), 'postgres://h/x');
   assert.equal(pgDatabaseName('postgres://alice@h'), 'alice');
-});
-
-test('COPY text rows are unescaped, \\N is NULL', () => {
-  const script = ['SET x;', 'COPY public.settings (key, value) FROM stdin;', 'kek.check\tAAA\\\\B\\tC', 'other\t\\N', '\\.', 'COPY public.t (a) FROM stdin;', 'z', '\\.'].join('\n');
-  assert.deepEqual(parseCopyRows(script, 'settings'), [{ key: 'kek.check', value: 'AAA\\B\tC' }, { key: 'other', value: null }]);
-  assert.deepEqual(parseCopyRows(script, 'missing'), []);
 });

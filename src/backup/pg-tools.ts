@@ -124,29 +124,3 @@ export function runPgTool(tool: string, args: readonly string[], url: string | u
     });
   });
 }
-
-/** Unescapes one field of PostgreSQL's COPY text format; `\N` is NULL. */
-function copyField(text: string): string | null {
-  if (text === '\\N') return null;
-  const map: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
-  return text.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g, (_all, esc: string) => {
-    if (esc.startsWith('x')) return String.fromCharCode(Number.parseInt(esc.slice(1), 16));
-    if (/^[0-7]+$/.test(esc)) return String.fromCharCode(Number.parseInt(esc, 8));
-    return map[esc] ?? esc;
-  });
-}
-
-/** The rows of one table's `COPY … FROM stdin` block in a pg_restore script, as column → value. */
-export function parseCopyRows(script: string, table: string): Array<Record<string, string | null>> {
-  const lines = script.split('\n');
-  const start = lines.findIndex((l) => new RegExp(`^COPY (?:\\S+\\.)?"?${table}"? \\((.*)\\) FROM stdin;$`).test(l));
-  if (start === -1) return [];
-  const columns = (/\((.*)\)/.exec(lines[start] as string)?.[1] ?? '').split(', ').map((c) => c.replace(/^"|"$/g, ''));
-  const rows: Array<Record<string, string | null>> = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line === '\\.') break;
-    const fields = line.split('\t').map(copyField);
-    rows.push(Object.fromEntries(columns.map((c, i) => [c, fields[i] ?? null])));
-  }
-  return rows;
-}

@@ -7,9 +7,8 @@ import type { Database } from '../store/db.ts';
 import { LATEST_SCHEMA, migrate } from '../store/migrations.ts';
 import { describeDatabase } from '../store/open.ts';
 import { readArchive, type OpenedArchive } from './archive.ts';
-import { checkArchiveKek } from './kek-check.ts';
-import { readPgFacts, settingsFromDump, type PgToolOptions } from './pg-snapshot.ts';
-import { readSqliteFacts } from './sqlite-snapshot.ts';
+import { authenticateArchive } from './kek-check.ts';
+import { readPgFacts, type PgToolOptions } from './pg-snapshot.ts';
 import { checkCompatible, emptyTarget, writeTarget, type Target } from './target.ts';
 
 /** A scratch directory for an archive's payload, removed afterwards. */
@@ -20,12 +19,6 @@ export async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The `settings` rows of an archive's payload, read without writing anywhere. */
-export async function archiveSettings(archive: OpenedArchive, pg: PgToolOptions): Promise<Record<string, string>> {
-  if (archive.manifest.dialect === 'postgres') return settingsFromDump(archive.payloadPath, pg);
-  return readSqliteFacts(archive.payloadPath).settings;
 }
 
 /** Row counts of the restored tables against the manifest's: a restore that lost rows is an error. */
@@ -66,25 +59,27 @@ export interface RestoreResult extends Migrated {
   target: string;
   dialect: 'sqlite' | 'postgres';
   createdAt: string;
+  /** The KEK the archive's MAC verified under. */
+  kekId: string;
   tables: Record<string, number>;
   ms: number;
 }
 
 /**
  * Restores an archive into the configured, empty database. Nothing is written until the target
- * is found empty, the archive verified and the configured KEK shown to open the backup.
+ * is found empty and the archive verified: its MAC under the configured KEK (before any payload
+ * byte is extracted), its checksums, and that the KEK opens the backup's secrets.
  */
 export async function restoreBackup(config: Config, from: string, pg: PgToolOptions): Promise<RestoreResult> {
   const started = performance.now();
   const target: Target = await emptyTarget(config);
   return withWorkDir(async (work) => {
-    const archive = await readArchive(from, work);
+    const archive = await readArchive(from, work, authenticateArchive(config, from));
     checkCompatible(archive.manifest, target, LATEST_SCHEMA);
-    await checkArchiveKek(config, archive.manifest, await archiveSettings(archive, pg));
     await writeTarget(target, archive.payloadPath, pg);
     const migrated = await finishRestore(config, archive);
     return {
-      from, target: describeDatabase(config.database.url, config.dataDir), dialect: target.dialect, createdAt: archive.manifest.createdAt,
+      from, target: describeDatabase(config.database.url, config.dataDir), dialect: target.dialect, createdAt: archive.manifest.createdAt, kekId: archive.kekId,
       tables: archive.manifest.tables, ...migrated, ms: Math.round(performance.now() - started),
     };
   });

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { openDb } from '../context.ts';
+import { databaseKind } from '../store/open.ts';
 import { pgTables } from './pg-snapshot.ts';
 import { withDatabase } from './pg-tools.ts';
 import { emptyTarget } from './target.ts';
@@ -39,13 +40,13 @@ async function dropEverything(config: Config, url: string): Promise<void> {
  */
 export async function scratchDatabase(config: Config, given: string | undefined): Promise<ScratchDatabase> {
   if (given !== undefined) {
-    if (!/^postgres(ql)?:\/\//.test(given)) throw new Error('--scratch-database-url must be a postgres:// URL');
+    if (databaseKind(given) !== 'postgres') throw new Error('--scratch-database-url must be a postgres:// URL');
     // Checked here, before anything could drop its tables: a database that is not empty is not ours.
     await emptyTarget(pgConfig(config, given));
     return { url: given, label: 'the given scratch database', remove: () => dropEverything(config, given) };
   }
   const server = config.database.url;
-  if (server === undefined || !/^postgres(ql)?:\/\//.test(server)) {
+  if (server === undefined || databaseKind(server) !== 'postgres') {
     throw new Error('a PostgreSQL backup needs a scratch PostgreSQL database: pass --scratch-database-url with an empty one, or set database.url so one can be created on that server');
   }
   const name = `certainty_drtest_${randomBytes(6).toString('hex')}`;
@@ -115,8 +116,11 @@ export function scratchConfig(config: Config, s: ScratchSettings): Config {
     ca,
     policy: { ...config.policy, allowedDomains: [], allowedIpRanges: ['127.0.0.1/32'] },
     acme: { ...config.acme, externalAccountRequired: false },
-    validation: { ...config.validation, http01Port: s.http01Port, maxAttempts: 1 },
-    rateLimits: { ordersPerAccount: unlimited, certificatesPerName: unlimited, failedValidationsPerAccount: unlimited },
+    // The drill's responder listens on 127.0.0.1, whatever the production egress policy says about loopback.
+    validation: { ...config.validation, http01Port: s.http01Port, maxAttempts: 1, egress: { ...config.validation.egress, loopback: 'allow' } },
+    rateLimits: {
+      ordersPerAccount: unlimited, certificatesPerName: unlimited, failedValidationsPerAccount: unlimited, pendingValidationsPerAccount: 1_000_000, accountsPerAddress: unlimited,
+    },
     server: { ...config.server, drainDelayMs: 0, shutdownTimeoutMs: 5000 },
   });
 }

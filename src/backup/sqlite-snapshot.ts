@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from '../config/schema.ts';
+import { databaseKind, sqliteFile } from '../store/open.ts';
 
 /** What a backup records about the snapshot it took, read from the snapshot itself. */
 export interface SnapshotFacts {
@@ -10,22 +10,20 @@ export interface SnapshotFacts {
   tables: Record<string, number>;
 }
 
-/** The SQLite file the configuration points at (the same rule as src/store/open.ts). */
+/** The SQLite file the configuration points at. */
 export function sqlitePath(config: Config): string {
-  const url = config.database.url;
-  if (url !== undefined && url.startsWith('sqlite:')) return url.slice('sqlite:'.length);
-  return join(config.dataDir, 'certainty.db');
+  return sqliteFile(config.database.url, config.dataDir);
 }
 
 /** Whether the configuration names a PostgreSQL database. */
 export function isPostgres(config: Config): boolean {
-  return config.database.url !== undefined && /^postgres(ql)?:\/\//.test(config.database.url);
+  return databaseKind(config.database.url) === 'postgres';
 }
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /** Reads schema version, settings and row counts from an SQLite file, read-only. */
-export function readSqliteFacts(path: string): SnapshotFacts {
+function readSqliteFacts(path: string): SnapshotFacts {
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
   try {
     const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as Array<{ name: string }>;

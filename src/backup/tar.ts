@@ -8,6 +8,13 @@ export const BLOCK = 512;
 
 const OCTAL_SIZE_LIMIT = 8 ** 11;
 
+/**
+ * Zeros allowed after the end-of-archive blocks: GNU tar pads an archive to a whole record
+ * (10 KiB by default, 1 MiB with `-b 2048`). Reading them lets gzip check its CRC at the end;
+ * more than that is not padding, and is not decompressed.
+ */
+const MAX_TRAILING_BYTES = 1024 * 1024;
+
 function writeString(header: Buffer, text: string, offset: number, length: number): void {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length > length) throw new Error(`tar field too long: ${text}`);
@@ -101,6 +108,7 @@ export async function readTar(
   let remaining = 0;
   let skip = 0;
   let ended = false;
+  let trailing = 0;
   for await (const chunk of source) {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (!ended) {
@@ -130,6 +138,11 @@ export async function readTar(
       sink = onEntry(entry);
       remaining = entry.size;
       skip = padding(entry.size).length;
+    }
+    if (ended) {
+      trailing += pending.length;
+      if (trailing > MAX_TRAILING_BYTES || pending.some((b) => b !== 0)) throw new Error('the archive has data after its end');
+      pending = Buffer.alloc(0);
     }
   }
   if (!ended) throw new Error('the archive is truncated');

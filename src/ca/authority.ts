@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { CertificateIssuer } from '../acme/context.ts';
 import type { Kek } from '../kek/kek.ts';
+import { SqlCrlStore } from '../store/crl-store.ts';
 import type { Database } from '../store/db.ts';
 import { generateCrl } from './crl.ts';
+import { upToDateCrl } from './crl-publisher.ts';
 import { createHierarchy, importIssuer } from './hierarchy.ts';
 import { issueCertificate, randomSerialHex } from './issue.ts';
 import { canonicalIp } from './ip.ts';
@@ -102,6 +104,7 @@ export class Authority implements CertificateIssuer {
     private readonly crlUrl: (issuerId: string) => string,
     private readonly crlLifetimeMs: number,
     private readonly now: () => number,
+    readonly notBefore: number,
   ) {}
 
   static async load(db: Database, kek: Kek, opts: { crlUrl: (issuerId: string) => string; crlLifetimeMs: number; now: () => number }): Promise<Authority> {
@@ -115,51 +118,35 @@ export class Authority implements CertificateIssuer {
     const cert = parseCertificatePem(int.cert_pem, 'the issuing CA certificate');
     const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
     const akid = ski === null ? Buffer.from(await cert.publicKey.getKeyIdentifier()) : Buffer.from(ski.keyId, 'hex');
-    return new Authority(db, int.id, akid, key.algorithm, key.privateKey, int.cert_pem, int.chain_pem, root.cert_pem, opts.crlUrl, opts.crlLifetimeMs, opts.now);
+    return new Authority(db, int.id, akid, key.algorithm, key.privateKey, int.cert_pem, int.chain_pem, root.cert_pem, opts.crlUrl, opts.crlLifetimeMs, opts.now, cert.notBefore.getTime());
   }
 
-  async sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date; extKeyUsage?: Array<'serverAuth' | 'clientAuth'> }): Promise<{ der: Buffer; serial: string; chainPem: string; notAfter: number }> {
+  async sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date; extKeyUsage?: Array<'serverAuth' | 'clientAuth'> }): Promise<{ der: Buffer; serial: string; chainPem: string; notBefore: number; notAfter: number }> {
     const serial = randomSerialHex();
     const issued = await issueCertificate({
       issuerCertPem: this.intermediatePem, issuerKey: this.key, issuerAlgorithm: this.algorithm, subjectPublicKeySpki: input.spki,
       dnsNames: input.dnsNames, ipAddresses: input.ipAddresses, notBefore: input.notBefore, notAfter: input.notAfter, serialHex: serial,
       crlUrl: this.crlUrl(this.issuerId), extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
     });
-    // The issuer's own expiry caps the leaf's: report what was signed.
-    return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem, notAfter: certNotAfter(issued.der).getTime() };
+    // The issuer's own validity bounds the leaf's: report what was signed.
+    const leaf = new x509.X509Certificate(issued.der);
+    return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem, notBefore: leaf.notBefore.getTime(), notAfter: leaf.notAfter.getTime() };
   }
 
-  /** Builds the next CRL from the revoked, unexpired certificates and stores it (numbers only go up). */
-  async refreshCrl(): Promise<Buffer> {
-    const now = this.now();
-    const revoked = await this.db.query<{ serial: string; revoked_at: number; revocation_reason: number }>(
-      'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer_id = ? AND revoked_at IS NOT NULL AND not_after > ? ORDER BY revoked_at',
-      [this.issuerId, now],
-    );
-    const prev = await this.db.query<{ number: number }>('SELECT number FROM crls WHERE issuer_id = ?', [this.issuerId]);
-    const number = Number(prev[0]?.number ?? 0) + 1;
-    const crl = await generateCrl({
-      issuerCertPem: this.intermediatePem, issuerKey: this.key, issuerAlgorithm: this.algorithm, crlNumber: number,
-      thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + this.crlLifetimeMs),
-      entries: revoked.map((r) => ({ serialHex: r.serial, revokedAt: new Date(Number(r.revoked_at)), reason: Number(r.revocation_reason) })),
+  /** Brings the CRL up to date with every committed revocation (a no-op when it already is); returns it. */
+  updateCrl(): Promise<Buffer> {
+    return upToDateCrl({
+      store: new SqlCrlStore(this.db), issuerId: this.issuerId, lifetimeMs: this.crlLifetimeMs, now: this.now,
+      sign: async (c) => Buffer.from((await generateCrl({
+        issuerCertPem: this.intermediatePem, issuerKey: this.key, issuerAlgorithm: this.algorithm, crlNumber: c.number,
+        thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries,
+      })).der),
     });
-    const der = Buffer.from(crl.der);
-    await this.db.exec(
-      `INSERT INTO crls (issuer_id, number, der, this_update, next_update) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (issuer_id) DO UPDATE SET number = excluded.number, der = excluded.der, this_update = excluded.this_update, next_update = excluded.next_update
-       WHERE crls.number < excluded.number`,
-      [this.issuerId, number, der, now, now + this.crlLifetimeMs],
-    );
-    return der;
   }
 
-  /** The stored CRL, regenerated first when missing or past half its lifetime. */
+  /** The CRL of `issuerId` if it is this issuer, rebuilt first when missing, behind or past half its lifetime. */
   async currentCrl(issuerId: string): Promise<Buffer | undefined> {
-    if (issuerId !== this.issuerId) return undefined;
-    const rows = await this.db.query<{ der: Buffer; next_update: number }>('SELECT der, next_update FROM crls WHERE issuer_id = ?', [issuerId]);
-    const row = rows[0];
-    if (row && Number(row.next_update) - this.now() > this.crlLifetimeMs / 2) return Buffer.from(row.der);
-    return this.refreshCrl();
+    return issuerId === this.issuerId ? this.updateCrl() : undefined;
   }
 
   /** Signs a certificate for this server's own HTTPS listener. */

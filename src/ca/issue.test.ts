@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,12 @@ describe('issueCertificate', () => {
     const ca = await setup('ecdsa-p256', 30);
     const leaf = await issueCertificate(await leafOptions(ca, { notAfter: new Date(NOW.getTime() + 90 * DAY) }));
     assert.deepEqual(certNotAfter(leaf.pem), certNotAfter(ca.intermediate.certPem));
+  });
+
+  test('notBefore is clamped to the issuer notBefore (a leaf never predates its issuer)', async () => {
+    const ca = await p256;
+    const leaf = await issueCertificate(await leafOptions(ca, { notBefore: new Date('2019-01-01T00:00:00Z') }));
+    assert.equal(new X509Certificate(leaf.pem).validFrom, new X509Certificate(ca.intermediate.certPem).validFrom);
   });
 
   test('rejects bad serials, no names, and an issuer key that does not match the issuer certificate', async () => {

@@ -16,6 +16,7 @@ export interface IssueOptions {
   ipAddresses: string[];
   /** Must be one of the names; defaults to the first DNS name. Left out when longer than 64 characters. */
   commonName?: string;
+  /** Clamped to the issuer's notBefore: a leaf never claims validity before its issuer's (RFC 5280 §6.1.3). */
   notBefore: Date;
   /** Clamped to the issuer's notAfter: read the result's notAfter (certNotAfter) rather than assume this. */
   notAfter: Date;
@@ -101,8 +102,9 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
   if (opts.extKeyUsage.length === 0) throw new Error('extKeyUsage must name at least one usage');
   checkSerial(opts.serialHex);
   const issuer = parsedIssuer(opts.issuerCertPem);
+  const notBefore = opts.notBefore < issuer.notBefore ? issuer.notBefore : opts.notBefore;
   const notAfter = opts.notAfter > issuer.notAfter ? issuer.notAfter : opts.notAfter;
-  if (opts.notBefore >= notAfter) throw new Error(`notBefore ${opts.notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
+  if (notBefore >= notAfter) throw new Error(`notBefore ${notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
 
   const commonName = commonNameFor(opts);
   const extensions = [
@@ -119,7 +121,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertif
     serialNumber: opts.serialHex,
     ...(commonName === undefined ? {} : { subject: [{ CN: [commonName] }] }),
     issuer: issuer.subjectName,
-    notBefore: opts.notBefore,
+    notBefore,
     notAfter,
     publicKey: opts.subjectPublicKeySpki,
     signingKey: opts.issuerKey,

@@ -85,8 +85,9 @@ function registerCert(program: Command): void {
     }));
   cert.command('revoke <serial>').description('revoke a certificate and regenerate the CRL').option('--reason <reason>', 'unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation', 'unspecified')
     .action((serial: string, opts: { reason: string }, cmd: Command) => withCa(cmd, async ({ db, authority, audit }) => {
-      await new AdminService(db, Date.now, audit).revokeCertificate(authority, serial, parseReason(opts.reason));
+      const { crlError } = await new AdminService(db, Date.now, audit).revokeCertificate(authority, serial, parseReason(opts.reason));
       process.stdout.write(`Revoked ${serial}\n`);
+      if (crlError) process.stderr.write(`The CRL could not be updated from here (${crlError.message}); a running node publishes it from the queued crl job.\n`);
     }));
 }
 

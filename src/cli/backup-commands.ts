@@ -28,7 +28,7 @@ function withToolOptions(cmd: Command): Command {
 const kib = (bytes: number): string => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
 function registerBackup(program: Command): void {
-  withToolOptions(program.command('backup').description('write a consistent, versioned archive of the database while it serves (never the KEK)')
+  withToolOptions(program.command('backup').description('write a consistent, versioned archive of the database while it serves, MACed with the KEK (never containing it)')
     .requiredOption('--out <file>', 'archive to write')
     .option('--force', 'replace the archive if it exists'))
     .action(async (opts: ToolOpts & { out: string; force?: boolean }, cmd: Command) => {
@@ -39,6 +39,7 @@ function registerBackup(program: Command): void {
         `Backed up ${m.source} (schema ${m.schemaVersion}) to ${result.out}`,
         `  archive:      ${kib(result.bytes)}, sha256 ${result.sha256}`,
         `  payload:      ${m.payload.encoding}, ${kib(m.payload.size)}`,
+        `  MAC:          HMAC-SHA256, key sealed by KEK ${result.kekId}`,
         `  certificates: ${m.tables.certificates ?? 0}   accounts: ${m.tables.accounts ?? 0}   orders: ${m.tables.orders ?? 0}`,
         `  took:         ${result.ms} ms`,
         `The KEK is not in the archive: keep ${kekSource(config)} backed up separately; without it nothing in the archive can be used.`,
@@ -47,13 +48,14 @@ function registerBackup(program: Command): void {
 }
 
 function registerRestore(program: Command): void {
-  withToolOptions(program.command('restore').description('restore an archive into an empty data directory or database (checks the KEK first)')
+  withToolOptions(program.command('restore').description('restore an archive into an empty data directory or database (checks its MAC with the KEK first)')
     .requiredOption('--from <file>', 'archive to restore'))
     .action(async (opts: ToolOpts & { from: string }, cmd: Command) => {
       const config = configFrom(cmd);
       const result = await restoreBackup(config, opts.from, pgOptions(opts));
       print(opts.json === true, result, () => [
         `Restored ${result.from} (taken ${result.createdAt}) into ${result.target}`,
+        `  MAC:          verified under KEK ${result.kekId}`,
         `  schema:       ${result.schemaBefore}${result.applied.length > 0 ? ` → ${result.schemaAfter} (applied ${result.applied.join(', ')})` : ' (current)'}`,
         `  certificates: ${result.tables.certificates ?? 0}   accounts: ${result.tables.accounts ?? 0}   orders: ${result.tables.orders ?? 0}`,
         `  took:         ${result.ms} ms`,

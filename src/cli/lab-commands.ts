@@ -12,10 +12,14 @@ function integer(value: string): number {
   return n;
 }
 
-/** The smallest value each tuning key takes: Patroni's own minimums, the product's, HAProxy's sense. */
+/**
+ * The smallest value each tuning key takes: the product's, HAProxy's sense, and Patroni's
+ * loop_wait 1 and retry_timeout 3, whose rule (loop_wait + 2 × retry_timeout <= ttl) puts the TTL
+ * at 7 at least (Patroni after 3.0.2 raises a TTL under 20 to 20 itself).
+ */
 const TUNING_MINIMUM: Record<keyof LabTuning, number> = {
   leaseTtlMs: 3000, drainDelayMs: 0, frontCheckIntervalMs: 100, dbCheckIntervalMs: 100,
-  patroniTtl: 20, patroniLoopWait: 1, patroniRetryTimeout: 3, housekeepingPeriodMs: 1000, crlPeriodMs: 1000,
+  patroniTtl: 7, patroniLoopWait: 1, patroniRetryTimeout: 3, housekeepingPeriodMs: 1000, crlPeriodMs: 1000,
 };
 
 /** `--tune leaseTtlMs=5000 patroniTtl=20`: known keys, integers no smaller than each key's minimum. */

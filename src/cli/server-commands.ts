@@ -7,7 +7,7 @@ import { describeDatabase } from '../store/open.ts';
 import { AdminService } from '../admin/service.ts';
 import { configFrom, print, quietLogger } from './options.ts';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { writePrivateFile } from '../data-dir.ts';
 
 export function registerServerCommands(program: Command): void {
   program
@@ -47,7 +47,7 @@ export function registerServerCommands(program: Command): void {
       const config = configFrom(cmd);
       const ctx = await openCa(config, quietLogger(config));
       const rootPath = join(config.dataDir, 'root.pem');
-      writeFileSync(rootPath, ctx.authority.rootPem, { mode: 0o644 });
+      writePrivateFile(rootPath, ctx.authority.rootPem);
       await ctx.db.close();
       const result = { created: ctx.created, dataDir: config.dataDir, database: describeDatabase(config.database.url, config.dataDir), root: rootPath, directory: `${publicBaseUrl(config)}/directory` };
       print(opts.json === true, result, () => `${ctx.created ? 'Created' : 'Found'} the CA in ${result.database}\nRoot certificate: ${rootPath}\nStart serving with: certainty serve`);

@@ -16,7 +16,9 @@ export function acmeSettings(config: Config): AcmeSettings {
     ariWindowPercent: config.acme.ariWindowPercent,
     defaultValidityMs: config.policy.defaultValidityDays * DAY_MS,
     maxValidityMs: config.policy.maxValidityDays * DAY_MS,
+    maxBackdateMs: config.policy.maxBackdateSeconds * 1000,
     key: { allowEc: config.policy.allowedCurves, minRsaBits: config.policy.minRsaBits, maxRsaBits: config.policy.maxRsaBits },
     rateLimits: config.rateLimits,
+    validationTimeoutMs: config.validation.timeoutMs,
   };
 }

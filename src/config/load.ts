@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
 import { configSchema, DEFAULTS, type Config } from './schema.ts';
 
 /** Environment variables and the config key each sets. Values are parsed as the key's type. */
@@ -28,6 +29,11 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_HTTP01_PORT: 'validation.http01Port',
   CERTAINTY_TLSALPN01_PORT: 'validation.tlsAlpn01Port',
   CERTAINTY_VALIDATION_TIMEOUT_MS: 'validation.timeoutMs',
+  CERTAINTY_RATE_LIMIT_ACCOUNTS_PER_ADDRESS: 'rateLimits.accountsPerAddress',
+  CERTAINTY_TRUSTED_PROXIES: 'server.trustedProxies',
+  CERTAINTY_VALIDATION_EGRESS_DENY: 'validation.egress.deny',
+  CERTAINTY_VALIDATION_EGRESS_ALLOW: 'validation.egress.allow',
+  CERTAINTY_VALIDATION_LOOPBACK: 'validation.egress.loopback',
   CERTAINTY_DRAIN_DELAY_MS: 'server.drainDelayMs',
   CERTAINTY_LEASE_TTL_MS: 'cluster.leaseTtlMs',
   CERTAINTY_HOUSEKEEPING_PERIOD_MS: 'cluster.housekeepingPeriodMs',
@@ -43,10 +49,24 @@ export class ConfigError extends Error {
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
+/** A value of the key's type: its default, or for a key without one (optional), a sample of its schema's type. */
 function typeAt(path: string): unknown {
   let node: unknown = DEFAULTS;
   for (const part of path.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-  return node;
+  return node ?? schemaSample(path);
+}
+
+const SAMPLES: Readonly<Record<string, unknown>> = { number: 0, boolean: false, array: [], object: {} };
+
+function schemaSample(path: string): unknown {
+  let node: z.ZodType | undefined = configSchema;
+  for (const part of path.split('.')) {
+    if (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+    node = node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType | undefined>)[part] : undefined;
+    if (node === undefined) return undefined;
+  }
+  if (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType;
+  return SAMPLES[node.type];
 }
 
 /** Parses a text value (env or --set) into the type the key's default has. */

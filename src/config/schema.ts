@@ -1,10 +1,19 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AUDIT_DEFAULTS, auditConfigSchema } from '../audit/config.ts';
+import { DEFAULT_EGRESS_DENY } from '../validation/egress.ts';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8443 or [::1]:8443');
 const port = z.number().int().min(1).max(65535);
 const positive = z.number().int().positive();
 const limit = z.strictObject({ limit: z.number().int().min(0), windowSeconds: positive });
+/** An address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32. */
+const cidr = z.string().refine((text) => {
+  const [addr = '', bits, extra] = text.split('/');
+  const family = isIP(addr);
+  if (family === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'expected an IP address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32');
 
 /** The whole configuration. Unknown keys are rejected everywhere. docs/configuration.md lists every key. */
 export const configSchema = z.strictObject({
@@ -47,14 +56,17 @@ export const configSchema = z.strictObject({
     allowWildcards: z.boolean(),
     defaultValidityDays: positive,
     maxValidityDays: positive,
+    maxBackdateSeconds: z.number().int().min(0).max(86_400),
     allowedCurves: z.array(z.enum(['P-256', 'P-384', 'P-521'])),
     minRsaBits: z.number().int().min(1024),
     maxRsaBits: z.number().int().max(16384),
+    maxIdentifiersPerOrder: z.number().int().min(1).max(1000),
   }),
   acme: z.strictObject({
     termsOfService: z.url().optional(),
     website: z.url().optional(),
-    caaIdentities: z.array(z.string()),
+    // Compared with the issuer domain name of CAA issue/issuewild properties (RFC 8659 §4.2).
+    caaIdentities: z.array(z.string().regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/i, 'expected an issuer domain name, e.g. ca.example.com')),
     externalAccountRequired: z.boolean(),
     orderLifetimeSeconds: positive,
     nonceLifetimeSeconds: positive,
@@ -69,12 +81,20 @@ export const configSchema = z.strictObject({
     tlsAlpn01Port: port,
     timeoutMs: positive,
     concurrency: positive,
+    concurrencyPerAccount: positive,
     maxAttempts: positive,
+    egress: z.strictObject({
+      deny: z.array(cidr),
+      allow: z.array(cidr),
+      loopback: z.enum(['auto', 'allow', 'deny']),
+    }),
   }),
   rateLimits: z.strictObject({
     ordersPerAccount: limit,
     certificatesPerName: limit,
     failedValidationsPerAccount: limit,
+    pendingValidationsPerAccount: positive,
+    accountsPerAddress: limit,
   }),
   audit: auditConfigSchema,
   cluster: z.strictObject({
@@ -84,9 +104,11 @@ export const configSchema = z.strictObject({
     crlPeriodMs: z.number().int().min(1000).max(86_400_000),
   }),
   server: z.strictObject({
-    drainDelayMs: z.number().int().min(0),
+    /** Unset: chosen at start from the database (src/config/drain-delay.ts). */
+    drainDelayMs: z.number().int().min(0).optional(),
     shutdownTimeoutMs: positive,
     requestTimeoutMs: positive,
+    trustedProxies: z.array(cidr),
   }),
 });
 
@@ -113,9 +135,11 @@ export const DEFAULTS: Config = {
     allowWildcards: true,
     defaultValidityDays: 90,
     maxValidityDays: 397,
+    maxBackdateSeconds: 300,
     allowedCurves: ['P-256', 'P-384'],
     minRsaBits: 2048,
     maxRsaBits: 8192,
+    maxIdentifiersPerOrder: 100,
   },
   acme: {
     caaIdentities: [],
@@ -127,13 +151,17 @@ export const DEFAULTS: Config = {
     maxBodyBytes: 64 * 1024,
     ariWindowPercent: 33,
   },
-  validation: { http01Port: 80, tlsAlpn01Port: 443, timeoutMs: 10000, concurrency: 16, maxAttempts: 3 },
+  validation: { http01Port: 80, tlsAlpn01Port: 443, timeoutMs: 10000, concurrency: 16, concurrencyPerAccount: 4, maxAttempts: 3,
+    egress: { deny: [...DEFAULT_EGRESS_DENY], allow: [], loopback: 'auto' },
+  },
   rateLimits: {
     ordersPerAccount: { limit: 3000, windowSeconds: 3600 },
     certificatesPerName: { limit: 300, windowSeconds: 7 * 86400 },
     failedValidationsPerAccount: { limit: 100, windowSeconds: 3600 },
+    pendingValidationsPerAccount: 100,
+    accountsPerAddress: { limit: 20, windowSeconds: 3600 },
   },
   audit: AUDIT_DEFAULTS,
   cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000, housekeepingPeriodMs: 60_000, crlPeriodMs: 300_000 },
-  server: { drainDelayMs: 0, shutdownTimeoutMs: 15000, requestTimeoutMs: 30000 },
+  server: { shutdownTimeoutMs: 15000, requestTimeoutMs: 30000, trustedProxies: [] },
 };

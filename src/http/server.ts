@@ -7,6 +7,7 @@ import { handleAcme } from '../acme/handler.ts';
 import { Linker, matchRoute } from '../acme/linker.ts';
 import { AppError } from '../errors.ts';
 import { readBody } from './body.ts';
+import { acceptedHost, type HostPolicy } from './hosts.ts';
 import { toProblem } from './problem.ts';
 
 /** Routes served outside ACME: health, admin API, CA certificates and CRLs. */
@@ -19,18 +20,49 @@ export interface HttpDeps {
   acme: AcmeDeps;
   side: SideRoutes;
   externalUrl: string | undefined;
+  /** The configured base URL (externalUrl, else from the listen address): used whenever the Host header is not. */
+  publicUrl: string;
+  /** Host header values the listener answers; only these are ever reflected into URLs. */
+  hosts: HostPolicy;
   tls: { key: string; cert: string } | undefined;
   maxBodyBytes: number;
   requestTimeoutMs: number;
   log: Logger;
+  /** The client's address (src/http/client-address.ts), for per-address limits. */
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 const JOSE = 'application/jose+json';
 
-function baseUrl(req: IncomingMessage, deps: HttpDeps): string {
-  if (deps.externalUrl !== undefined) return deps.externalUrl.replace(/\/+$/, '');
-  const host = req.headers.host ?? 'localhost';
-  return `${deps.tls === undefined ? 'http' : 'https'}://${host}`;
+/** Load balancers and orchestrators probe these with whatever Host they like; they build no URLs. */
+const HEALTH_PATHS = new Set(['/livez', '/readyz', '/healthz']);
+
+/**
+ * The base URL of the response's links, and the 421 problem when the Host header names a host
+ * this listener does not serve. A foreign Host is never reflected: the base is then the
+ * configured one. With externalUrl set, the Host header only has to be acceptable.
+ */
+function baseUrl(req: IncomingMessage, deps: HttpDeps): { base: string; misdirected?: AppError } {
+  try {
+    const host = acceptedHost(deps.hosts, req.headers.host);
+    const fromHost = host !== undefined && deps.externalUrl === undefined;
+    return { base: fromHost ? `${deps.tls === undefined ? 'http' : 'https'}://${host}` : deps.publicUrl };
+  } catch (err) {
+    return { base: deps.publicUrl, misdirected: err as AppError };
+  }
+}
+
+/** The request URL on `base`: only the target's path and query count, never an authority (absolute-form or `//host` targets). */
+function requestUrl(target: string | undefined, base: string): URL {
+  const url = new URL(base);
+  try {
+    const parsed = new URL(target ?? '/', 'http://target.invalid');
+    url.pathname = parsed.pathname;
+    url.search = parsed.search;
+  } catch {
+    // An unparseable target is answered at "/" (a 404 problem).
+  }
+  return url;
 }
 
 function send(res: ServerResponse, out: AcmeResponse, extra: Record<string, string | string[]>): void {
@@ -72,7 +104,7 @@ async function dispatch(req: IncomingMessage, url: URL, deps: HttpDeps): Promise
     if (type !== JOSE) throw new AppError('unsupportedMediaType', `ACME POST requests must have Content-Type ${JOSE} (got "${type ?? ''}")`);
     body = await readBody(req, deps.maxBodyBytes);
   }
-  return handleAcme(deps.acme, { method: req.method ?? 'GET', url, linker: new Linker(url.origin), headers: req.headers, body }, route);
+  return handleAcme(deps.acme, { method: req.method ?? 'GET', url, linker: new Linker(url.origin), headers: req.headers, body, clientAddress: deps.clientAddress(req) }, route);
 }
 
 /** Builds the HTTP(S) server. ACME responses carry Replay-Nonce and the index Link; every error is a problem document. */
@@ -81,17 +113,13 @@ export function createServer(deps: HttpDeps): Server {
     const started = process.hrtime.bigint();
     const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomBytes(8).toString('hex');
     const log = deps.log.child({ req: requestId });
-    const base = baseUrl(req, deps);
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', base);
-    } catch {
-      url = new URL('/', base);
-    }
+    const { base, misdirected } = baseUrl(req, deps);
+    const url = requestUrl(req.url, base);
     const isAcme = url.pathname === '/directory' || url.pathname.startsWith('/acme/');
     void (async () => {
       let out: AcmeResponse;
       try {
+        if (misdirected !== undefined && !HEALTH_PATHS.has(url.pathname)) throw misdirected;
         out = await dispatch(req, url, deps);
       } catch (err) {
         out = errorResponse(err, log);

@@ -8,6 +8,8 @@ export interface Job {
   payload: Record<string, unknown>;
   attempts: number;
   maxAttempts: number;
+  /** Jobs sharing a fairness key (for validations: the account) take turns with other keys. */
+  fairKey: string | null;
 }
 
 export interface EnqueueOptions {
@@ -18,6 +20,8 @@ export interface EnqueueOptions {
   /** Delay before the job may run, in ms (measured on the database clock). */
   delayMs?: number;
   maxAttempts?: number;
+  /** Claims go round-robin across keys, and a claimer runs at most `perKey` jobs of one key at once. */
+  fairKey?: string;
 }
 
 interface JobRow {
@@ -26,6 +30,7 @@ interface JobRow {
   payload: string;
   attempts: number;
   max_attempts: number;
+  fair_key: string | null;
 }
 
 /**
@@ -43,29 +48,52 @@ export class JobQueue {
     const claim = options.claimFor;
     const maxAttempts = options.maxAttempts ?? 5;
     const n = await q.exec(
-      `INSERT INTO jobs (id, kind, payload, idempotency_key, status, run_at, attempts, max_attempts, claimed_by, claim_expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ${now} + ?, ?, ?, ?, ${now} + ?, ${now}, ${now}) ON CONFLICT (idempotency_key) DO NOTHING`,
+      `INSERT INTO jobs (id, kind, payload, idempotency_key, status, run_at, attempts, max_attempts, claimed_by, claim_expires_at, fair_key, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ${now} + ?, ?, ?, ?, ${now} + ?, ?, ${now}, ${now}) ON CONFLICT (idempotency_key) DO NOTHING`,
       [
         id, kind, JSON.stringify(payload), options.idempotencyKey ?? null, claim ? 'running' : 'queued', options.delayMs ?? 0, claim ? 1 : 0, maxAttempts,
-        claim?.owner ?? null, claim?.claimMs ?? 0,
+        claim?.owner ?? null, claim?.claimMs ?? 0, options.fairKey ?? null,
       ],
     );
     if (n === 0) return undefined;
-    return { id, kind, payload, attempts: claim ? 1 : 0, maxAttempts };
+    return { id, kind, payload, attempts: claim ? 1 : 0, maxAttempts, fairKey: options.fairKey ?? null };
   }
 
-  /** Claims up to `limit` runnable jobs of the given kinds for `owner`, for `claimMs`. */
-  async claim(owner: string, kinds: readonly string[], limit: number, claimMs: number): Promise<Job[]> {
+  /**
+   * Claims up to `limit` runnable jobs of the given kinds for `owner`, for `claimMs`, fairly: each
+   * fairness key's runnable jobs are ranked oldest first, and a job's priority is its rank plus
+   * the jobs of its key running anywhere, so a key with nothing running comes before any key's
+   * second, and one key's backlog never delays another key's first job. A key already running
+   * `perKey` jobs under this owner gets no more here. Jobs without a key rank first, oldest first.
+   * PostgreSQL cannot lock rows in a query with window functions, so the ranked candidates are
+   * read first, then locked with SKIP LOCKED (re-checked, since another claimer may have taken
+   * them meanwhile); extra candidates make up for rows locked by concurrent claimers.
+   */
+  async claim(owner: string, kinds: readonly string[], limit: number, claimMs: number, perKey = limit): Promise<Job[]> {
     const now = this.db.dialect.nowMs;
     const kindMarks = kinds.map(() => '?').join(', ');
+    const runnable = `kind IN (${kindMarks}) AND run_at <= ${now} AND (status = 'queued' OR (status = 'running' AND claim_expires_at < ${now}))`;
     return this.db.transaction(async (tx) => {
-      const rows = await tx.query<JobRow>(
-        `SELECT id, kind, payload, attempts, max_attempts FROM jobs
-         WHERE kind IN (${kindMarks}) AND run_at <= ${now}
-           AND (status = 'queued' OR (status = 'running' AND claim_expires_at < ${now}))
-         ORDER BY run_at LIMIT ? ${this.db.dialect.skipLocked}`,
-        [...kinds, limit],
+      const candidates = await tx.query<{ id: string }>(
+        `SELECT r.id FROM (
+           SELECT id, fair_key, run_at, ROW_NUMBER() OVER (PARTITION BY COALESCE(fair_key, id) ORDER BY run_at, id) AS rank
+           FROM jobs WHERE ${runnable}
+         ) r
+         LEFT JOIN (
+           SELECT fair_key, COUNT(*) AS anywhere, SUM(CASE WHEN claimed_by = ? THEN 1 ELSE 0 END) AS here FROM jobs
+           WHERE fair_key IS NOT NULL AND status = 'running' AND claim_expires_at >= ${now} GROUP BY fair_key
+         ) busy ON busy.fair_key = r.fair_key
+         WHERE r.rank + COALESCE(busy.here, 0) <= ?
+         ORDER BY r.rank + COALESCE(busy.anywhere, 0), r.run_at, r.id LIMIT ?`,
+        [...kinds, owner, perKey, limit * 2],
       );
+      if (candidates.length === 0) return [];
+      const order = new Map(candidates.map((c, i) => [c.id, i]));
+      const locked = await tx.query<JobRow>(
+        `SELECT id, kind, payload, attempts, max_attempts, fair_key FROM jobs WHERE id IN (${candidates.map(() => '?').join(', ')}) AND ${runnable} ${this.db.dialect.skipLocked}`,
+        [...candidates.map((c) => c.id), ...kinds],
+      );
+      const rows = locked.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0)).slice(0, limit);
       for (const r of rows) {
         await tx.exec(
           `UPDATE jobs SET status = 'running', claimed_by = ?, claim_expires_at = ${now} + ?, attempts = attempts + 1, updated_at = ${now} WHERE id = ?`,
@@ -74,9 +102,15 @@ export class JobQueue {
       }
       return rows.map((r) => ({
         id: r.id, kind: r.kind, payload: JSON.parse(r.payload) as Record<string, unknown>,
-        attempts: Number(r.attempts) + 1, maxAttempts: Number(r.max_attempts),
+        attempts: Number(r.attempts) + 1, maxAttempts: Number(r.max_attempts), fairKey: r.fair_key,
       }));
     });
+  }
+
+  /** Jobs of a fairness key not finished yet (queued or running). */
+  async pendingForKey(q: Queryable, fairKey: string): Promise<number> {
+    const rows = await q.query<{ n: number }>(`SELECT COUNT(*) AS n FROM jobs WHERE fair_key = ? AND status IN ('queued', 'running')`, [fairKey]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** Extends a claim; false when the claim was lost (another node took the job). */

@@ -10,6 +10,8 @@ export type JobHandler = (job: Job, owner: string) => Promise<void | 'completed'
 export interface WorkerOptions {
   owner: string;
   concurrency: number;
+  /** Of `concurrency`, how many jobs of one fairness key may run here at once (keeps room for other keys). */
+  concurrencyPerKey: number;
   claimMs: number;
   pollMs: number;
 }
@@ -22,6 +24,7 @@ export interface WorkerOptions {
 export class Worker {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly running = new Map<string, Promise<void>>();
+  private readonly runningPerKey = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private claiming = false;
@@ -48,9 +51,13 @@ export class Worker {
     if (!this.stopped) this.schedule(0);
   }
 
-  /** Whether a job claimed at enqueue time would run at once here. */
-  hasCapacity(): boolean {
-    return !this.stopped && this.running.size < this.options.concurrency;
+  /**
+   * Whether a job of `fairKey` claimed at enqueue time would run at once here: a free slot, and
+   * its key below its share. Otherwise it is queued and claimed in its fair turn.
+   */
+  hasCapacity(fairKey?: string): boolean {
+    const ofKey = fairKey === undefined ? 0 : (this.runningPerKey.get(fairKey) ?? 0);
+    return !this.stopped && this.running.size < this.options.concurrency && ofKey < this.options.concurrencyPerKey;
   }
 
   /** Runs a job this node claimed when it enqueued it. */
@@ -75,7 +82,8 @@ export class Worker {
     try {
       const free = this.options.concurrency - this.running.size;
       if (free > 0) {
-        const jobs = await this.queue.claim(this.options.owner, [...this.handlers.keys()], free, this.options.claimMs);
+        const { owner, claimMs, concurrencyPerKey } = this.options;
+        const jobs = await this.queue.claim(owner, [...this.handlers.keys()], free, claimMs, concurrencyPerKey);
         for (const job of jobs) this.run(job);
         if (jobs.length === free) this.again = true;
       }
@@ -90,6 +98,8 @@ export class Worker {
 
   private run(job: Job): void {
     const handler = this.handlers.get(job.kind);
+    const key = job.fairKey;
+    if (key !== null) this.runningPerKey.set(key, (this.runningPerKey.get(key) ?? 0) + 1);
     const beat = setInterval(() => {
       this.queue.heartbeat(job.id, this.options.owner, this.options.claimMs).catch((err: unknown) => this.log.warn({ err, job: job.id }, 'job heartbeat failed'));
     }, Math.max(250, Math.floor(this.options.claimMs / 3)));
@@ -104,6 +114,11 @@ export class Worker {
       } finally {
         clearInterval(beat);
         this.running.delete(job.id);
+        if (key !== null) {
+          const left = (this.runningPerKey.get(key) ?? 1) - 1;
+          if (left > 0) this.runningPerKey.set(key, left);
+          else this.runningPerKey.delete(key);
+        }
         this.kick();
       }
     })();

@@ -17,12 +17,21 @@ export interface KekConfig {
   previousPassphrase?: string | undefined;
 }
 
-async function provider(db: Database, file: string | undefined, passphrase: string | undefined, create: boolean, label: string): Promise<KekProvider> {
-  if (passphrase !== undefined) {
-    const salt = await getOrCreateSetting(db, 'kek.salt', () => randomBytes(16).toString('base64'));
-    return kekFromPassphrase(passphrase, Buffer.from(salt, 'base64'), `${label} passphrase`);
-  }
+/** Where a passphrase KEK's salt comes from: the database's `kek.salt`, or a backup's manifest. */
+type SaltSource = () => Promise<string>;
+
+async function provider(file: string | undefined, passphrase: string | undefined, salt: SaltSource, create: boolean, label: string): Promise<KekProvider> {
+  if (passphrase !== undefined) return kekFromPassphrase(passphrase, Buffer.from(await salt(), 'base64'), `${label} passphrase`);
   return loadKekFile(file as string, create);
+}
+
+/** The current KEK (a passphrase when given, else the key file) and, during a rotation, the previous one. */
+async function keyringOf(config: KekConfig, dataDir: string, salt: SaltSource, create: boolean): Promise<Keyring> {
+  const current = await provider(config.file ?? join(dataDir, 'kek.key'), config.passphrase, salt, create, 'kek');
+  const previous = config.previousFile !== undefined || config.previousPassphrase !== undefined
+    ? await provider(config.previousFile, config.previousPassphrase, salt, false, 'kek.previous')
+    : undefined;
+  return new Keyring(current, previous);
 }
 
 /**
@@ -32,20 +41,28 @@ async function provider(db: Database, file: string | undefined, passphrase: stri
  * first signature.
  */
 export async function openKek(db: Database, config: KekConfig, dataDir: string, create: boolean): Promise<Keyring> {
-  const current = await provider(db, config.file ?? join(dataDir, 'kek.key'), config.passphrase, create, 'kek');
-  const previous = config.previousFile !== undefined || config.previousPassphrase !== undefined
-    ? await provider(db, config.previousFile, config.previousPassphrase, false, 'kek.previous')
-    : undefined;
-  const keyring = new Keyring(current, previous);
+  const keyring = await keyringOf(config, dataDir, () => getOrCreateSetting(db, 'kek.salt', () => randomBytes(16).toString('base64')), create);
   const check = await getOrCreateSetting(db, CHECK_KEY, () => keyring.wrap(Buffer.from(CHECK_TEXT), CHECK_AAD).toString('base64'));
-  if (!canOpen(keyring, check)) {
+  if (!opensCheck(keyring, check)) {
     const source = config.passphrase !== undefined ? 'kek.passphrase (CERTAINTY_KEK_PASSPHRASE)' : `the KEK file ${config.file ?? join(dataDir, 'kek.key')}`;
     throw new Error(`${source} is not the key this database's secrets are wrapped with; every node of one database must share the same KEK (during a rotation, set kek.previousFile to the old one)`);
   }
   return keyring;
 }
 
-function canOpen(keyring: Keyring, check: string): boolean {
+/**
+ * The configured keyring without a database, for sealed data that carries its own passphrase salt
+ * (a backup's manifest): nothing is created, and what it opens is for the caller to check.
+ */
+export function openKeyring(config: KekConfig, dataDir: string, salt: string | null): Promise<Keyring> {
+  return keyringOf(config, dataDir, async () => {
+    if (salt === null) throw new Error('a KEK passphrase is configured, but the data was sealed under a KEK file, not a passphrase (it has no kek.salt)');
+    return salt;
+  }, false);
+}
+
+/** Whether `keyring` opens the verifier `check` (the `kek.check` setting). */
+export function opensCheck(keyring: Keyring, check: string): boolean {
   try {
     keyring.unwrap(Buffer.from(check, 'base64'), CHECK_AAD);
     return true;
@@ -57,7 +74,7 @@ function canOpen(keyring: Keyring, check: string): boolean {
 /** For /readyz: whether this node's KEKs still open the verifier (false after a rotation it was not given). */
 export async function kekStillOpens(db: Database, keyring: Keyring): Promise<boolean> {
   const check = await getSetting(db, CHECK_KEY);
-  return check === undefined || canOpen(keyring, check);
+  return check === undefined || opensCheck(keyring, check);
 }
 
 /** The HMAC key of ACME nonces, shared by all nodes through the database, sealed by the keyring. */

@@ -1,3 +1,4 @@
+import { CHECKPOINT_KEY_AAD, CHECKPOINT_KEY_SETTING } from '../audit/checkpoint-key.ts';
 import type { Database } from '../store/db.ts';
 import { kekIdOf, type Keyring } from './envelope.ts';
 import type { KekProvider } from './kek.ts';
@@ -14,13 +15,13 @@ interface SealedColumn {
   where?: string;
 }
 
-const SETTINGS_AAD: Record<string, string> = { 'acme.nonce-key': 'nonce-key', [CHECK_KEY]: CHECK_AAD };
+const SETTINGS_AAD: Record<string, string> = { 'acme.nonce-key': 'nonce-key', [CHECK_KEY]: CHECK_AAD, [CHECKPOINT_KEY_SETTING]: CHECKPOINT_KEY_AAD };
 
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'issuers', id: 'id', column: 'key_wrapped', aad: (id) => `issuer:${id}` },
   { table: 'eab_keys', id: 'kid', column: 'hmac_wrapped', aad: (id) => `eab:${id}` },
   // The verifier goes last: nodes that only have the old KEK report not ready once it moves.
-  { table: 'settings', id: 'key', column: 'value', aad: (id) => SETTINGS_AAD[id] ?? id, text: true, where: `key IN ('acme.nonce-key', '${CHECK_KEY}')` },
+  { table: 'settings', id: 'key', column: 'value', aad: (id) => SETTINGS_AAD[id] ?? id, text: true, where: `key IN ('acme.nonce-key', '${CHECKPOINT_KEY_SETTING}', '${CHECK_KEY}')` },
 ];
 
 export interface RotationProgress {

@@ -61,6 +61,9 @@ const pgKill: Scenario = {
     return {};
   },
   criteria: (f) => [
+    // What needs no write is served while no primary answers: only a blip while the nodes'
+    // connections move to the standby (docs/ha.md), not the whole failover.
+    within('reads through the front (directory, newNonce) down', f.readsDownMs, 5_000),
     within('writes resume after Patroni promotes', f.writesResumeMs, 30_000),
     criterion('Patroni promotes the replica', 'a new leader', f.failoverMs === null ? 'no promotion' : `after ${(f.failoverMs / 1000).toFixed(1)} s`, f.failoverMs !== null),
     ...commonCriteria(f),

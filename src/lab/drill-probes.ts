@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import type { LabControl } from './lab-control.ts';
-import { httpStatus } from './lab-probes.ts';
+import { httpCall, httpStatus } from './lab-probes.ts';
 import { emptyBucket, type EventKind, type SecondBucket, type TimelineEvent } from './report.ts';
 
 /** The scenario's clock: events and per-second buckets relative to its start. */
@@ -108,6 +108,25 @@ export function watchReadyz(frontUrl: string, timeline: Timeline): { meter: Outa
     const b = timeline.bucket(at);
     if (ok) b.readyzOk += 1;
     else b.readyzFailed += 1;
+  });
+  return { meter, stop: () => loop.stop() };
+}
+
+/**
+ * Reads through the front every 100 ms: GET /directory and HEAD newNonce, what a client needs
+ * before any write and what no node needs the database's primary for (nonces are minted without a
+ * write). A database failover should leave them answering; only writes wait for the new primary.
+ */
+export function watchReads(frontUrl: string): { meter: OutageMeter; stop(): Promise<void> } {
+  const meter = new OutageMeter();
+  const loop = every(100, async () => {
+    const started = Date.now();
+    const answers = await Promise.all([
+      httpCall(`${frontUrl}/directory`, { timeoutMs: 1_000 }).then((r) => r.status, () => 0),
+      httpCall(`${frontUrl}/acme/new-nonce`, { method: 'HEAD', timeoutMs: 1_000 }).then((r) => r.status, () => 0),
+    ]);
+    const ok = answers.every((status) => status === 200);
+    meter.record(ok, ok ? Date.now() : started);
   });
   return { meter, stop: () => loop.stop() };
 }

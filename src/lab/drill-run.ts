@@ -6,7 +6,7 @@ import type { AcmeClient } from '../acme-client/client.ts';
 import type { Http01Responder } from '../acme-client/responder.ts';
 import { checkConsistency, dutiesResumedMs } from './drill-checks.ts';
 import { DUTY_NAMES, makeContext, type RunOutcome, type Scenario } from './drill-context.ts';
-import { Timeline, watchReadyz, watchRoles, watchWrites } from './drill-probes.ts';
+import { OutageMeter, Timeline, watchReads, watchReadyz, watchRoles, watchWrites } from './drill-probes.ts';
 import type { LabControl } from './lab-control.ts';
 import { patroniHealthy } from './lab-probes.ts';
 import type { LabState } from './lab-state.ts';
@@ -65,24 +65,31 @@ function requestCounts(t: CountingTransport): Counts {
 
 interface Watchers {
   readyz: ReturnType<typeof watchReadyz>;
+  reads: ReturnType<typeof watchReads>;
   writes: Awaited<ReturnType<typeof watchWrites>>;
+  /** The load's ACME POSTs through the front (each one a database write). */
+  acmeWrites: OutageMeter;
   roles: ReturnType<typeof watchRoles>;
   stop(): Promise<void>;
 }
 
-/** The front's /readyz, the database write probe and the roles, on `timeline`; all or none. */
+/** The front's /readyz and reads, the database write probe and the roles, on `timeline`; all or none. */
 async function startWatchers(deps: ScenarioDeps, timeline: Timeline): Promise<Watchers> {
   const nameOf = (id: string): string => [...deps.nodeIds].find(([, v]) => v === id)?.[0] ?? id;
   const readyz = watchReadyz(deps.state.frontUrl, timeline);
+  const reads = watchReads(deps.state.frontUrl);
   let writes: Watchers['writes'];
   try {
     writes = await watchWrites(deps.probeUrl, timeline);
   } catch (err) {
-    await readyz.stop();
+    await Promise.all([readyz.stop(), reads.stop()]);
     throw new Error(`cannot write to the probe database (${(err as Error).message})`, { cause: err });
   }
   const roles = watchRoles(deps.control, deps.sql, nameOf, timeline);
-  return { readyz, writes, roles, stop: async () => void (await Promise.all([readyz.stop(), writes.stop(), roles.stop()])) };
+  return {
+    readyz, reads, writes, acmeWrites: new OutageMeter(), roles,
+    stop: async () => void (await Promise.all([readyz.stop(), reads.stop(), writes.stop(), roles.stop()])),
+  };
 }
 
 interface Ran {
@@ -142,10 +149,11 @@ export async function runScenario(scenario: Scenario, deps: ScenarioDeps): Promi
   } catch (err) {
     return failedResult(scenario, startedAt, (err as Error).message);
   }
-  deps.transport.onAnswer = (failed) => {
+  deps.transport.onAnswer = (failed, method) => {
     const b = timeline.bucket();
     b.requests += 1;
     if (failed) b.errors += 1;
+    if (method === 'POST') w.acmeWrites.record(!failed, Date.now());
   };
   try {
     ran = await underLoad(scenario, deps, timeline, w);
@@ -158,7 +166,9 @@ export async function runScenario(scenario: Scenario, deps: ScenarioDeps): Promi
 
 async function judge(scenario: Scenario, deps: ScenarioDeps, r: { timeline: Timeline; watchers: Watchers; ran: Ran; before: Counts; startedAt: Date }): Promise<ScenarioResult> {
   const { timeline, ran } = r;
-  const all = measured(ran.load, ran.retried, r.watchers.readyz.meter.longestMs(ran.end), r.watchers.readyz.meter, r.watchers.writes.meter.longestMs(ran.end), r.before, requestCounts(deps.transport));
+  const w = r.watchers;
+  const down = { readyz: w.readyz.meter.longestMs(ran.end), reads: w.reads.meter.longestMs(ran.end), acmeWrites: w.acmeWrites.longestMs(ran.end), dbWrites: w.writes.meter.longestMs(ran.end) };
+  const all = measured(ran.load, ran.retried, down, w.readyz.meter, r.before, requestCounts(deps.transport));
   const received = [...ran.load.received, ...ran.retried.flatMap((x) => (x.chainPem === undefined || x.url === undefined ? [] : [{ url: x.url, chainPem: x.chainPem }]))];
   const orderUrls = [...ran.load.completedUrls, ...ran.load.failures.flatMap((f) => (f.url === undefined ? [] : [f.url])), ...ran.retried.flatMap((x) => (x.url === undefined ? [] : [x.url]))];
   const consistency = await checkConsistency(deps.sql, received, orderUrls, timeline.t0, scenario.expectRetries);
@@ -177,19 +187,23 @@ async function judge(scenario: Scenario, deps: ScenarioDeps, r: { timeline: Time
   };
 }
 
-function measured(result: LoadResult, retried: ReadonlyArray<{ error?: string }>, unavailabilityMs: number, readyz: { attempts: number; failures: number }, writeDownMs: number, before: Counts, after: Counts): Figures {
+interface Downtimes { readyz: number; reads: number; acmeWrites: number; dbWrites: number }
+
+function measured(result: LoadResult, retried: ReadonlyArray<{ error?: string }>, down: Downtimes, readyz: { attempts: number; failures: number }, before: Counts, after: Counts): Figures {
   return {
     ...emptyFigures(),
-    unavailabilityMs,
+    unavailabilityMs: down.readyz,
     readyzPolls: readyz.attempts,
     readyzFailures: readyz.failures,
+    readsDownMs: down.reads,
+    acmeWritesDownMs: down.acmeWrites,
     requests: after.requests - before.requests,
     failedRequests: after.failed - before.failed,
     ordersStarted: result.started,
     ordersCompleted: result.completed + retried.filter((r) => r.error === undefined).length,
     ordersRetried: retried.filter((r) => r.error === undefined).length,
     ordersFailed: retried.filter((r) => r.error !== undefined).length,
-    writeUnavailabilityMs: writeDownMs,
+    writeUnavailabilityMs: down.dbWrites,
   };
 }
 

@@ -66,7 +66,7 @@ test('lab --tune: known keys and integers only, and Patroni\'s timing rule', () 
   assert.deepEqual(parseTuning(['leaseTtlMs=5000', 'drainDelayMs=0']), { leaseTtlMs: 5000, drainDelayMs: 0 });
   assert.throws(() => parseTuning(['leaseTTL=5000']), /unknown key; known: leaseTtlMs/);
   assert.throws(() => parseTuning(['leaseTtlMs=fast']), /expected leaseTtlMs=<integer of at least 3000>/);
-  assert.throws(() => parseTuning(['patroniTtl=10']), /expected patroniTtl=<integer of at least 20>/);
+  assert.throws(() => parseTuning(['patroniTtl=6']), /expected patroniTtl=<integer of at least 7>/);
   assert.throws(() => parseTuning(['patroniRetryTimeout=10']), /loop_wait|patroniLoopWait \+ 2 × patroniRetryTimeout <= patroniTtl/);
 });
 

@@ -105,6 +105,10 @@ bootstrap:
     ttl: ${tuning.patroniTtl}
     loop_wait: ${tuning.patroniLoopWait}
     retry_timeout: ${tuning.patroniRetryTimeout}
+    # A primary whose PostgreSQL crashed under a live Patroni fails over at once instead of being
+    # restarted in place (300 s allowed by default): with synchronous_mode the sync standby has
+    # every acknowledged commit. Patroni 3.0 name; master_start_timeout before.
+    primary_start_timeout: 0
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     synchronous_mode_strict: false
@@ -166,22 +170,41 @@ function haproxyGlobal(socket: string): string[] {
   return ['global', `  stats socket ${socket} mode 600 level admin`, '  log stdout format raw local0', ''];
 }
 
+/** The backend a node's database connections fall back to while no primary is UP. */
+export const READ_ONLY_SUFFIX = '_read_only';
+
 /**
- * HAProxy in front of Patroni, tcp mode: `listen db` for tools and one `listen db_node<i>` per
- * node, so a drill can cut one node off the database alone. Servers are checked with Patroni's
+ * HAProxy in front of Patroni, tcp mode: `listen db` for tools and one front end per node, so a
+ * drill can cut one node off the database alone. Primary servers are checked with Patroni's
  * `OPTIONS /primary` (200 only on the leader); `shutdown-sessions` makes pools drop connections to
- * a primary that lost the leader key instead of writing to it until a timeout.
+ * a primary that lost the leader key instead of writing to it until a timeout. While no primary is
+ * UP (a failover), a node's connections go to `db_node<i>_read_only`, checked with
+ * `/read-only` (any running member): the node keeps serving reads and refuses writes with a
+ * retryable 503 instead of being cut off, and a standby that is promoted stays UP there, so its
+ * connections become writable at once.
  */
 export function dbHaproxyConfig(ports: LabPorts, socket: string, interMs: number): string {
   const servers = ports.postgres.map((p, i) => `  server pg${i + 1} 127.0.0.1:${p} check port ${ports.patroniRest[i]}`);
-  const listen = (name: string, port: number): string[] => [
-    `listen ${name}`,
-    `  bind 127.0.0.1:${port}`,
-    '  option httpchk OPTIONS /primary',
+  const checked = (path: string): string[] => [
+    `  option httpchk OPTIONS ${path}`,
     '  http-check expect status 200',
-    `  default-server inter ${interMs}ms fall 2 rise 2 on-marked-down shutdown-sessions`,
+    // A refused connection marks the server down at once (not after `fall` checks): a crashed
+    // primary stops taking connections before its checks notice, so nodes fall back sooner.
+    `  default-server inter ${interMs}ms fall 2 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 1 on-error mark-down`,
     ...servers,
     '',
+  ];
+  const listen = (name: string, port: number): string[] => [`listen ${name}`, `  bind 127.0.0.1:${port}`, ...checked('/primary')];
+  const nodeFront = (name: string, port: number): string[] => [
+    `frontend ${name}`,
+    `  bind 127.0.0.1:${port}`,
+    `  use_backend ${name} if { nbsrv(${name}) gt 0 }`,
+    `  default_backend ${name}${READ_ONLY_SUFFIX}`,
+    '',
+    `backend ${name}`,
+    ...checked('/primary'),
+    `backend ${name}${READ_ONLY_SUFFIX}`,
+    ...checked('/read-only'),
   ];
   return [
     ...haproxyGlobal(socket),
@@ -197,7 +220,7 @@ export function dbHaproxyConfig(ports: LabPorts, socket: string, interMs: number
     '  timeout check 2s',
     '',
     ...listen('db', ports.db),
-    ...ports.dbNode.flatMap((p, i) => listen(`db_node${i + 1}`, p)),
+    ...ports.dbNode.flatMap((p, i) => nodeFront(`db_node${i + 1}`, p)),
   ].join('\n');
 }
 
@@ -246,6 +269,8 @@ export function frontHaproxyConfig(options: FrontConfigOptions): string {
     `  mode ${options.mode}`,
     '  log global',
     ...(http ? ['  option httplog', '  option dontlog-normal'] : ['  option tcplog', '  option dontlog-normal']),
+    // The client's address for per-address limits; nodes believe it only with server.trustedProxies.
+    ...(http ? ['  option forwardfor'] : []),
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
@@ -281,6 +306,8 @@ export function certaintyConfig(): Record<string, unknown> {
       ordersPerAccount: high(3600),
       certificatesPerName: high(7 * 86400),
       failedValidationsPerAccount: high(3600),
+      // Every drill client reaches the nodes through HAProxy, from one address.
+      accountsPerAddress: high(3600),
     },
     // Fail fast on a dead primary behind HAProxy; statements stay below HAProxy's timeouts.
     database: { connectTimeoutSeconds: 3, statementTimeoutMs: 15_000 },

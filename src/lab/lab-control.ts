@@ -1,5 +1,6 @@
 // Handles on a running lab for drills and `lab status`: its processes (by recorded pid and command
 // line), Patroni's REST API and both HAProxies' runtime API.
+import { READ_ONLY_SUFFIX } from './lab-config.ts';
 import { type LabProcessRecord, type LabState, writeLab } from './lab-state.ts';
 import {
   haproxySocket,
@@ -131,10 +132,11 @@ export class LabControl {
     return serverStates(await this.haproxy(which, 'show stat'));
   }
 
-  #dbListen(node: string): string {
+  /** The node's database backends: the primary one and its read-only fallback (lab-config.ts). */
+  #dbBackends(node: string): string[] {
     const listen = this.#state.nodes.find((n) => n.name === node)?.dbListen;
     if (listen === undefined) throw new Error(`no node named ${node}`);
-    return listen;
+    return [listen, `${listen}${READ_ONLY_SUFFIX}`];
   }
 
   async #dbCommand(command: string): Promise<void> {
@@ -142,12 +144,13 @@ export class LabControl {
     if (answer !== '') throw new Error(`haproxy db: ${command}: ${answer}`);
   }
 
-  /** Every server of the node's `db_node<i>` to maint, and its open sessions cut. */
+  /** Every server of the node's database backends to maint, and its open sessions cut. */
   async cutNodeFromDatabase(node: string): Promise<void> {
-    const listen = this.#dbListen(node);
-    for (const pg of this.#state.postgres) {
-      await this.#dbCommand(`set server ${listen}/${pg.name} state maint`);
-      await this.#dbCommand(`shutdown sessions server ${listen}/${pg.name}`);
+    for (const backend of this.#dbBackends(node)) {
+      for (const pg of this.#state.postgres) {
+        await this.#dbCommand(`set server ${backend}/${pg.name} state maint`);
+        await this.#dbCommand(`shutdown sessions server ${backend}/${pg.name}`);
+      }
     }
   }
 
@@ -166,7 +169,8 @@ export class LabControl {
     }
     const states = await this.backendStates('db').catch(() => ({} as Record<string, string>));
     for (const node of this.#state.nodes) {
-      const inMaint = Object.entries(states).some(([k, v]) => k.startsWith(`${node.dbListen}/`) && v.startsWith('MAINT'));
+      const backends = this.#dbBackends(node.name);
+      const inMaint = Object.entries(states).some(([k, v]) => backends.some((b) => k.startsWith(`${b}/`)) && v.startsWith('MAINT'));
       if (inMaint) {
         await this.restoreNodeDatabase(node.name);
         done.push(`reconnected ${node.name} to the database`);
@@ -182,7 +186,8 @@ export class LabControl {
 
   /** Back to `ready`; the health checks then decide which member is UP (the primary). */
   async restoreNodeDatabase(node: string): Promise<void> {
-    const listen = this.#dbListen(node);
-    for (const pg of this.#state.postgres) await this.#dbCommand(`set server ${listen}/${pg.name} state ready`);
+    for (const backend of this.#dbBackends(node)) {
+      for (const pg of this.#state.postgres) await this.#dbCommand(`set server ${backend}/${pg.name} state ready`);
+    }
   }
 }

@@ -32,10 +32,13 @@ export const DEFAULT_TUNING: LabTuning = {
   drainDelayMs: 2_000,
   frontCheckIntervalMs: 500,
   dbCheckIntervalMs: 1000,
-  // Patroni's minimums are 20/1/3, with loop_wait + 2 × retry_timeout <= ttl.
-  patroniTtl: 20,
-  patroniLoopWait: 2,
-  patroniRetryTimeout: 5,
+  // The leader key's TTL bounds a failover after the primary's host dies: 8 s gives writes back
+  // within 10 s (drill pg-kill), at the price of a primary demoting itself after 3 s without etcd.
+  // loop_wait + 2 × retry_timeout <= ttl (1 + 6 <= 8). Patroni 3.0.2 (Debian 12) accepts a TTL
+  // under 20; later releases raise it to 20 with a warning (docs/ha.md).
+  patroniTtl: 8,
+  patroniLoopWait: 1,
+  patroniRetryTimeout: 3,
   housekeepingPeriodMs: 5_000,
   crlPeriodMs: 10_000,
 };

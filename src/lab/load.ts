@@ -34,8 +34,8 @@ const ACME_ERROR = 'urn:ietf:params:acme:error:';
 /** AcmeTransport that counts every request it sends and every answer it gets. */
 export class CountingTransport extends AcmeTransport {
   readonly stats: RequestStats = { requests: 0, byStatus: {}, byProblem: {}, byBackend: {}, failed: [], slow: {} };
-  /** Called after every request with whether it failed (network error or 5xx): the drills' timeline. */
-  onAnswer: ((failed: boolean) => void) | undefined;
+  /** Called after every request with whether it failed (network error or 5xx) and its method: the drills' timeline. */
+  onAnswer: ((failed: boolean, method: string) => void) | undefined;
 
   constructor(opts: TransportOptions) {
     super(opts);
@@ -51,7 +51,7 @@ export class CountingTransport extends AcmeTransport {
       r = await super.request(method, url, body, headers);
     } catch (err) {
       s.failed.push({ at: Date.now(), method, path, what: `network: ${(err as Error).message}`, backend: undefined });
-      this.onAnswer?.(true);
+      this.onAnswer?.(true, method);
       throw err;
     }
     const backend = typeof r.headers[BACKEND_HEADER] === 'string' ? r.headers[BACKEND_HEADER] : undefined;
@@ -67,7 +67,7 @@ export class CountingTransport extends AcmeTransport {
       s.byProblem[short] = (s.byProblem[short] ?? 0) + 1;
     }
     if (r.status >= 500) s.failed.push({ at: Date.now(), method, path, what: `HTTP ${r.status}`, backend });
-    this.onAnswer?.(r.status >= 500);
+    this.onAnswer?.(r.status >= 500, method);
     return r;
   }
 }

@@ -210,13 +210,13 @@ function anchor(s: ScenarioResult): string {
 }
 
 function summaryTable(report: DrillReport): string {
-  const head = ['Scenario', 'Result', 'Longest unavailable', 'Failed requests', 'Orders failed / retried', 'Duties resume', 'DB writes down', 'Orders lost', 'Jobs run twice', "Seeds' figure"];
+  const head = ['Scenario', 'Result', 'Longest unavailable', 'Reads down', 'ACME writes down', 'Failed requests', 'Orders failed / retried', 'Duties resume', 'DB writes down', 'Orders lost', 'Jobs run twice', "Seeds' figure"];
   const rows = report.scenarios.map((s) => {
     const f = s.figures;
     const cells = [
       `<td><a href="#${anchor(s)}">${escapeHtml(s.title)}</a></td>`,
       `<td>${badge(s.pass)}</td>`,
-      ...[formatMs(f.unavailabilityMs), `${f.failedRequests} / ${f.requests}`, `${f.ordersFailed} / ${f.ordersRetried}`, formatMs(f.dutiesResumeMs), formatMs(f.writeUnavailabilityMs), String(f.ordersLost), String(f.jobsRunTwice)].map(
+      ...[formatMs(f.unavailabilityMs), formatMs(f.readsDownMs), formatMs(f.acmeWritesDownMs), `${f.failedRequests} / ${f.requests}`, `${f.ordersFailed} / ${f.ordersRetried}`, formatMs(f.dutiesResumeMs), formatMs(f.writeUnavailabilityMs), String(f.ordersLost), String(f.jobsRunTwice)].map(
         (v) => `<td class="num">${escapeHtml(v)}</td>`,
       ),
       `<td>${escapeHtml(s.seeds)}</td>`,
@@ -243,6 +243,8 @@ function figuresList(f: Figures): string {
   const items: [string, string][] = [
     ['Longest unavailable (readyz)', formatMs(f.unavailabilityMs)],
     ['Readyz polls failed', `${f.readyzFailures} of ${f.readyzPolls}`],
+    ['Reads down (directory, newNonce)', formatMs(f.readsDownMs)],
+    ['ACME writes down (POSTs)', formatMs(f.acmeWritesDownMs)],
     ['ACME requests failed', `${f.failedRequests} of ${f.requests}`],
     ['Orders completed', `${f.ordersCompleted} of ${f.ordersStarted}`],
     ['Orders retried / failed', `${f.ordersRetried} / ${f.ordersFailed}`],

@@ -38,6 +38,10 @@ export interface Figures {
   unavailabilityMs: number;
   readyzPolls: number;
   readyzFailures: number;
+  /** Longest run of failed reads through the front: GET /directory and HEAD newNonce, which need no database write (100 ms polling). */
+  readsDownMs: number;
+  /** Longest run of failed ACME POSTs through the front (no answer or a 5xx): each redeems a nonce, a database write. */
+  acmeWritesDownMs: number;
   /** ACME HTTP requests through the front; failed = no answer or a 5xx. */
   requests: number;
   failedRequests: number;
@@ -118,6 +122,8 @@ export function emptyFigures(): Figures {
     unavailabilityMs: 0,
     readyzPolls: 0,
     readyzFailures: 0,
+    readsDownMs: 0,
+    acmeWritesDownMs: 0,
     requests: 0,
     failedRequests: 0,
     ordersStarted: 0,

@@ -6,6 +6,7 @@ import {
 } from './acme-rows.ts';
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import { JobQueue, type EnqueueOptions, type Job } from '../jobs/queue.ts';
+import { recordRevocation } from './crl-store.ts';
 import type { Database, Queryable } from './db.ts';
 
 const ACCOUNT_COLS = 'id, thumbprint, jwk, status, contact, eab_kid, created_at, version';
@@ -43,6 +44,11 @@ export class SqlAcmeStore implements AcmeStore {
 
   completeJob(id: string, owner: string): Promise<boolean> {
     return new JobQueue(this.db).complete(id, owner, this.q);
+  }
+
+  async pendingValidations(accountId: string): Promise<number> {
+    await this.q.query(`SELECT id FROM accounts WHERE id = ? ${this.db.dialect.forUpdate}`, [accountId]);
+    return new JobQueue(this.db).pendingForKey(this.q, accountId);
   }
 
   async insertAccount(a: Account): Promise<void> {
@@ -212,18 +218,15 @@ export class SqlAcmeStore implements AcmeStore {
 
   async validAuthorizationNames(accountId: string, now: number): Promise<Set<string>> {
     const rows = await this.q.query<{ v: string }>(
-      `SELECT DISTINCT identifier_value AS v FROM authorizations WHERE account_id = ? AND status = 'valid' AND expires_at > ?`,
+      `SELECT DISTINCT CASE WHEN wildcard = 1 THEN '*.' || identifier_value ELSE identifier_value END AS v
+       FROM authorizations WHERE account_id = ? AND status = 'valid' AND expires_at > ?`,
       [accountId, now],
     );
     return new Set(rows.map((r) => r.v));
   }
 
   async revokeCertificate(id: string, at: number, reason: number): Promise<boolean> {
-    const n = await this.q.exec(
-      'UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL',
-      [at, reason, id],
-    );
-    return n === 1;
+    return (await recordRevocation(this.db, this.q, { id }, at, reason)) !== undefined;
   }
 
   private async window(sql: string, params: unknown[]): Promise<Window> {
@@ -238,6 +241,28 @@ export class SqlAcmeStore implements AcmeStore {
 
   countCertificatesForNameSince(name: string, since: number): Promise<Window> {
     return this.window('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM certificate_names WHERE name = ? AND created_at > ?', [name, since]);
+  }
+
+  async insertAccountOrigin(accountId: string, addressGroup: string, at: number): Promise<void> {
+    await this.q.exec('INSERT INTO account_origins (account_id, address, created_at) VALUES (?, ?, ?)', [accountId, addressGroup, at]);
+  }
+
+  countAccountsFromSince(addressGroup: string, since: number): Promise<Window> {
+    return this.window('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM account_origins WHERE address = ? AND created_at > ?', [addressGroup, since]);
+  }
+
+  async foldOccurrence(key: string, windowMs: number, now: number): Promise<{ first: boolean; previous: number }> {
+    // SET expressions read the row as it was, so previous_count takes the count of the window that ends.
+    const rows = await this.q.query<{ count: number; previous_count: number }>(
+      `INSERT INTO audit_folds (fold_key, window_start, count, previous_count) VALUES (?, ?, 1, 0)
+       ON CONFLICT (fold_key) DO UPDATE SET
+         previous_count = CASE WHEN audit_folds.window_start <= ? THEN audit_folds.count ELSE audit_folds.previous_count END,
+         count = CASE WHEN audit_folds.window_start <= ? THEN 1 ELSE audit_folds.count + 1 END,
+         window_start = CASE WHEN audit_folds.window_start <= ? THEN ? ELSE audit_folds.window_start END
+       RETURNING count, previous_count`,
+      [key, now, now - windowMs, now - windowMs, now - windowMs, now],
+    );
+    return { first: Number(rows[0]?.count) === 1, previous: Number(rows[0]?.previous_count ?? 0) };
   }
 
   countFailedAuthorizationsSince(accountId: string, since: number): Promise<Window> {

@@ -1,7 +1,7 @@
 /**
  * The narrow database interface every domain uses. SQL is written once with `?` placeholders;
- * each implementation adapts it. Dialect differences are declared as capabilities on `Dialect`,
- * never as `if (postgres)` in domain code.
+ * each implementation adapts it (src/store/sql-text.ts says what counts as a placeholder). Dialect
+ * differences are declared as capabilities on `Dialect`, never as `if (postgres)` in domain code.
  */
 
 export type Row = Record<string, unknown>;
@@ -11,6 +11,12 @@ export interface Queryable {
   query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** Runs a statement and returns the number of rows it changed. */
   exec(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+/** What a transaction callback runs its statements on. */
+export interface Transaction extends Queryable {
+  /** Runs several `;`-separated statements without parameters as one script (a migration). */
+  execScript(sql: string): Promise<void>;
 }
 
 export interface Dialect {
@@ -25,8 +31,12 @@ export interface Dialect {
 
 export interface Database extends Queryable {
   readonly dialect: Dialect;
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. `fn` may
+   * run again (on PostgreSQL after a broken connection, only when its first run provably did not
+   * commit), so what it does outside the database must be safe to repeat.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Whether writes are accepted (false on a PostgreSQL standby). */
   writable(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { Database, Dialect, Queryable } from './db.ts';
+import { mapCode } from './sql-text.ts';
 
 /** A forward-only schema step. `sql` may use `BLOB`, written as `BYTEA` on PostgreSQL. */
 export interface Migration {
@@ -221,6 +222,46 @@ CREATE TABLE audit_cursors (
 );
 `,
   },
+  {
+    // Complete CRLs (src/ca/crl-publisher.ts): every revocation bumps its issuer's generation,
+    // CRL numbers are allocated on the issuer row, and a CRL records the generation it covers.
+    // Existing CRLs cover an unknown generation (-1), so each is rebuilt once.
+    id: 4,
+    name: 'crl-generations',
+    sql: `
+CREATE TABLE revocation_generations (
+  issuer_id TEXT PRIMARY KEY,
+  generation BIGINT NOT NULL
+);
+ALTER TABLE crls ADD COLUMN generation BIGINT NOT NULL DEFAULT -1;
+ALTER TABLE issuers ADD COLUMN last_crl_number BIGINT NOT NULL DEFAULT 0;
+UPDATE issuers SET last_crl_number = COALESCE((SELECT number FROM crls WHERE crls.issuer_id = issuers.id), 0);
+`,
+  },
+  {
+    // Fairness and abuse limits (src/jobs/queue.ts, src/acme/rate-limits.ts): a job's fairness
+    // key (the account, for validations) so claims go round-robin across accounts; the address
+    // each account was created from, for new-account limits per address; and counters that fold
+    // repeated unauthenticated failures into one audit record per window.
+    id: 5,
+    name: 'fairness',
+    sql: `
+ALTER TABLE jobs ADD COLUMN fair_key TEXT;
+CREATE INDEX jobs_fair_key ON jobs (fair_key, status);
+CREATE TABLE account_origins (
+  account_id TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX account_origins_address ON account_origins (address, created_at);
+CREATE TABLE audit_folds (
+  fold_key TEXT PRIMARY KEY,
+  window_start BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  previous_count BIGINT NOT NULL
+);
+`,
+  },
 ];
 
 export interface MigrationReport {
@@ -231,12 +272,9 @@ export interface MigrationReport {
 
 export const LATEST_SCHEMA = MIGRATIONS.reduce((max, m) => Math.max(max, m.id), 0);
 
-function adapt(sql: string, dialect: Dialect): string[] {
-  const text = dialect.name === 'postgres' ? sql.replace(/\bBLOB\b/g, 'BYTEA') : sql;
-  return text
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+/** A migration's script for the dialect: `BLOB` in code (not in a literal or comment) is `BYTEA` on PostgreSQL. */
+function adapt(sql: string, dialect: Dialect): string {
+  return dialect.name === 'postgres' ? mapCode(sql, (code) => code.replace(/\bBLOB\b/g, 'BYTEA')) : sql;
 }
 
 async function ensureLedger(q: Queryable): Promise<void> {
@@ -260,21 +298,22 @@ export async function currentSchema(db: Database): Promise<number> {
 /**
  * Applies pending migrations, each in its own transaction. Safe when several nodes start at once:
  * on PostgreSQL a transaction-scoped advisory lock serialises them, on SQLite BEGIN IMMEDIATE does;
- * a migration already recorded by another node is skipped.
+ * a migration already recorded by another node is skipped. Each migration runs as one script, so a
+ * `;` inside a literal, a comment or a function body is just text.
  */
-export async function migrate(db: Database, now: () => number = Date.now): Promise<MigrationReport> {
+export async function migrate(db: Database, now: () => number = Date.now, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationReport> {
   await ensureLedger(db);
   const applied: Array<{ id: number; name: string }> = [];
-  for (const m of MIGRATIONS) {
+  for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
       if (db.dialect.name === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(738201)');
       const rows = await tx.query('SELECT id FROM schema_migrations WHERE id = ?', [m.id]);
       if (rows.length > 0) return false;
-      for (const statement of adapt(m.sql, db.dialect)) await tx.exec(statement);
+      await tx.execScript(adapt(m.sql, db.dialect));
       await tx.exec('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, now()]);
       return true;
     });
     if (done) applied.push({ id: m.id, name: m.name });
   }
-  return { applied, current: await currentSchema(db), latest: LATEST_SCHEMA };
+  return { applied, current: await currentSchema(db), latest: migrations.reduce((max, m) => Math.max(max, m.id), 0) };
 }

@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
-import type { Database, Dialect, Queryable } from './db.ts';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
+import type { Database, Dialect, Transaction } from './db.ts';
 
 const dialect: Dialect = {
   name: 'sqlite',
@@ -11,6 +12,29 @@ const dialect: Dialect = {
 export interface SqliteOptions {
   /** `full` survives power loss; `normal` survives process crashes only (WAL). */
   synchronous: 'full' | 'normal';
+}
+
+/**
+ * The database holds wrapped keys and account keys: its file is created 0600 before SQLite opens
+ * it, and SQLite gives its -wal and -shm files the database file's mode (os_unix.c,
+ * findCreateFileMode), whatever the umask. Files an older version left more open are tightened.
+ */
+function keepPrivate(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // Exists already (tightened below), or cannot be created: SQLite reports that more clearly.
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    const mode = statSync(file).mode;
+    try {
+      if ((mode & 0o077) !== 0) chmodSync(file, mode & 0o700);
+    } catch {
+      // Another user's file (EPERM): not ours to change; the data directory warning still applies.
+    }
+  }
 }
 
 /**
@@ -27,6 +51,7 @@ export class SqliteDatabase implements Database {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(path: string, options: SqliteOptions = { synchronous: 'full' }) {
+    keepPrivate(path);
     this.db = new BetterSqlite3(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -75,16 +100,17 @@ export class SqliteDatabase implements Database {
     while (this.inTransaction) await this.tail;
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const previous = this.tail;
     let release!: () => void;
     this.tail = new Promise<void>((resolve) => (release = resolve));
     await previous;
     await this.waitTurn();
     this.inTransaction = true;
-    const tx: Queryable = {
+    const tx: Transaction = {
       query: async <R>(sql: string, params: readonly unknown[] = []) => this.runQuery<R>(sql, params),
       exec: async (sql: string, params: readonly unknown[] = []) => this.runExec(sql, params),
+      execScript: async (script: string) => void this.db.exec(script),
     };
     try {
       await retryBusy(() => this.db.exec('BEGIN IMMEDIATE'));

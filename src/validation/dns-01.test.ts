@@ -4,9 +4,12 @@ import { validateDns01 } from './dns-01.ts';
 import { dns01TxtValue } from './key-authorization.ts';
 import { createResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
+import { DEFAULT_EGRESS_DENY, EgressPolicy } from './egress.ts';
 import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 
 const T = { timeout: 5_000 };
+/** The responders here listen on 127.0.0.1; everything else as by default. */
+const LOOPBACK_ALLOWED = new EgressPolicy({ deny: DEFAULT_EGRESS_DENY, allow: [], allowLoopback: true });
 const KEY_AUTH = 'token.thumbprint';
 const EXPECTED = dns01TxtValue(KEY_AUTH);
 
@@ -15,7 +18,7 @@ describe('validateDns01', () => {
   let settings: ValidationSettings;
   before(async () => {
     dns = await startTestDnsServer({ 'example.test': { A: ['127.0.0.1'] } });
-    settings = { dnsServer: dns.address, http01Port: 80, tlsAlpn01Port: 443, timeoutMs: 2_000 };
+    settings = { dnsServer: dns.address, http01Port: 80, tlsAlpn01Port: 443, timeoutMs: 2_000, egress: LOOPBACK_ALLOWED };
   });
   after(() => dns.close());
 

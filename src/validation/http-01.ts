@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { canonicalIp } from '../ca/ip.ts';
 import { AppError } from '../errors.ts';
-import { tryEachAddress } from './address.ts';
-import { fetchPinned, type FetchResult } from './http-fetch.ts';
+import { joinHostPort, tryEachAddress } from './address.ts';
+import { fetchPinned, MAX_BODY_BYTES, type FetchResult } from './http-fetch.ts';
 import { sanitize } from './network-errors.ts';
 import type { ValidationResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
@@ -27,18 +27,28 @@ export async function validateHttp01(
   const start = challengeUrl(input.identifier, input.token);
   const deadline = Date.now() + settings.timeoutMs;
   const maxRedirects = settings.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
-  let url = start;
+  let hop: Hop = { url: start, shown: start.href };
   let firstRecord: ValidationRecord | undefined;
   for (let redirects = 0; ; redirects += 1) {
-    const { result, record } = await fetchUrl(url, settings, resolver, deadline);
+    const { result, record } = await fetchHop(hop, settings, resolver, deadline);
     firstRecord ??= record;
     if (!REDIRECT_STATUSES.has(result.status)) {
-      checkResponse(url, result, input.keyAuthorization);
+      checkResponse(hop, result, input.keyAuthorization);
       return firstRecord;
     }
     if (redirects >= maxRedirects) throw new AppError('connection', `Too many redirects fetching ${start.href}`);
-    url = redirectTarget(url, result.location, settings);
+    hop = redirectTarget(hop, result.location, settings);
   }
+}
+
+/**
+ * One URL to fetch and how problem details name it. A redirect target comes from the response, so
+ * only its scheme, host and port are shown: its path and query are bytes the target sent, and
+ * nothing a target sends is echoed back to the client.
+ */
+interface Hop {
+  url: URL;
+  shown: string;
 }
 
 function challengeUrl(identifier: ValidationIdentifier, token: string): URL {
@@ -63,56 +73,73 @@ function dialPort(url: URL, settings: ValidationSettings): number {
   return url.protocol === 'https:' ? settings.tlsAlpn01Port : settings.http01Port;
 }
 
-async function fetchUrl(
-  url: URL,
+async function fetchHop(
+  hop: Hop,
   settings: ValidationSettings,
   resolver: ValidationResolver,
   deadline: number,
 ): Promise<{ result: FetchResult; record: ValidationRecord }> {
+  const { url } = hop;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = dialPort(url, settings);
   const addresses = await resolver.resolveAddresses(hostname);
-  return tryEachAddress(addresses, async (address) => ({
-    result: await fetchPinned({ url, address, port, deadline }),
+  const where = (address: string): string => `${joinHostPort(address, port)}: Fetching ${hop.shown}`;
+  return tryEachAddress(addresses, { egress: settings.egress, where }, async (address) => ({
+    result: await fetchPinned({ url, address, port, deadline, where: where(address) }),
     record: { url: url.href, hostname, port: String(port), addressesResolved: addresses, addressUsed: address },
   }));
 }
 
-/** Only http/https on the standard or configured ports, as Boulder allows (RFC 8555 §10.2). */
-function redirectTarget(from: URL, location: string | undefined, settings: ValidationSettings): URL {
+/**
+ * Only http/https on the standard or configured ports, as Boulder allows (RFC 8555 §10.2), and only
+ * to hosts the issuance policy would accept as identifiers. The address it resolves to is checked
+ * against the egress policy when it is dialled.
+ */
+function redirectTarget(from: Hop, location: string | undefined, settings: ValidationSettings): Hop {
   if (location === undefined || location === '') {
-    throw new AppError('unauthorized', `Invalid response from ${from.href}: redirect without a Location header`);
+    throw new AppError('unauthorized', `Invalid response from ${from.shown}: redirect without a Location header`);
   }
   let to: URL;
   try {
-    to = new URL(location, from);
+    to = new URL(location, from.url);
   } catch (err) {
-    throw new AppError('connection', `Invalid redirect from ${from.href} to "${sanitize(location)}"`, { cause: err });
+    throw new AppError('connection', `Invalid redirect from ${from.shown}: the Location header is not a URL`, { cause: err });
   }
   if (to.protocol !== 'http:' && to.protocol !== 'https:') {
-    throw new AppError('connection', `Invalid protocol scheme in redirect target ${sanitize(to.href)}: only http and https are followed`);
+    throw new AppError('connection', `Invalid protocol scheme in redirect target: only "http" and "https" are followed, not "${sanitize(to.protocol.slice(0, -1), 16)}"`);
   }
   const allowed = to.protocol === 'http:' ? [80, settings.http01Port] : [443, settings.tlsAlpn01Port];
   const port = to.port === '' ? (to.protocol === 'http:' ? 80 : 443) : Number(to.port);
   if (!allowed.includes(port)) {
-    throw new AppError('connection', `Invalid port in redirect target ${sanitize(to.href)}: only ports ${[...new Set(allowed)].join(' and ')} are followed`);
+    throw new AppError('connection', `Invalid port in redirect target: only ports ${[...new Set(allowed)].join(' and ')} are followed, not ${port}`);
   }
+  checkRedirectHost(to, settings);
   to.hash = '';
   to.username = '';
   to.password = '';
-  return to;
+  return { url: to, shown: `${to.protocol}//${to.host}/... (redirect target)` };
 }
 
-function checkResponse(url: URL, result: FetchResult, keyAuthorization: string): void {
+function checkRedirectHost(to: URL, settings: ValidationSettings): void {
+  const host = to.hostname.replace(/^\[(.*)\]$/, '$1');
+  const identifier = isIP(host) === 0 ? { type: 'dns' as const, value: host } : { type: 'ip' as const, value: host };
+  if (host === '' || host.includes('*') || (settings.redirectHosts !== undefined && !settings.redirectHosts.permits(identifier))) {
+    throw new AppError('connection', `Invalid host in redirect target "${sanitize(host)}": this CA does not issue for it, so validation does not follow it`);
+  }
+}
+
+/** The detail names what was expected and what was seen (status, length), never the bytes themselves. */
+function checkResponse(hop: Hop, result: FetchResult, keyAuthorization: string): void {
   if (result.status !== 200) {
-    throw new AppError('unauthorized', `Invalid response from ${url.href}: ${result.status}`);
+    throw new AppError('unauthorized', `Invalid response from ${hop.shown}: ${result.status}`);
   }
   // RFC 8555 §8.3: "The server SHOULD ignore whitespace characters at the end of the body."
   const body = trimTrailingWhitespace(result.body.toString('latin1'));
   if (result.truncated || body !== keyAuthorization) {
+    const seen = result.truncated ? `a body over ${MAX_BODY_BYTES} bytes` : `a different ${body.length}-byte body`;
     throw new AppError(
       'incorrectResponse',
-      `The key authorization file from the server did not match this challenge. Expected "${keyAuthorization}" (got "${sanitize(body)}")`,
+      `The key authorization file from the server did not match this challenge. Expected "${keyAuthorization}" (${keyAuthorization.length} bytes), got status 200 with ${seen}`,
     );
   }
 }

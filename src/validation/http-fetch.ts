@@ -1,7 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import { joinHostPort } from './address.ts';
 import { deadlineExceeded, networkProblem } from './network-errors.ts';
 
 /** One GET to a pinned address: where to connect, and the URL it stands for. */
@@ -11,6 +10,8 @@ export interface FetchTarget {
   port: number;
   /** Absolute time (ms since the epoch) after which the fetch is abandoned. */
   deadline: number;
+  /** "address:port: Fetching <url as shown>", the prefix of every problem detail. */
+  where: string;
 }
 
 export interface FetchResult {
@@ -30,11 +31,12 @@ export const MAX_BODY_BYTES = 8 * 1024;
 /**
  * GETs `target.url` from `target.address:target.port` with the URL's host as Host header.
  * https targets are not verified (the point is the body, and the name may not have a certificate
- * yet), as Boulder and Pebble do. Failures are AppErrors naming the address, port and URL.
+ * yet), as Boulder and Pebble do. Failures are AppErrors prefixed with `target.where`.
+ * `target.address` must have passed the egress policy (tryEachAddress does that); it is dialled as
+ * a literal, so no second DNS lookup can change where the request goes.
  */
 export function fetchPinned(target: FetchTarget): Promise<FetchResult> {
-  const { url } = target;
-  const where = `${joinHostPort(target.address, target.port)}: Fetching ${url.href}`;
+  const { url, where } = target;
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const options = {
     host: target.address,

@@ -1,3 +1,4 @@
+import type { CaaRecord } from 'node:dns';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { AppError } from '../errors.ts';
@@ -9,9 +10,15 @@ export interface ValidationResolver {
   resolveAddresses(name: string): Promise<string[]>;
   /** TXT records, each as its list of character-strings; [] when the name exists without TXT records. */
   resolveTxt(name: string): Promise<string[][]>;
+  /**
+   * CAA records (RFC 8659), each as Node gives it: `critical` (the flags octet) and one property
+   * named by its tag. [] when the name has none or does not exist (NXDOMAIN), so a caller can climb
+   * to the parent domain.
+   */
+  resolveCaa(name: string): Promise<CaaRecord[]>;
 }
 
-type RrType = 'A' | 'AAAA' | 'TXT';
+type RrType = 'A' | 'AAAA' | 'TXT' | 'CAA';
 
 /** c-ares retries per query; each try gets a share of the deadline so a lost UDP packet is not fatal. */
 const TRIES = 3;
@@ -42,6 +49,13 @@ export function createResolver(settings: Pick<ValidationSettings, 'dnsServer' | 
     },
     async resolveTxt(name) {
       return query('TXT', name, () => resolver.resolveTxt(name));
+    },
+    async resolveCaa(name) {
+      const nxdomainIsEmpty = (err: unknown): CaaRecord[] => {
+        if (errorCode(err) === 'ENOTFOUND') return [];
+        throw err;
+      };
+      return query('CAA', name, () => resolver.resolveCaa(name).catch(nxdomainIsEmpty));
     },
   };
 }

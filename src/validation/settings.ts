@@ -1,3 +1,11 @@
+import { DEFAULT_EGRESS_DENY, EgressPolicy } from './egress.ts';
+import type { ValidationIdentifier } from './types.ts';
+
+/** The issuance policy's verdict on a name or address (src/acme/policy.ts implements it). */
+export interface IdentifierGate {
+  permits(identifier: ValidationIdentifier): boolean;
+}
+
 /** How the validation authority reaches validation targets. */
 export interface ValidationSettings {
   /**
@@ -13,13 +21,21 @@ export interface ValidationSettings {
   timeoutMs: number;
   /** Most HTTP redirects an http-01 fetch follows; 10 when unset. */
   maxRedirects?: number;
+  /** Which addresses may be connected to (every address, first request and redirects). */
+  egress: EgressPolicy;
+  /**
+   * Hosts an http-01 redirect may lead to: only names and addresses the CA would issue for, so a
+   * redirect cannot reach what an order could not name. Unset: any.
+   */
+  redirectHosts?: IdentifierGate;
 }
 
-/** The RFC defaults: system resolver, ports 80 and 443, 10 s per attempt, 10 redirects. */
+/** The RFC defaults: system resolver, ports 80 and 443, 10 s per attempt, 10 redirects, default egress. */
 export const DEFAULT_VALIDATION_SETTINGS: Readonly<ValidationSettings> = {
   dnsServer: undefined,
   http01Port: 80,
   tlsAlpn01Port: 443,
   timeoutMs: 10_000,
   maxRedirects: 10,
+  egress: new EgressPolicy({ deny: DEFAULT_EGRESS_DENY, allow: [], allowLoopback: false }),
 };

@@ -6,10 +6,13 @@ import { after, before, describe, test } from 'node:test';
 import { buildAcmeIdentifierCertificate } from '../ca/tls-alpn.ts';
 import { createResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
+import { DEFAULT_EGRESS_DENY, EgressPolicy } from './egress.ts';
 import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 import { validateTlsAlpn01 } from './tls-alpn-01.ts';
 
 const T = { timeout: 10_000 };
+/** The responders here listen on 127.0.0.1; everything else as by default. */
+const LOOPBACK_ALLOWED = new EgressPolicy({ deny: DEFAULT_EGRESS_DENY, allow: [], allowLoopback: true });
 const KEY_AUTH = 'token.thumbprint';
 const digest = (keyAuth: string): Uint8Array => new Uint8Array(createHash('sha256').update(keyAuth).digest());
 
@@ -41,7 +44,7 @@ describe('validateTlsAlpn01', () => {
   before(async () => {
     dns = await startTestDnsServer({ 'example.test': { A: ['127.0.0.1'] } });
     acme = await tlsServer(['acme-tls/1']);
-    settings = { dnsServer: dns.address, http01Port: 80, tlsAlpn01Port: acme.port, timeoutMs: 2_000 };
+    settings = { dnsServer: dns.address, http01Port: 80, tlsAlpn01Port: acme.port, timeoutMs: 2_000, egress: LOOPBACK_ALLOWED };
   });
   after(async () => {
     acme.server.close();
@@ -109,6 +112,17 @@ describe('validateTlsAlpn01', () => {
       code: 'connection',
       detail: `127.0.0.1:${closed.port}: tls-alpn-01 handshake for example.test: Connection refused`,
     });
+  });
+
+  test('the egress policy applies: metadata and, unless allowed, loopback are never dialled', T, async () => {
+    await serve({ type: 'dns', value: 'example.test' });
+    await assert.rejects(validate('169.254.169.254', 'ip'), {
+      code: 'connection',
+      detail: `169.254.169.254:${acme.port}: tls-alpn-01 handshake for 254.169.254.169.in-addr.arpa: Refused to connect: it is in a range validation does not connect to (validation.egress.deny)`,
+    });
+    const closed = { ...settings, egress: new EgressPolicy({ deny: DEFAULT_EGRESS_DENY, allow: [], allowLoopback: false }) };
+    await assert.rejects(validate('example.test', 'dns', closed), { code: 'connection', detail: /Refused to connect: it is a loopback address/ });
+    assert.deepEqual(acme.sni, []);
   });
 
   test('wildcards are malformed for tls-alpn-01', T, async () => {

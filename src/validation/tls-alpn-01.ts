@@ -26,8 +26,9 @@ export async function validateTlsAlpn01(
   const addresses = identifier.type === 'ip' ? [identifier.value] : await resolver.resolveAddresses(identifier.value);
   const port = settings.tlsAlpn01Port;
   const keyAuthorizationDigest = new Uint8Array(createHash('sha256').update(input.keyAuthorization, 'utf8').digest());
-  return tryEachAddress(addresses, async (address) => {
-    const certDer = await fetchAcmeCertificate({ address, port, servername, deadline });
+  const where = (address: string): string => `${joinHostPort(address, port)}: tls-alpn-01 handshake for ${servername}`;
+  return tryEachAddress(addresses, { egress: settings.egress, where }, async (address) => {
+    const certDer = await fetchAcmeCertificate({ address, port, servername, deadline, where: where(address) });
     checkAcmeIdentifierCertificate(certDer, { identifier, keyAuthorizationDigest });
     return { hostname: identifier.value, port: String(port), addressesResolved: addresses, addressUsed: address };
   });
@@ -50,11 +51,16 @@ interface HandshakeTarget {
   port: number;
   servername: string;
   deadline: number;
+  /** "address:port: tls-alpn-01 handshake for <servername>", the prefix of every problem detail. */
+  where: string;
 }
 
-/** Completes one handshake and returns the leaf certificate's DER; the socket is closed either way. */
+/**
+ * Completes one handshake and returns the leaf certificate's DER; the socket is closed either way.
+ * `target.address` has passed the egress policy (tryEachAddress) and is dialled as a literal.
+ */
 function fetchAcmeCertificate(target: HandshakeTarget): Promise<Uint8Array> {
-  const where = `${joinHostPort(target.address, target.port)}: tls-alpn-01 handshake for ${target.servername}`;
+  const { where } = target;
   return new Promise((resolve, reject) => {
     let connected = false;
     const socket = connect({

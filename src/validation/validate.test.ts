@@ -4,10 +4,13 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { dns01TxtValue } from './key-authorization.ts';
 import type { ValidationSettings } from './settings.ts';
+import { DEFAULT_EGRESS_DENY, EgressPolicy } from './egress.ts';
 import { startTestDnsServer, type TestDnsServer } from '../lab/dns-server.ts';
 import { createValidator } from './validate.ts';
 
 const T = { timeout: 5_000 };
+/** The responders here listen on 127.0.0.1; everything else as by default. */
+const LOOPBACK_ALLOWED = new EgressPolicy({ deny: DEFAULT_EGRESS_DENY, allow: [], allowLoopback: true });
 const TOKEN = 'token';
 const KEY_AUTH = `${TOKEN}.thumbprint`;
 const input = (value: string, type: 'dns' | 'ip' = 'dns') => ({ identifier: { type, value }, token: TOKEN, keyAuthorization: KEY_AUTH });
@@ -25,7 +28,7 @@ describe('createValidator', () => {
     await once(server, 'listening');
     const { port } = server.address() as { port: number };
     // Nothing listens on port 1: tls-alpn-01 must fail to connect there.
-    settings = { dnsServer: dns.address, http01Port: port, tlsAlpn01Port: 1, timeoutMs: 2_000 };
+    settings = { dnsServer: dns.address, http01Port: port, tlsAlpn01Port: 1, timeoutMs: 2_000, egress: LOOPBACK_ALLOWED };
   });
   after(async () => {
     server.closeAllConnections();

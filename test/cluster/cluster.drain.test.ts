@@ -1,6 +1,7 @@
-// Nodes leaving under load. SIGTERM: the node answers /readyz 503 at once and keeps serving for
-// CERTAINTY_DRAIN_DELAY_MS, longer than HAProxy needs to see it (inter 500 ms × fall 2), so no
-// request should be lost. SIGKILL: only requests in flight on that node may fail, and every order
+// Nodes leaving under load. SIGTERM: the node answers /readyz 404 at once and keeps serving for its
+// drain delay, longer than HAProxy needs to see it (inter 500 ms × fall 2), so no request should be
+// lost. The nodes are not given a drain delay: on PostgreSQL the default must cover HAProxy's
+// checks by itself (a user who forgets the setting must not lose requests on a rolling restart). SIGKILL: only requests in flight on that node may fail, and every order
 // can still be finished. A rolling restart of every node loses nothing, both by SIGTERM alone and
 // by the operator procedure (drain in HAProxy's runtime API, then SIGTERM).
 import * as assert from 'node:assert/strict';
@@ -12,13 +13,12 @@ import { waitFor } from '../support/wait.ts';
 import { createAccounts, describeLoad, retryFailures, runOrders, type CountingTransport, type LoadResult } from '../../src/lab/load.ts';
 import { RUN, startClusterEnv, type ClusterEnv } from './setup.ts';
 
-const DRAIN_DELAY_MS = 3_000;
 const CONCURRENCY = 6;
 let env: ClusterEnv;
 let seq = 0;
 
 before(async () => {
-  env = await startClusterEnv({ env: { CERTAINTY_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS), CERTAINTY_LOG_LEVEL: 'warn' } });
+  env = await startClusterEnv({ env: { CERTAINTY_LOG_LEVEL: 'warn' } });
 }, { timeout: 120_000 });
 
 after(async () => {
@@ -92,7 +92,9 @@ function assertNothingLost(label: string, drains: readonly Drain[], load: LoadRu
   assert.ok(result.completed > 0);
 }
 
-test('SIGTERM one node under load: zero failed requests, exit 0', { timeout: 120_000 }, async () => {
+test('SIGTERM one node under load with the default drain delay (unset, PostgreSQL): zero failed requests, exit 0', { timeout: 120_000 }, async () => {
+  assert.equal(node(1).env['CERTAINTY_DRAIN_DELAY_MS'], undefined, 'the nodes run with the default drain delay');
+  assert.match(await node(1).logTail(200), /Drain delay: +2000 ms \(default on PostgreSQL/, 'the node says which drain delay it chose and why');
   const drains: Drain[] = [];
   const load = await underLoad('sigterm', async () => {
     drains.push(await sigterm(1));

@@ -42,6 +42,9 @@ before(async () => {
     http01Port: (responder.address() as AddressInfo).port,
     // The stalled fetches must outlive the kill; the jobs, not the fetch timeout, are under test.
     env: { CERTAINTY_VALIDATION_TIMEOUT_MS: '30000' },
+    // All 12 validations of the one account must run on the victim: lift the per-account share
+    // of a node's slots (default 4), which would leave the rest queued for the other nodes.
+    config: { validation: { concurrencyPerAccount: CHALLENGES } },
   });
 }, { timeout: 120_000 });
 

@@ -84,7 +84,7 @@ for (const dialect of dialects()) {
         throw new Error('the change failed');
       }), /the change failed/);
       await pair.a.transaction((tx) => logA.record(tx, event(1000)));
-      const report = await verifyChains(pair.a);
+      const report = await verifyChains(pair.a, { key: undefined });
       assert.equal(report.intact, true, JSON.stringify(report, null, 2));
       assert.deepEqual(report.chains.map((c) => [c.nodeId, c.records, c.headSeq]), [['node-a', 21, 21], ['node-b', 20, 20]]);
       const last = toRecord(await row(pair.a, 'node-a', 21));
@@ -100,7 +100,7 @@ for (const dialect of dialects()) {
       const log = new AuditLog(pair.a, 'node-a');
       await assert.rejects(log.record(undefined, { ...event(1), details: { hmacKey: 'x' } }), /must not carry secrets: remove "details.hmacKey"/);
       await assert.rejects(log.record(undefined, { ...event(1), details: { note: `cty_${'0'.repeat(12)}_abc` } }), /holds an admin token/);
-      assert.equal((await verifyChains(pair.a, { nodeId: 'node-a' })).chains[0]?.records, 21);
+      assert.equal((await verifyChains(pair.a, { nodeId: 'node-a', key: undefined })).chains[0]?.records, 21);
     });
 
     test('edit, delete, swap, re-hash and truncation are each reported at their node and seq', async () => {
@@ -123,7 +123,7 @@ for (const dialect of dialects()) {
       await overwrite(a, 'node-rehash', 7, { ...(await row(a, 'node-rehash', 7)), actor: forged.actor, hash: hashRecord(forged) });
       await a.exec('DELETE FROM audit_records WHERE node_id = ? AND seq > ?', ['node-truncate', 7]);
 
-      const report = await verifyChains(a);
+      const report = await verifyChains(a, { key: undefined });
       assert.equal(report.intact, false);
       assert.deepEqual(kinds(chain(report, 'node-edit')), ['edited@3']);
       assert.deepEqual(kinds(chain(report, 'node-delete')), ['missing@5']);
@@ -138,8 +138,8 @@ for (const dialect of dialects()) {
 
       const r = await cli(pair.env, 'audit', 'verify');
       assert.equal(r.code, 1, `exit 1 when a chain is broken\n${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, /node-edit {2}10 records {2}head 10 {2}BROKEN\n {2}seq 3 +edited/);
-      assert.match(r.stdout, /node-truncate {2}7 records {2}head 10 {2}BROKEN\n {2}seq 8 +truncated/);
+      assert.match(r.stdout, /node-edit {2}10 records {2}head 10 {2}BROKEN {2}no checkpoint, 10 unsigned since\n {2}seq 3 +edited/);
+      assert.match(r.stdout, /node-truncate {2}7 records {2}head 10 {2}BROKEN {2}no checkpoint, 7 unsigned since\n {2}seq 8 +truncated/);
       assert.match(r.stdout, /node-clean {2}10 records {2}head 10 {2}intact/);
       assert.match(r.stdout, /6 of 9 chains are broken/);
       const json = JSON.parse((await cli(pair.env, 'audit', 'verify', '--json')).stdout);

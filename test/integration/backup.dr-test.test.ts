@@ -1,5 +1,6 @@
 // `certainty dr-test` against real backups: a fresh one passes every step and leaves nothing
-// behind (no scratch directory, no scratch database); a damaged one fails with exit code 1.
+// behind (no scratch directory, no scratch database); an altered or damaged one fails with exit
+// code 1 at the archive step.
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
+import { readMembers, replaceMember, writeMembers } from '../support/archive.ts';
 import { REPO_ROOT, startCertainty, type CertaintyServer } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl } from '../support/node.ts';
 import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
@@ -70,7 +72,7 @@ for (const dialect of dialects()) {
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       const report = JSON.parse(r.stdout);
       assert.equal(report.ok, true);
-      assert.deepEqual(report.steps.map((s: { name: string }) => s.name), ['archive', 'kek', 'restore', 'serve', 'health', 'issue', 'chain', 'audit', 'cleanup']);
+      assert.deepEqual(report.steps.map((s: { name: string }) => s.name), ['archive', 'restore', 'serve', 'health', 'issue', 'chain', 'audit', 'cleanup']);
       for (const step of report.steps) {
         assert.equal(step.status, 'pass', `${step.name}: ${step.detail}`);
         assert.equal(typeof step.ms, 'number');
@@ -94,6 +96,23 @@ for (const dialect of dialects()) {
       assert.match(restore.detail, /is not empty/);
       assert.equal(await count(), before);
       assert.ok(before > 0);
+    });
+
+    test('refuses an archive altered after it was written at the archive step, before restoring anything', async () => {
+      const dirsBefore = scratchDirs();
+      const members = await readMembers(archive);
+      const manifest = JSON.parse((members[0]?.data as Buffer).toString('utf8'));
+      manifest.tables.admin_tokens += 1;
+      const altered = join(work, 'altered.certainty');
+      writeMembers(altered, replaceMember(members, 'manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)));
+      const r = await cli(['dr-test', '--from', altered, '--json']);
+      assert.equal(r.code, 1);
+      const steps = JSON.parse(r.stdout).steps as Array<{ name: string; status: string; detail: string }>;
+      assert.equal(steps[0]?.status, 'fail');
+      assert.match(steps[0]?.detail ?? '', /is not authentic: its manifest does not match its MAC under KEK [0-9a-f]{16}, which is configured/);
+      assert.equal(steps.find((s) => s.name === 'restore')?.status, 'skipped');
+      assert.deepEqual(scratchDirs(), dirsBefore);
+      if (databaseUrl !== undefined) assert.deepEqual(await scratchDatabases(databaseUrl), []);
     });
 
     test('fails with a non-zero exit on a damaged backup', async () => {

@@ -117,7 +117,8 @@ for (const dialect of dialects()) {
       assert.deepEqual(errors, []);
       const result = JSON.parse(backup.stdout);
       assert.equal(result.manifest.dialect, dialect);
-      assert.match(result.manifest.kekVerifier, /^[0-9a-f]{64}$/);
+      assert.match(result.kekId, /^[0-9a-f]{16}$/);
+      assert.equal(typeof result.manifest.kek.check, 'string');
       const atEnd = await serials(source);
       process.stderr.write(`# ${dialect}: backup ${result.bytes} bytes in ${result.ms} ms (${result.manifest.tables.certificates} certificates; ${doneDuring} orders completed while it ran)\n`);
 

@@ -2,11 +2,39 @@
 // the schema is applied exactly once.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { currentSchema, LATEST_SCHEMA, migrate } from '../../src/store/migrations.ts';
+import { currentSchema, LATEST_SCHEMA, migrate, type Migration } from '../../src/store/migrations.ts';
 import { openTwo } from '../support/databases.ts';
 import { dialects } from '../support/node.ts';
 
+// A script that splitting on `;` (or rewriting BLOB or `?` everywhere) would break.
+const LITERALS: Migration = {
+  id: 1,
+  name: 'literals',
+  sql: `
+CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL DEFAULT 'a; b', data BLOB);
+-- a comment; with a semicolon, a ? and the word BLOB
+INSERT INTO notes (id) VALUES (1);
+INSERT INTO notes (id, body) VALUES (2, 'it''s; BLOB? /* not a comment */');
+`,
+};
+
 for (const dialect of dialects()) {
+  test(`a migration with ; inside string literals runs as one script (${dialect})`, { timeout: 60_000 }, async () => {
+    const { a, cleanup } = await openTwo(dialect);
+    try {
+      const report = await migrate(a, Date.now, [LITERALS]);
+      assert.deepEqual(report.applied, [{ id: 1, name: 'literals' }]);
+      const rows = await a.query<{ body: string }>('SELECT body FROM notes ORDER BY id');
+      assert.deepEqual(rows.map((r) => r.body), ['a; b', "it's; BLOB? /* not a comment */"]);
+      await a.exec('UPDATE notes SET data = ? WHERE id = 1', [Buffer.from([1, 2])]);
+      // A ? in a literal is text, not a placeholder, in statements too.
+      const found = await a.query<{ id: number }>("SELECT id FROM notes WHERE body LIKE 'it''s; BLOB?%' AND id = ?", [2]);
+      assert.deepEqual(found.map((r) => Number(r.id)), [2]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   test(`concurrent migrations apply each step once (${dialect})`, { timeout: 60_000 }, async () => {
     const { a, b, cleanup } = await openTwo(dialect);
     try {

@@ -56,8 +56,11 @@ test('lab up, status, a second up refused, down leaves nothing running', { skip,
   assert.deepEqual(Object.values(front.servers), Array(NODES).fill('UP'));
   const db = status.haproxy.db;
   assert.ok(!('error' in db), JSON.stringify(db));
-  // Each listen (db, db_node1, db_node2) has exactly its primary UP.
-  assert.equal(Object.values(db.servers).filter((s) => s === 'UP').length, 1 + NODES, JSON.stringify(db.servers));
+  // Each primary backend (db, db_node1, db_node2) has exactly its primary UP; each node's
+  // read-only fallback has every running member UP (the primary and the sync standby).
+  const up = (readOnly: boolean): number => Object.entries(db.servers).filter(([k, s]) => k.includes('_read_only/') === readOnly && s === 'UP').length;
+  assert.equal(up(false), 1 + NODES, JSON.stringify(db.servers));
+  assert.equal(up(true), 2 * NODES, JSON.stringify(db.servers));
   assert.deepEqual(status.nodes.map((n) => n.readyz), Array(NODES).fill(200));
   assert.match(status.databaseUrl, /^postgres:\/\/certainty@127\.0\.0\.1:\d+\/certainty$/);
 

@@ -109,7 +109,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await writeKek(kekPath);
     const frontPort = await freePort();
     const frontUrl = `${mode === 'http' ? 'http' : 'https'}://127.0.0.1:${frontPort}`;
-    const env: Record<string, string> = { CERTAINTY_KEK_FILE: kekPath, CERTAINTY_EXTERNAL_URL: frontUrl, ...options.env };
+    // Every client of a cluster test reaches the nodes from 127.0.0.1 through one HAProxy: lift the
+    // per-address account limit the way an operator would for a trusted internal network.
+    const env: Record<string, string> = {
+      CERTAINTY_KEK_FILE: kekPath, CERTAINTY_EXTERNAL_URL: frontUrl,
+      CERTAINTY_RATE_LIMIT_ACCOUNTS_PER_ADDRESS: '{"limit":100000,"windowSeconds":60}', ...options.env,
+    };
     if (options.config !== undefined) {
       env['CERTAINTY_CONFIG'] = join(dir, 'config.json');
       await writeFile(env['CERTAINTY_CONFIG'], JSON.stringify(options.config));

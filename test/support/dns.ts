@@ -26,6 +26,9 @@ export interface TestDns {
   /** Answers A queries for `host` with `addresses` instead of the default. */
   addA(host: string, addresses: readonly string[]): Promise<void>;
   clearA(host: string): Promise<void>;
+  /** Answers CAA queries for `host` (exactly that name) with these properties, flags 0 (RFC 8659). */
+  setCaa(host: string, properties: ReadonlyArray<{ tag: string; value: string }>): Promise<void>;
+  clearCaa(host: string): Promise<void>;
   logTail(lines?: number): Promise<string>;
   stop(): Promise<void>;
 }
@@ -87,6 +90,8 @@ export async function startTestDns(): Promise<TestDns> {
     clearTxt: (host) => manage('/clear-txt', { host: fqdn(host) }),
     addA: (host, addresses) => manage('/add-a', { host: fqdn(host), addresses }),
     clearA: (host) => manage('/clear-a', { host: fqdn(host) }),
+    setCaa: (host, properties) => manage('/add-caa', { host: fqdn(host), policies: properties }),
+    clearCaa: (host) => manage('/clear-caa', { host: fqdn(host) }),
     logTail: (lines) => daemon.logTail(lines),
     stop,
   };

@@ -54,7 +54,9 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { CERTAINTY_DATA_DIR: dataDir, CERTAINTY_LISTEN: `127.0.0.1:${port}` };
   if (options.databaseUrl !== undefined) env.CERTAINTY_DATABASE_URL = options.databaseUrl;
-  const config = loadConfig({ env, overrides: Object.entries({ 'log.level': process.env.TEST_LOG_LEVEL ?? 'silent', ...(options.set ?? {}) }) });
+  // Responders are on 127.0.0.1: validation must be allowed to dial loopback (a test may set it back).
+  const defaults = { 'log.level': process.env.TEST_LOG_LEVEL ?? 'silent', 'validation.egress.loopback': 'allow' };
+  const config = loadConfig({ env, overrides: Object.entries({ ...defaults, ...(options.set ?? {}) }) });
   const running = await serve(config, createLogger(config.log.level));
   const rootPem = await readFile(join(dataDir, 'root.pem'), 'utf8');
   return {

@@ -1,0 +1,58 @@
+import type { Database } from '../store/db.ts';
+import type { AuditRecord } from './chain.ts';
+import type { CheckpointSigner } from './checkpoint-key.ts';
+import { appendAfter, lockHead } from './log.ts';
+
+/** The details of an `audit.checkpoint` record: the head it signs (its predecessor) and the signature. */
+export interface CheckpointDetails {
+  /** The seq of the record signed: the chain's head when the checkpoint was taken. */
+  seq: number;
+  /** That record's hash. */
+  hash: string;
+  /** Which key signed (CheckpointKey.keyId). */
+  keyId: string;
+  /** Ed25519 over checkpointMessage(node, seq, hash, time of the checkpoint record), base64url. */
+  signature: string;
+}
+
+export const CHECKPOINT_ACTION = 'audit.checkpoint';
+
+/**
+ * The bytes signed: a JSON array of strings and safe integers, which JSON.stringify renders one
+ * way only, so a verifier outside Certainty (a SIEM holding the forwarded records) rebuilds it
+ * from the record's `nodeId`, `details.seq`, `details.hash` and `timeMs`.
+ */
+export function checkpointMessage(nodeId: string, seq: number, hash: string, time: number): Buffer {
+  return Buffer.from(JSON.stringify(['certainty-audit-checkpoint-v1', nodeId, seq, hash, time]), 'utf8');
+}
+
+/** The checkpoint a record carries, or undefined when its details are not a checkpoint's. */
+export function checkpointOf(rec: AuditRecord): CheckpointDetails | undefined {
+  try {
+    const d = JSON.parse(rec.details) as Partial<CheckpointDetails>;
+    const ok = Number.isSafeInteger(d.seq) && typeof d.hash === 'string' && typeof d.keyId === 'string' && typeof d.signature === 'string';
+    return ok ? (d as CheckpointDetails) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Signs this node's chain head and appends the signature as the chain's next record, under the
+ * head's row lock, so what is signed is exactly the committed head. Nothing is written when the
+ * chain is empty or its head is already a checkpoint (nothing happened since). Each node signs
+ * only its own chain, which only it appends to: no lease or fencing is involved.
+ */
+export async function writeCheckpoint(db: Database, nodeId: string, signer: CheckpointSigner): Promise<AuditRecord | undefined> {
+  return db.transaction(async (tx) => {
+    const head = await lockHead(tx, db.dialect, nodeId);
+    if (head.seq === 0) return undefined;
+    const last = await tx.query<{ action: string }>('SELECT action FROM audit_records WHERE node_id = ? AND seq = ?', [nodeId, head.seq]);
+    if (last[0]?.action === CHECKPOINT_ACTION) return undefined;
+    const details: CheckpointDetails = {
+      seq: head.seq, hash: head.hash, keyId: signer.keyId, signature: signer.sign(checkpointMessage(nodeId, head.seq, head.hash, head.now)),
+    };
+    const node = `node:${nodeId}`;
+    return appendAfter(tx, nodeId, head, { actor: node, action: CHECKPOINT_ACTION, object: node, outcome: 'success', details: { ...details } });
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * Keeps an issuer's published CRL complete: every revocation committed before a CRL's snapshot is
+ * on it, CRL numbers strictly increase across the cluster, and a CRL that is behind is noticed and
+ * rebuilt by whichever node looks next.
+ *
+ * How. Every revoking transaction bumps the issuer's revocation generation and queues a `crl` job
+ * (src/store/crl-store.ts `recordRevocation`). Revocations of one issuer serialise on that counter
+ * row, so generations are handed out in commit order: once generation g is visible, every
+ * revocation numbered up to g is committed too. A builder then:
+ *   1. in one short transaction takes the next CRL number (an UPDATE that locks the issuer row until
+ *      commit on PostgreSQL; SQLite transactions are serial), reads the generation, then reads the
+ *      revoked set. Reading the generation before the set means the set holds every revocation the
+ *      generation counts. Builders hold the row lock in turn, so a higher number always comes
+ *      with a later generation and a superset of revocations;
+ *   2. signs outside any transaction (the slow part: no lock is held while the key works);
+ *   3. stores the CRL only if its number is above the stored one. A CRL built from an older
+ *      snapshot therefore never replaces a newer one; a builder that dies between 1 and 3 only
+ *      leaves a gap in the numbers, which RFC 5280 §5.2.3 allows (increasing, not consecutive).
+ * The stored CRL records the generation it covers, so `upToDateCrl` (used by the `crl` job, the `crl`
+ * duty and GET /crl) sees a CRL that is behind, e.g. one whose newer rival died before storing.
+ */
+import type { CrlEntry } from './crl.ts';
+
+/** What a builder reads, in one transaction, before signing. */
+export interface CrlSnapshot {
+  /** The CRL number this builder alone holds. */
+  number: number;
+  /** Revocation generation the entries include (every revocation up to it, maybe a few more). */
+  generation: number;
+  entries: CrlEntry[];
+}
+
+/** The published CRL and the newest revocation generation, read in one statement. */
+export interface StoredCrl {
+  der: Buffer;
+  nextUpdate: number;
+  generation: number;
+  latestGeneration: number;
+}
+
+/** The storage a publisher needs (src/store/crl-store.ts). */
+export interface CrlStore {
+  /** Allocates the next CRL number and reads the revoked, unexpired set, in one transaction. */
+  snapshot(issuerId: string, now: number): Promise<CrlSnapshot>;
+  /** Stores the CRL unless one with a higher number is already stored; false when not stored. */
+  publish(issuerId: string, crl: { number: number; generation: number; der: Buffer; thisUpdate: number; nextUpdate: number }): Promise<boolean>;
+  current(issuerId: string): Promise<StoredCrl | undefined>;
+}
+
+export interface CrlPublisherDeps {
+  store: CrlStore;
+  issuerId: string;
+  lifetimeMs: number;
+  now: () => number;
+  sign(input: { number: number; entries: CrlEntry[]; thisUpdate: Date; nextUpdate: Date }): Promise<Buffer>;
+}
+
+/** Builds, signs and stores a new CRL; returns the newest stored one (this, or a newer rival's). */
+async function rebuildCrl(deps: CrlPublisherDeps): Promise<Buffer> {
+  const now = deps.now();
+  const snap = await deps.store.snapshot(deps.issuerId, now);
+  const der = await deps.sign({
+    number: snap.number, entries: snap.entries, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + deps.lifetimeMs),
+  });
+  const stored = await deps.store.publish(deps.issuerId, { number: snap.number, generation: snap.generation, der, thisUpdate: now, nextUpdate: now + deps.lifetimeMs });
+  if (stored) return der;
+  // A builder with a higher number stored first: its snapshot is later than ours, so serve it.
+  return (await deps.store.current(deps.issuerId))?.der ?? der;
+}
+
+/** The stored CRL, rebuilt first when missing, behind the revocations, or past half its lifetime. */
+export async function upToDateCrl(deps: CrlPublisherDeps): Promise<Buffer> {
+  const row = await deps.store.current(deps.issuerId);
+  const fresh = row !== undefined && row.generation >= row.latestGeneration && row.nextUpdate - deps.now() > deps.lifetimeMs / 2;
+  return fresh ? row.der : rebuildCrl(deps);
+}
