@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { AcmeDeps } from './acme/context.ts';
+import type { AcmeDeps, ValidationQueue } from './acme/context.ts';
 import { NonceService } from './acme/nonce.ts';
 import { IdentifierPolicy } from './acme/policy.ts';
 import { runChallengeValidation } from './acme/validate-challenge.ts';
@@ -10,6 +10,7 @@ import { EabKeyStore } from './admin/eab.ts';
 import { AdminService } from './admin/service.ts';
 import { AdminTokens } from './admin/tokens.ts';
 import { startAudit } from './audit/runtime.ts';
+import type { Authority } from './ca/authority.ts';
 import { caInfo } from './ca/info.ts';
 import { loadNodeId } from './cluster/node-id.ts';
 import { startClusterRuntime } from './cluster/runtime.ts';
@@ -32,9 +33,9 @@ import { Worker } from './jobs/worker.ts';
 import { kekStillOpens, nonceKey } from './kek/open.ts';
 import { SqlAcmeStore } from './store/acme-store.ts';
 import { CRL_JOB } from './store/crl-store.ts';
-import { createCaaChecker } from './validation/caa.ts';
+import { createCaaChecker, type CaaChecker } from './validation/caa.ts';
 import { createResolver } from './validation/resolver.ts';
-import { createValidator } from './validation/validate.ts';
+import { createValidator, type Validator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
 
 const VALIDATE = 'validate-challenge';
@@ -43,6 +44,55 @@ const VALIDATE = 'validate-challenge';
 export interface RunningNode {
   url: string;
   stop(): Promise<void>;
+}
+
+interface JobDeps {
+  store: SqlAcmeStore;
+  validator: Validator;
+  caa: CaaChecker | undefined;
+  waiters: Waiters;
+  authority: Authority;
+  handlers: Record<string, () => Promise<void>>;
+  now: () => number;
+}
+
+/** What this node's worker runs: challenge validations, the scheduled duties, and CRL rebuilds. */
+function registerJobs(worker: Worker, deps: JobDeps): void {
+  worker.register(VALIDATE, async (job, owner) => {
+    const challengeId = String(job.payload.challengeId);
+    try {
+      await runChallengeValidation({ store: deps.store, validator: deps.validator, caa: deps.caa, now: deps.now }, { id: job.id, owner, challengeId }, job.attempts >= job.maxAttempts);
+      return 'completed';
+    } finally {
+      deps.waiters.release(challengeId);
+    }
+  });
+  worker.register(DUTY_JOB, async (job) => {
+    const run = deps.handlers[String(job.payload.duty)];
+    if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
+    await run();
+  });
+  // Queued with every revocation: rebuilds the CRL unless a CRL covering it is already stored.
+  worker.register(CRL_JOB, async (job) => {
+    await deps.authority.currentCrl(String(job.payload.issuerId));
+  });
+}
+
+/**
+ * Validation jobs as ACME enqueues them: run at once on this node when the account has a free
+ * slot here (no claim round trip), else queued for any node. The account is the fairness key: its
+ * validations take turns with other accounts'.
+ */
+function validationQueue(worker: Worker, waiters: Waiters, o: { owner: string; claimMs: number; maxAttempts: number }): ValidationQueue {
+  return {
+    async enqueue(s, challengeId, accountId) {
+      const claimFor = worker.hasCapacity(accountId) ? { owner: o.owner, claimMs: o.claimMs } : undefined;
+      const options = { idempotencyKey: `validate:${challengeId}`, maxAttempts: o.maxAttempts, fairKey: accountId, ...(claimFor ? { claimFor } : {}) };
+      const job = await s.enqueueJob(VALIDATE, { challengeId }, options);
+      return () => (job && claimFor ? worker.adopt(job) : worker.kick());
+    },
+    settled: (challengeId, ms) => waiters.wait(challengeId, ms),
+  };
 }
 
 /** Starts a node: database, KEK, CA, cluster duties, job worker and the HTTP(S) listener. */
@@ -66,40 +116,13 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     ? undefined
     : createCaaChecker(createResolver(validation), { identities: config.acme.caaIdentities, accountUriMatches: accountUriMatcher(config) });
   const waiters = new Waiters();
-  worker.register(VALIDATE, async (job, owner) => {
-    const challengeId = String(job.payload.challengeId);
-    try {
-      await runChallengeValidation({ store, validator, caa, now }, { id: job.id, owner, challengeId }, job.attempts >= job.maxAttempts);
-      return 'completed';
-    } finally {
-      waiters.release(challengeId);
-    }
-  });
-  const handlers = dutyHandlers({ store, jobs, authority, log, now });
-  worker.register(DUTY_JOB, async (job) => {
-    const run = handlers[String(job.payload.duty)];
-    if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
-    await run();
-  });
-  // Queued with every revocation: rebuilds the CRL unless a CRL covering it is already stored.
-  worker.register(CRL_JOB, async (job) => {
-    await authority.currentCrl(String(job.payload.issuerId));
-  });
+  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now }), now });
   const eab = new EabKeyStore(db, kek, now, audit.as('admin-api'));
   const acme: AcmeDeps = {
     store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log, audit: audit.log,
     nonces: new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
     newId: () => randomBytes(12).toString('base64url'),
-    validations: {
-      async enqueue(s, challengeId, accountId) {
-        // The account is the fairness key: its validations take turns with other accounts'.
-        const claimFor = worker.hasCapacity(accountId) ? { owner: nodeId, claimMs: config.cluster.jobClaimMs } : undefined;
-        const options = { idempotencyKey: `validate:${challengeId}`, maxAttempts: config.validation.maxAttempts, fairKey: accountId, ...(claimFor ? { claimFor } : {}) };
-        const job = await s.enqueueJob(VALIDATE, { challengeId }, options);
-        return () => (job && claimFor ? worker.adopt(job) : worker.kick());
-      },
-      settled: (challengeId, ms) => waiters.wait(challengeId, ms),
-    },
+    validations: validationQueue(worker, waiters, { owner: nodeId, claimMs: config.cluster.jobClaimMs, maxAttempts: config.validation.maxAttempts }),
   };
   let draining = false;
   const url = publicBaseUrl(config);

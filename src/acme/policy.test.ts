@@ -2,10 +2,12 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isAppError } from '../errors.ts';
 import { canonicalIp } from '../ca/ip.ts';
+import { DEFAULTS } from '../config/schema.ts';
 import { IdentifierPolicy } from './policy.ts';
 
-const open = new IdentifierPolicy({ allowedDomains: [], allowedIpRanges: [], allowWildcards: true });
-const strict = new IdentifierPolicy({ allowedDomains: ['internal.example'], allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'], allowWildcards: false });
+const { maxIdentifiersPerOrder } = DEFAULTS.policy;
+const open = new IdentifierPolicy({ allowedDomains: [], allowedIpRanges: [], allowWildcards: true, maxIdentifiersPerOrder });
+const strict = new IdentifierPolicy({ allowedDomains: ['internal.example'], allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'], allowWildcards: false, maxIdentifiersPerOrder });
 
 test('identifiers are normalised: lowercase names, canonical IPs, duplicates dropped', () => {
   assert.deepEqual(open.check([{ type: 'dns', value: 'WWW.Example.TEST' }, { type: 'dns', value: 'www.example.test' }, { type: 'ip', value: '2001:DB8:0:0::1' }]), [
@@ -46,4 +48,10 @@ test('an order naming more identifiers than policy.maxIdentifiersPerOrder is mal
   const three = new IdentifierPolicy({ allowedDomains: [], allowedIpRanges: [], allowWildcards: true, maxIdentifiersPerOrder: 3 });
   assert.equal(three.check(names(3)).length, 3);
   assert.throws(() => three.check(names(4)), (e: unknown) => isAppError(e) && e.code === 'malformed' && /more than 3 identifiers/.test(e.detail));
+});
+
+test('policy.allowedIpRanges entries that are no address or CIDR range are refused by name', () => {
+  for (const bad of ['10.0.0.0/33', '10.0.0.0/8/9', 'example.test']) {
+    assert.throws(() => new IdentifierPolicy({ allowedDomains: [], allowedIpRanges: [bad], allowWildcards: true, maxIdentifiersPerOrder }), new RegExp(`policy\\.allowedIpRanges: "${bad}"`));
+  }
 });

@@ -1,5 +1,5 @@
-import { BlockList, isIP, isIPv4 } from 'node:net';
-import { canonicalIp } from '../ca/ip.ts';
+import { type BlockList, isIP } from 'node:net';
+import { canonicalIp, cidrBlockList, inRanges } from '../ca/ip.ts';
 import { AppError, type SubProblem } from '../errors.ts';
 import type { Identifier } from './types.ts';
 
@@ -7,8 +7,8 @@ export interface PolicyConfig {
   allowedDomains: string[];
   allowedIpRanges: string[];
   allowWildcards: boolean;
-  /** Identifiers one order may name (default 100, as Let's Encrypt). */
-  maxIdentifiersPerOrder?: number;
+  /** Identifiers one order may name (policy.maxIdentifiersPerOrder). */
+  maxIdentifiersPerOrder: number;
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -26,17 +26,11 @@ function dnsSyntaxProblem(name: string): string | undefined {
 
 /** Decides which identifiers may be issued. With no lists configured, any valid name or address may. */
 export class IdentifierPolicy {
-  private readonly ranges = new BlockList();
+  private readonly ranges: BlockList;
   readonly open: boolean;
 
   constructor(private readonly config: PolicyConfig) {
-    for (const cidr of config.allowedIpRanges) {
-      const [addr, bits] = cidr.split('/');
-      const family = addr !== undefined && isIPv4(addr) ? 'ipv4' : 'ipv6';
-      if (addr === undefined || isIP(addr) === 0) throw new Error(`policy.allowedIpRanges: "${cidr}" is not an address or CIDR range`);
-      if (bits === undefined) this.ranges.addAddress(addr, family);
-      else this.ranges.addSubnet(addr, Number(bits), family);
-    }
+    this.ranges = cidrBlockList(config.allowedIpRanges, 'policy.allowedIpRanges');
     this.open = config.allowedDomains.length === 0 && config.allowedIpRanges.length === 0;
   }
 
@@ -44,7 +38,7 @@ export class IdentifierPolicy {
   check(raw: unknown): Identifier[] {
     if (!Array.isArray(raw) || raw.length === 0) throw new AppError('malformed', '"identifiers" must be a non-empty array');
     // Counted before deduplication, like Boulder; the whole request is at fault, not one identifier.
-    const max = this.config.maxIdentifiersPerOrder ?? 100;
+    const max = this.config.maxIdentifiersPerOrder;
     if (raw.length > max) throw new AppError('malformed', `Order cannot contain more than ${max} identifiers (it has ${raw.length})`);
     const out: Identifier[] = [];
     const problems: SubProblem[] = [];
@@ -104,7 +98,7 @@ export class IdentifierPolicy {
     const ip = canonicalIp(value);
     const id = identifier as Identifier;
     if (ip === undefined) return { problem: { code: 'malformed', detail: `"${value.slice(0, 80)}" is not an IPv4 or IPv6 address`, identifier: id } };
-    if (!this.open && !this.ranges.check(ip, isIPv4(ip) ? 'ipv4' : 'ipv6')) {
+    if (!this.open && !inRanges(this.ranges, ip)) {
       return { problem: { code: 'rejectedIdentifier', detail: `Policy forbids issuing for ${ip}: it is not in an allowed range`, identifier: id } };
     }
     return { type: 'ip', value: ip };

@@ -16,7 +16,7 @@ export interface CheckpointKey {
   verify(message: Buffer, signature: string): boolean;
 }
 
-/** The signing half, held only by serving nodes. */
+/** The signing half, held only by KEK holders: serving nodes and CLI commands that record. */
 export interface CheckpointSigner {
   keyId: string;
   /** Ed25519 signature (RFC 8032), base64url. */

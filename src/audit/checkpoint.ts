@@ -40,8 +40,9 @@ export function checkpointOf(rec: AuditRecord): CheckpointDetails | undefined {
 /**
  * Signs this node's chain head and appends the signature as the chain's next record, under the
  * head's row lock, so what is signed is exactly the committed head. Nothing is written when the
- * chain is empty or its head is already a checkpoint (nothing happened since). Each node signs
- * only its own chain, which only it appends to: no lease or fencing is involved.
+ * chain is empty or its head is already a checkpoint (nothing happened since). A chain belongs to
+ * one data directory: its server and the CLI commands run on it append and sign, each under this
+ * same lock, so no lease or fencing is involved.
  */
 export async function writeCheckpoint(db: Database, nodeId: string, signer: CheckpointSigner): Promise<AuditRecord | undefined> {
   return db.transaction(async (tx) => {

@@ -5,8 +5,9 @@ import type { CheckpointSigner } from './checkpoint-key.ts';
 
 /**
  * Signs this node's chain head every `intervalMs` when it moved, and once more on stop. Per node
- * rather than a cluster duty: a node's chain has one writer, so the node that appends is the one
- * that signs, and a stopped or partitioned node leaves at most one interval of its records unsigned.
+ * rather than a cluster duty: only the node's data directory appends to its chain (the server, and
+ * CLI commands, which sign what they record before they exit: cliAudit), so a stopped or
+ * partitioned node leaves at most one interval of its records unsigned.
  */
 export class AuditCheckpointer {
   private timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { loadNodeId } from '../cluster/node-id.ts';
 import type { Keyring } from '../kek/envelope.ts';
 import type { Database } from '../store/db.ts';
+import { writeCheckpoint } from './checkpoint.ts';
 import { checkpointSigner } from './checkpoint-key.ts';
 import { AuditCheckpointer } from './checkpointer.ts';
 import { auditSettings, type AuditConfig } from './config.ts';
@@ -62,7 +63,32 @@ export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> 
   };
 }
 
-/** The audit log a CLI command records into: the chain of the data directory's node id, as the operating-system user. */
-export function cliAudit(db: Database, dataDir: string): AuditActor {
-  return { recorder: new AuditLog(db, loadNodeId(dataDir)), actor: cliActor() };
+/** The audit log a CLI command records into, and the signing of what it recorded. */
+export interface CliAudit extends AuditActor {
+  /**
+   * Signs the chain's head when this command recorded anything, under the head's row lock as a
+   * server's checkpointer does: on an admin host no server runs to sign the data directory's
+   * chain, and unsigned records could be rewritten without a trace. `kek` must open the
+   * checkpoint key as the database holds it now (after `kek rotate`, the new KEK).
+   */
+  seal(kek: Keyring): Promise<void>;
+}
+
+/** The chain of the data directory's node id (a server on that directory appends to it too), as the operating-system user. */
+export function cliAudit(db: Database, dataDir: string): CliAudit {
+  const nodeId = loadNodeId(dataDir);
+  const log = new AuditLog(db, nodeId);
+  let recorded = false;
+  return {
+    recorder: {
+      async record(q, event) {
+        recorded = true;
+        await log.record(q, event);
+      },
+    },
+    actor: cliActor(),
+    async seal(kek) {
+      if (recorded) await writeCheckpoint(db, nodeId, await checkpointSigner(db, kek));
+    },
+  };
 }

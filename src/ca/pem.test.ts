@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { createHierarchy } from './hierarchy.ts';
-import { certSerialHex, certSha256Hex, derToPem, pemToDer, splitPemChain } from './pem.ts';
+import { certSerialHex, certSha256Hex, derToPem, normaliseSerial, pemToDer, splitPemChain } from './pem.ts';
 
 test('derToPem writes 64-column PEM with a trailing newline; pemToDer picks the labelled block', () => {
   const der = new Uint8Array(100).map((_, i) => i);
@@ -24,4 +24,12 @@ test('splitPemChain keeps certificates in order; fingerprints and serials match 
   assert.equal(certSha256Hex(pemToDer(root.certPem)), certSha256Hex(root.certPem));
   const serial = spawnSync('openssl', ['x509', '-noout', '-serial'], { input: root.certPem, encoding: 'utf8' }).stdout;
   assert.equal(certSerialHex(root.certPem), serial.split('=')[1]?.trim().toLowerCase());
+});
+
+test('a serial names one certificate however a tool printed it', () => {
+  for (const written of ['024cf1aa', '24CF1AA', '02:4C:F1:AA', '00024cf1aa', '0x024CF1AA', ' 24cf1aa\n']) {
+    assert.equal(normaliseSerial(written), '024cf1aa', written);
+  }
+  assert.equal(normaliseSerial('7f01'), '7f01');
+  assert.equal(normaliseSerial('0'), '00');
 });

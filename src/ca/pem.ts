@@ -45,8 +45,14 @@ export function spkiSha256Hex(cert: string | Uint8Array): string {
 
 /** Serial as lowercase hex without the DER sign byte: the same form randomSerialHex returns. */
 /** Serials are stored lowercase hex without leading zero bytes; accepts colons and any case. */
+/**
+ * A serial as stored: lower-case hex, whole bytes, no leading zero byte. Operators paste serials
+ * as tools print them (`02:4C:F1…`, `24CF1…` without the leading zero nibble, `0x…`): all of
+ * them name the same certificate.
+ */
 export function normaliseSerial(serial: string): string {
-  return serial.replace(/:/g, '').toLowerCase().replace(/^(00)+(?=.)/, '');
+  const hex = serial.trim().replace(/^0x/i, '').replace(/:/g, '').toLowerCase().replace(/^0+(?=.)/, '');
+  return hex.length % 2 === 1 ? `0${hex}` : hex;
 }
 
 export function certSerialHex(cert: string | Uint8Array): string {

@@ -11,14 +11,18 @@ import { configFrom, print, quietLogger, table } from './options.ts';
 
 type Json = { json?: boolean };
 
-/** Opens the existing CA (never creates one), runs `fn` with an audit actor for the operator, closes the database. */
+/**
+ * Opens the existing CA (never creates one), runs `fn` with an audit actor for the operator, signs
+ * whatever it recorded (even when it then failed: what committed must not stay unsigned), closes the database.
+ */
 async function withCa<T>(cmd: Command, fn: (ctx: CaContext & { audit: AuditActor }, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(cmd);
   const ctx = await openCa(config, quietLogger(config), Date.now, false);
+  const audit = cliAudit(ctx.db, config.dataDir);
   try {
-    return await fn({ ...ctx, audit: cliAudit(ctx.db, config.dataDir) }, config);
+    return await fn({ ...ctx, audit }, config);
   } finally {
-    await ctx.db.close();
+    await audit.seal(ctx.kek).finally(() => ctx.db.close());
   }
 }
 

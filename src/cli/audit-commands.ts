@@ -11,7 +11,8 @@ import type { Config } from '../config/schema.ts';
 import { openDb } from '../context.ts';
 import { openKek } from '../kek/open.ts';
 import type { Database } from '../store/db.ts';
-import { currentSchema, MIGRATIONS } from '../store/migrations.ts';
+import { currentSchema } from '../store/migrations.ts';
+import { MIGRATIONS } from '../store/schema.ts';
 import { configFrom, print, table } from './options.ts';
 
 type Json = { json?: boolean };
@@ -109,6 +110,9 @@ function verifyText(report: VerifyReport): string {
   return [...report.chains.map(chainText), '', summary, key].join('\n');
 }
 
+/** What the database alone cannot show: a chain cut back with its checkpoints looks intact (docs/audit.md). */
+const NO_SINK_COPY = 'A chain cut back past its last checkpoint still looks intact here: only a sink\'s copy can show it (--sink-copy FILE).';
+
 /** `certainty audit verify | checkpoint-key | list | sinks`. */
 export function registerAuditCommands(program: Command): void {
   const audit = program.command('audit').description('the tamper-evident audit log');
@@ -121,7 +125,7 @@ export function registerAuditCommands(program: Command): void {
       const copy = sinkCopyOf(opts.sinkCopy, key);
       const report = await verifyChains(db, { key, ...(opts.node === undefined ? {} : { nodeId: opts.node }), ...(copy === undefined ? {} : { anchors: copy.anchors }) });
       const sinkCopy = copy && { chains: copy.anchors.size, rejected: copy.rejected, unreadable: copy.unreadable };
-      print(opts.json === true, { ...report, ...(sinkCopy ? { sinkCopy } : {}) }, () => [verifyText(report), ...(copy ? [sinkCopyText(copy)] : [])].join('\n'));
+      print(opts.json === true, { ...report, ...(sinkCopy ? { sinkCopy } : {}) }, () => [verifyText(report), copy ? sinkCopyText(copy) : NO_SINK_COPY].join('\n'));
       if (!report.intact) process.exitCode = 1;
     }));
   audit.command('checkpoint-key').description('the public key checkpoints are signed with, to verify sink copies offline').option('--json', 'print JSON')

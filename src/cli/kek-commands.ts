@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cliAudit } from '../audit/runtime.ts';
 import { openDb } from '../context.ts';
+import { Keyring } from '../kek/envelope.ts';
 import { kekFromPassphrase, loadKekFile, type KekProvider } from '../kek/kek.ts';
 import { openKek } from '../kek/open.ts';
 import { rotateKek, sealedByKek } from '../kek/rotate.ts';
@@ -55,6 +56,8 @@ export function registerKekCommands(program: Command): void {
         }, Number(opts.pauseMs) || 0);
         const audit = cliAudit(db, config.dataDir);
         await audit.recorder.record(db, { actor: audit.actor, action: 'kek.changed', object: `kek:${to.id}`, outcome: 'success', details: { totals } });
+        // The checkpoint key is wrapped by the new KEK now.
+        await audit.seal(new Keyring(to, keyring.current));
         print(opts.json === true, { to: to.id, totals }, () => `Every secret is now wrapped by KEK ${to.id}. Point kek.file (or the passphrase) of every node at the new KEK, then remove kek.previousFile.`);
       } finally {
         await db.close();

@@ -33,7 +33,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_TRUSTED_PROXIES: 'server.trustedProxies',
   CERTAINTY_VALIDATION_EGRESS_DENY: 'validation.egress.deny',
   CERTAINTY_VALIDATION_EGRESS_ALLOW: 'validation.egress.allow',
-  CERTAINTY_VALIDATION_LOOPBACK: 'validation.egress.loopback',
+  CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'validation.egress.loopback',
   CERTAINTY_DRAIN_DELAY_MS: 'server.drainDelayMs',
   CERTAINTY_LEASE_TTL_MS: 'cluster.leaseTtlMs',
   CERTAINTY_HOUSEKEEPING_PERIOD_MS: 'cluster.housekeepingPeriodMs',

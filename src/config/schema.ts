@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AUDIT_DEFAULTS, auditConfigSchema } from '../audit/config.ts';
+import { parseCidr } from '../ca/ip.ts';
 import { DEFAULT_EGRESS_DENY } from '../validation/egress.ts';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8443 or [::1]:8443');
@@ -8,12 +8,7 @@ const port = z.number().int().min(1).max(65535);
 const positive = z.number().int().positive();
 const limit = z.strictObject({ limit: z.number().int().min(0), windowSeconds: positive });
 /** An address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32. */
-const cidr = z.string().refine((text) => {
-  const [addr = '', bits, extra] = text.split('/');
-  const family = isIP(addr);
-  if (family === 0 || extra !== undefined) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-}, 'expected an IP address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32');
+const cidr = z.string().refine((text) => parseCidr(text) !== undefined, 'expected an IP address or CIDR range, e.g. 10.0.0.0/8 or 2001:db8::/32');
 
 /** The whole configuration. Unknown keys are rejected everywhere. docs/configuration.md lists every key. */
 export const configSchema = z.strictObject({

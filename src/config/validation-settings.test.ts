@@ -15,10 +15,17 @@ test('loopback "auto" allows loopback only when the ACME API is reachable from t
   assert.equal(loopbackAllowed(config({ CERTAINTY_EXTERNAL_URL: 'https://ca.example.com' })), false);
 });
 
+test('loopback "auto" denies loopback behind a proxy on this machine even without externalUrl', () => {
+  // HAProxy or nginx on this host in front of 127.0.0.1:8443: a remote client could point its DNS at 127.0.0.1.
+  assert.equal(loopbackAllowed(config({ CERTAINTY_TRUSTED_PROXIES: '127.0.0.1' })), false, 'trusted proxies');
+  assert.equal(loopbackAllowed(config({ CERTAINTY_TLS_NAMES: 'ca.example.com,localhost' })), false, 'a public TLS name');
+  assert.equal(loopbackAllowed(config({ CERTAINTY_TLS_NAMES: 'localhost,ca.localhost,127.0.0.2,::1' })), true, 'loopback TLS names only');
+});
+
 test('loopback "allow" and "deny" decide alone', () => {
-  assert.equal(loopbackAllowed(config({ CERTAINTY_LISTEN: '0.0.0.0:8443', CERTAINTY_VALIDATION_LOOPBACK: 'allow' })), true);
-  assert.equal(loopbackAllowed(config({ CERTAINTY_VALIDATION_LOOPBACK: 'deny' })), false);
-  assert.throws(() => config({ CERTAINTY_VALIDATION_LOOPBACK: 'sometimes' }), /validation\.egress\.loopback/);
+  assert.equal(loopbackAllowed(config({ CERTAINTY_LISTEN: '0.0.0.0:8443', CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'allow' })), true);
+  assert.equal(loopbackAllowed(config({ CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'deny' })), false);
+  assert.throws(() => config({ CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'sometimes' }), /validation\.egress\.loopback/);
   assert.throws(() => config({ CERTAINTY_VALIDATION_EGRESS_DENY: '169.254.0.0/99' }), /validation\.egress\.deny/);
   assert.throws(() => loadConfig({ env: {}, overrides: [['acme.caaIdentities', 'ca.example.com;x']] }), /acme\.caaIdentities\.0: expected an issuer domain name/);
 });

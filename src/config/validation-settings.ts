@@ -1,33 +1,36 @@
-import { BlockList } from 'node:net';
 import { PATHS } from '../acme/linker.ts';
+import { isLoopbackIp } from '../ca/ip.ts';
 import { publicBaseUrl, splitListen } from '../context.ts';
 import { acceptedHost, hostPolicy } from '../http/hosts.ts';
 import { EgressPolicy } from '../validation/egress.ts';
 import type { IdentifierGate, ValidationSettings } from '../validation/settings.ts';
 import type { Config } from './schema.ts';
 
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
-
+/** `localhost` and its subdomains (RFC 6761 §6.3 reserves them for loopback), or a loopback address. */
 function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  return LOOPBACK.check(bare, bare.includes(':') ? 'ipv6' : 'ipv4');
+  return bare === 'localhost' || bare.endsWith('.localhost') || isLoopbackIp(bare);
 }
 
 /**
  * Whether validation may connect to loopback addresses. `auto` allows it only when the ACME API
- * itself is reachable from this machine alone (listener on loopback, no externalUrl naming another
- * host): every client can then reach this machine's loopback services by itself, so validating
- * against them gives nobody anything new, and `certbot --standalone` on the same machine works.
- * Behind a reverse proxy (externalUrl set to a public name) `auto` denies it.
+ * itself is reachable from this machine alone: listener on loopback, and nothing suggesting a
+ * reverse proxy on this machine passes remote clients to it (an externalUrl, trustedProxies or a
+ * TLS name that is not loopback). Every client can then reach this machine's loopback services by
+ * itself, so validating against them gives nobody anything new, and `certbot --standalone` on the
+ * same machine works. Behind a proxy, a remote client could point its DNS at 127.0.0.1 and make
+ * the CA probe local ports, so `auto` denies it.
  */
-export function loopbackAllowed(config: Pick<Config, 'listen' | 'externalUrl' | 'validation'>): boolean {
+export function loopbackAllowed(config: Pick<Config, 'listen' | 'externalUrl' | 'validation' | 'server' | 'tls'>): boolean {
   const mode = config.validation.egress.loopback;
   if (mode !== 'auto') return mode === 'allow';
   const external = config.externalUrl === undefined ? undefined : new URL(config.externalUrl).hostname;
-  return isLoopbackHost(splitListen(config.listen).host) && (external === undefined || isLoopbackHost(external));
+  return (
+    isLoopbackHost(splitListen(config.listen).host) &&
+    (external === undefined || isLoopbackHost(external)) &&
+    config.server.trustedProxies.length === 0 &&
+    config.tls.names.every(isLoopbackHost)
+  );
 }
 
 /** The validation settings a node runs with: ports, resolver, deadline, egress and redirect policy. */

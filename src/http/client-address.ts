@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIPv4 } from 'node:net';
-import { canonicalIp } from '../ca/ip.ts';
+import { canonicalIp, cidrBlockList, inRanges } from '../ca/ip.ts';
 
 /**
  * One canonical text per address: IPv4-mapped IPv6 (`::ffff:192.0.2.1`, how a dual-stack socket
@@ -14,17 +13,6 @@ export function normalizeAddress(text: string): string | undefined {
   return canonicalIp(bare);
 }
 
-function proxyList(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of cidrs) {
-    const [addr = '', bits] = entry.split('/');
-    const family = isIPv4(addr) ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(addr, family);
-    else list.addSubnet(addr, Number(bits), family);
-  }
-  return list;
-}
-
 /**
  * Finds the client's address for per-address limits. The TCP peer, unless the peer is one of
  * `trustedProxies` (server.trustedProxies, validated by the config schema): then X-Forwarded-For
@@ -34,8 +22,8 @@ function proxyList(cidrs: readonly string[]): BlockList {
  * that writes X-Forwarded-For passes a client's own `Forwarded` header through untouched.
  */
 export function clientAddressResolver(trustedProxies: readonly string[]): (req: IncomingMessage) => string {
-  const trusted = proxyList(trustedProxies);
-  const isTrusted = (address: string): boolean => trusted.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
+  const trusted = cidrBlockList(trustedProxies, 'server.trustedProxies');
+  const isTrusted = (address: string): boolean => inRanges(trusted, address);
   return (req) => {
     const peer = normalizeAddress(req.socket.remoteAddress ?? '') ?? 'unknown';
     if (trustedProxies.length === 0 || !isTrusted(peer)) return peer;

@@ -1,5 +1,5 @@
 import { AppError, ERRORS, isAppError } from '../errors.ts';
-import { isConnectionError } from '../store/postgres.ts';
+import { CommitOutcomeUnknownError, isConnectionError } from '../store/db.ts';
 
 /** An RFC 7807 problem document. */
 export interface ProblemDocument {
@@ -19,9 +19,14 @@ export const DATABASE_RETRY_AFTER_SECONDS = 2;
 /**
  * A statement failed because no primary answers (a failover, the database unreachable, or only a
  * standby reachable): a retryable 503 (RFC 9110 §15.6.4, with Retry-After §10.2.3), not a bug.
+ * When the connection broke while a change was committing and its fate could not be learnt, the
+ * change may have been made: the client is told to look before it sends the request again.
  */
 function databaseUnavailable(cause: unknown): AppError {
-  const detail = `The database is not accepting writes right now (a failover may be in progress); retry in ${DATABASE_RETRY_AFTER_SECONDS} s`;
+  const detail = cause instanceof CommitOutcomeUnknownError
+    ? 'The database connection broke while this request was being committed and whether it took effect is not known; '
+      + 'fetch the resource (order, account, authorization or certificate) before sending the request again'
+    : `The database is unavailable right now (a failover may be in progress); retry in ${DATABASE_RETRY_AFTER_SECONDS} s`;
   return new AppError('unavailable', detail, { retryAfter: DATABASE_RETRY_AFTER_SECONDS, cause });
 }
 

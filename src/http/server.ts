@@ -6,6 +6,7 @@ import type { AcmeDeps, AcmeResponse } from '../acme/context.ts';
 import { handleAcme } from '../acme/handler.ts';
 import { Linker, matchRoute } from '../acme/linker.ts';
 import { AppError } from '../errors.ts';
+import { CommitOutcomeUnknownError } from '../store/db.ts';
 import { readBody } from './body.ts';
 import { acceptedHost, type HostPolicy } from './hosts.ts';
 import { toProblem } from './problem.ts';
@@ -86,6 +87,8 @@ function errorResponse(err: unknown, log: Logger): AcmeResponse {
   const { problem, error, internal } = toProblem(err);
   if (internal) log.error({ err }, 'internal error');
   else if (error.cause !== undefined && error.code === 'serverInternal') log.error({ err: error.cause }, 'internal error');
+  else if (error.cause instanceof CommitOutcomeUnknownError) log.warn({ err: error.cause, xid: error.cause.xid }, 'commit outcome unknown: the request may have taken effect');
+  else if (error.code === 'unavailable' && error.cause !== undefined) log.debug({ err: error.cause }, 'database unavailable');
   const headers: Record<string, string> = { ...error.headers };
   if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
   return { status: problem.status, headers, json: problem };

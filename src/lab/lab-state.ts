@@ -32,13 +32,14 @@ export const DEFAULT_TUNING: LabTuning = {
   drainDelayMs: 2_000,
   frontCheckIntervalMs: 500,
   dbCheckIntervalMs: 1000,
-  // The leader key's TTL bounds a failover after the primary's host dies: 8 s gives writes back
-  // within 10 s (drill pg-kill), at the price of a primary demoting itself after 3 s without etcd.
-  // loop_wait + 2 × retry_timeout <= ttl (1 + 6 <= 8). Patroni 3.0.2 (Debian 12) accepts a TTL
+  // The leader key's TTL bounds a failover after the primary's host dies (about ttl + 1 s). A
+  // primary demotes itself when it cannot renew its key for retry_timeout: 5 s rides out an etcd
+  // leader election on a loaded machine, where 3 s (with ttl 8) demoted it in the suite.
+  // loop_wait + 2 × retry_timeout <= ttl (1 + 10 <= 12). Patroni 3.0.2 (Debian 12) accepts a TTL
   // under 20; later releases raise it to 20 with a warning (docs/ha.md).
-  patroniTtl: 8,
+  patroniTtl: 12,
   patroniLoopWait: 1,
-  patroniRetryTimeout: 3,
+  patroniRetryTimeout: 5,
   housekeepingPeriodMs: 5_000,
   crlPeriodMs: 10_000,
 };

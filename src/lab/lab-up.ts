@@ -161,7 +161,7 @@ function nodeEnv(ctx: UpContext, i: number): Record<string, string> {
     CERTAINTY_HTTP01_PORT: String(ctx.state.http01Port),
     CERTAINTY_TLSALPN01_PORT: String(ctx.state.tlsAlpn01Port),
     // The drill's responders listen on 127.0.0.1 (docs/configuration.md, validation egress).
-    CERTAINTY_VALIDATION_LOOPBACK: 'allow',
+    CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'allow',
     CERTAINTY_LEASE_TTL_MS: String(ctx.state.tuning.leaseTtlMs),
     CERTAINTY_DRAIN_DELAY_MS: String(ctx.state.tuning.drainDelayMs),
     CERTAINTY_HOUSEKEEPING_PERIOD_MS: String(ctx.state.tuning.housekeepingPeriodMs),

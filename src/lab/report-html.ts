@@ -210,7 +210,7 @@ function anchor(s: ScenarioResult): string {
 }
 
 function summaryTable(report: DrillReport): string {
-  const head = ['Scenario', 'Result', 'Longest unavailable', 'Reads down', 'ACME writes down', 'Failed requests', 'Orders failed / retried', 'Duties resume', 'DB writes down', 'Orders lost', 'Jobs run twice', "Seeds' figure"];
+  const head = ['Scenario', 'Result', 'Longest unavailable', 'Reads down', 'ACME writes down', 'Failed requests', 'Orders failed / retried', 'Duties resume', 'DB writes down', 'Orders lost', 'Jobs run twice', 'Typical outage elsewhere'];
   const rows = report.scenarios.map((s) => {
     const f = s.figures;
     const cells = [
@@ -269,7 +269,7 @@ function scenarioSection(s: ScenarioResult): string {
     `<section id="${anchor(s)}"><h2>${escapeHtml(s.title)} ${badge(s.pass)}</h2>` +
     `<p class="meta">${escapeHtml(s.name)} · started ${escapeHtml(s.startedAt)} · ran ${escapeHtml(formatMs(s.durationMs))}</p>` +
     `<p><strong>Fault:</strong> ${escapeHtml(s.fault)}</p>` +
-    `<p><strong>Seeds report:</strong> ${escapeHtml(s.seeds)}</p>` +
+    `<p><strong>Typical outage elsewhere:</strong> ${escapeHtml(s.seeds)}</p>` +
     (s.error === undefined ? '' : `<p class="error"><strong>The scenario did not run to the end:</strong> ${escapeHtml(s.error)}</p>`) +
     criteriaTable(s.criteria) +
     renderTimelineSvg(s) +

@@ -28,7 +28,7 @@ const COLUMNS: readonly Column[] = [
   { head: ['duties', 'resume'], right: true, cell: (s) => formatMs(s.figures.dutiesResumeMs) },
   { head: ['DB writes', 'down'], right: true, cell: (s) => formatMs(s.figures.writeUnavailabilityMs) },
   { head: ['lost'], right: true, cell: (s) => String(s.figures.ordersLost) },
-  { head: ['seeds report'], right: false, cell: (s) => s.seeds },
+  { head: ['typical outage', 'elsewhere'], right: false, cell: (s) => s.seeds },
 ];
 
 const GREEN = '\u001b[32m';

@@ -85,7 +85,7 @@ export interface ScenarioResult {
   readonly title: string;
   /** What was done, one sentence. */
   readonly fault: string;
-  /** What the seeds report for this fault, e.g. '10–20 s outage (active/passive container crash)'. */
+  /** What published incident reports give for this fault elsewhere, e.g. '10–20 s outage (active/passive container crash)'. */
   readonly seeds: string;
   readonly pass: boolean;
   readonly startedAt: string;

@@ -56,3 +56,27 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown };
   return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
+
+/** SQLSTATEs and driver codes that mean "this connection (or server) is gone or no longer the primary". */
+const CONNECTION_CODES = new Set([
+  '25006', // read_only_sql_transaction: connected to a server that is now a standby
+  '57P01', '57P02', '57P03', // admin_shutdown, crash_shutdown, cannot_connect_now
+  '08000', '08001', '08003', '08004', '08006', '08007',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+]);
+
+/** True when a statement failed because its connection (or server) is gone or no longer takes writes. */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_CODES.has(code);
+}
+
+/** SQLSTATE 08007, transaction_resolution_unknown: the COMMIT's answer was lost and its fate could not be learnt. */
+export class CommitOutcomeUnknownError extends Error {
+  readonly code = '08007';
+  constructor(readonly xid: string, cause: unknown) {
+    super(`the database connection broke while committing transaction ${xid} and whether it committed could not be determined; the operation may or may not have taken effect`, { cause });
+    this.name = 'CommitOutcomeUnknownError';
+  }
+}

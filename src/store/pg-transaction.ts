@@ -27,14 +27,6 @@ const IN_PROGRESS_POLL_MS = 100;
 
 export type CommitOutcome = 'committed' | 'not-committed' | 'unknown';
 
-/** SQLSTATE 08007, transaction_resolution_unknown: the COMMIT's answer was lost and its fate could not be learnt. */
-export class CommitOutcomeUnknownError extends Error {
-  readonly code = '08007';
-  constructor(xid: string, cause: unknown) {
-    super(`the database connection broke while committing transaction ${xid} and whether it committed could not be determined; the operation may or may not have taken effect`, { cause });
-    this.name = 'CommitOutcomeUnknownError';
-  }
-}
 
 type Bind = (value: unknown) => unknown;
 

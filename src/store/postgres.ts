@@ -1,6 +1,6 @@
 import postgres from 'postgres';
-import type { Database, Dialect, Transaction } from './db.ts';
-import { commitOutcome, CommitOutcomeUnknownError, TransactionAttempt, type CommitOutcome } from './pg-transaction.ts';
+import { CommitOutcomeUnknownError, isConnectionError, type Database, type Dialect, type Transaction } from './db.ts';
+import { commitOutcome, TransactionAttempt, type CommitOutcome } from './pg-transaction.ts';
 import { PgStatements } from './sql-text.ts';
 
 const dialect: Dialect = {
@@ -16,15 +16,6 @@ export interface PostgresOptions {
   statementTimeoutMs: number;
 }
 
-/** SQLSTATEs and driver codes that mean "this connection (or server) is gone or no longer the primary". */
-const CONNECTION_CODES = new Set([
-  '25006', // read_only_sql_transaction: connected to a server that is now a standby
-  '57P01', '57P02', '57P03', // admin_shutdown, crash_shutdown, cannot_connect_now
-  '08000', '08001', '08003', '08004', '08006', '08007',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
-  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-]);
-
 const READ_ONLY = '25006';
 const STANDBY_RESET_INTERVAL_MS = 1_000;
 
@@ -33,10 +24,6 @@ const NOT_RUN_CODES = new Set(['25006', '57P03', '08001', '08004', 'ECONNREFUSED
 
 const codeOf = (err: unknown): unknown => (err as { code?: unknown } | null)?.code;
 
-export function isConnectionError(err: unknown): boolean {
-  const code = codeOf(err);
-  return typeof code === 'string' && CONNECTION_CODES.has(code);
-}
 
 /**
  * PostgreSQL through postgres.js, chosen because it accepts a multi-host URL with

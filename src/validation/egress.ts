@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
+import { cidrBlockList, inRanges, isLoopbackIp } from '../ca/ip.ts';
 
 /**
  * Addresses validation never connects to unless told otherwise. An http-01 or tls-alpn-01 target is
@@ -15,39 +16,12 @@ export const DEFAULT_EGRESS_DENY: readonly string[] = [
   '168.63.129.16/32', // Azure WireServer
 ];
 
-/** Loopback (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3): allowed only where configured. */
-const LOOPBACK: readonly string[] = ['127.0.0.0/8', '::1/128'];
-
 /** How `validation.egress` reads once `loopback: "auto"` is decided (src/config/validation-settings.ts). */
 export interface EgressConfig {
   deny: readonly string[];
   /** Empty: any address not denied. Otherwise only addresses in these ranges (loopback aside). */
   allow: readonly string[];
   allowLoopback: boolean;
-}
-
-/**
- * An address or CIDR range as `validation.egress.*` and `policy.allowedIpRanges` take it
- * ("10.0.0.0/8", "fd00::/8", "192.0.2.7"); undefined when it is neither.
- */
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const [address = '', bits, extra] = text.split('/');
-  const version = isIP(address);
-  if (version === 0 || extra !== undefined) return undefined;
-  const max = version === 4 ? 32 : 128;
-  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return undefined;
-  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
-function blockList(ranges: readonly string[], key: string): BlockList {
-  const list = new BlockList();
-  for (const range of ranges) {
-    const cidr = parseCidr(range);
-    if (cidr === undefined) throw new Error(`${key}: "${range}" is not an IP address or CIDR range`);
-    list.addSubnet(cidr.address, cidr.prefix, cidr.family);
-  }
-  return list;
 }
 
 /**
@@ -59,25 +33,21 @@ function blockList(ranges: readonly string[], key: string): BlockList {
 export class EgressPolicy {
   private readonly deny: BlockList;
   private readonly allow: BlockList;
-  private readonly loopback = blockList(LOOPBACK, 'loopback');
   private readonly allowListed: boolean;
 
   constructor(private readonly config: EgressConfig) {
-    this.deny = blockList(config.deny, 'validation.egress.deny');
-    this.allow = blockList(config.allow, 'validation.egress.allow');
+    this.deny = cidrBlockList(config.deny, 'validation.egress.deny');
+    this.allow = cidrBlockList(config.allow, 'validation.egress.allow');
     this.allowListed = config.allow.length > 0;
   }
 
   /** Why `address` must not be dialled, or undefined when it may be. */
   refusal(address: string): string | undefined {
-    const version = isIP(address);
-    if (version === 0) return 'it is not an IP address';
-    const family = version === 4 ? 'ipv4' : 'ipv6';
-    if (this.deny.check(address, family)) return 'it is in a range validation does not connect to (validation.egress.deny)';
-    if (this.loopback.check(address, family)) {
-      return this.config.allowLoopback ? undefined : 'it is a loopback address (validation.egress.loopback)';
-    }
-    if (this.allowListed && !this.allow.check(address, family)) return 'it is outside the ranges validation connects to (validation.egress.allow)';
+    if (isIP(address) === 0) return 'it is not an IP address';
+    if (inRanges(this.deny, address)) return 'it is in a range validation does not connect to (validation.egress.deny)';
+    // Loopback (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3): allowed only where configured.
+    if (isLoopbackIp(address)) return this.config.allowLoopback ? undefined : 'it is a loopback address (validation.egress.loopback)';
+    if (this.allowListed && !inRanges(this.allow, address)) return 'it is outside the ranges validation connects to (validation.egress.allow)';
     return undefined;
   }
 }

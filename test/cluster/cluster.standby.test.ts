@@ -65,7 +65,7 @@ test('only a standby answers: reads served and nodes ready, writes refused 503 w
     assert.ok(refused instanceof AcmeError, `a write while only the standby answers must fail: ${String(refused)}`);
     assert.equal(refused.status, 503);
     assert.equal(refused.problem?.type, 'urn:certainty:error:unavailable');
-    assert.match(refused.problem?.detail ?? '', /not accepting writes/);
+    assert.match(refused.problem?.detail ?? '', /database is unavailable/);
     assert.equal(transport.last?.headers['retry-after'], '2');
     assert.ok(transport.last?.headers['replay-nonce'], 'the refusal carries a fresh nonce for the retry');
 

@@ -3,11 +3,11 @@
 // cannot tell; a checkpoint, signed with a key wrapped by the KEK, can: a rewrite or deletion of
 // records a checkpoint signed, a forged or foreign-key checkpoint, are each reported; a truncation
 // after the last checkpoint shows as the records no checkpoint signed. Checkpoints survive a KEK
-// rotation, reach a webhook sink verifiable offline, and a running node signs on start, on its
-// timer and on stop.
+// rotation, reach a webhook sink verifiable offline, a running node signs on start, on its timer
+// and on stop, and a CLI command signs what it recorded before it exits, with or without a server.
 import * as assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -209,6 +209,7 @@ for (const dialect of dialects()) {
       const alone = await cli(env, 'audit', 'verify', '--node', 'node-sink');
       assert.equal(alone.code, 0, 'the database alone cannot tell: its last checkpoint went with the tail');
       assert.match(alone.stdout, /node-sink {2}2 records {2}head 2 {2}intact {2}no checkpoint, 2 unsigned since/);
+      assert.match(alone.stdout, /A chain cut back past its last checkpoint still looks intact here: only a sink's copy can show it \(--sink-copy FILE\)\./);
       const cut = await cli(env, 'audit', 'verify', '--node', 'node-sink', '--sink-copy', file);
       assert.equal(cut.code, 1, cut.stdout);
       assert.match(cut.stdout, /seq 3 +truncated +the sink's copy holds checkpoint 4, signed at \S+ up to record 3, but the chain ends at record 2: it was cut after that checkpoint/);
@@ -232,6 +233,15 @@ for (const dialect of dialects()) {
       const r = await cli({ ...env, CERTAINTY_KEK_FILE: newFile }, 'audit', 'verify', '--node', 'node-idle');
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     });
+
+    test('certainty kek rotate run with no server signs its kek.changed record with the key the new KEK opens', async () => {
+      const [oldFile, newFile] = [join(dir, 'new.key'), join(dir, 'newer.key')];
+      const rotate = await cli({ ...env, CERTAINTY_KEK_FILE: oldFile }, 'kek', 'rotate', '--new-file', newFile);
+      assert.equal(rotate.code, 0, rotate.stderr);
+      const nodeId = readFileSync(join(dir, 'server_id'), 'utf8').trim();
+      const cliChain = chain(await verifyChains(db, { key }), nodeId);
+      assert.deepEqual([cliChain.intact, cliChain.records, cliChain.checkpoint?.seq, cliChain.unsigned], [true, 2, 1, 0]);
+    });
   });
 
   test(`a running node signs its head on start, on its timer and after node.stopped (${dialect})`, { timeout: 120_000 }, async () => {
@@ -243,9 +253,10 @@ for (const dialect of dialects()) {
       const list = async (): Promise<AuditRecordJson[]> => JSON.parse((await cli(env, 'audit', 'list', '--json', '--limit', '1000')).stdout) as AuditRecordJson[];
       const first = await list();
       assert.ok(first.some((r) => r.action === 'audit.checkpoint'), `signed at start: ${JSON.stringify(first.map((r) => r.action))}`);
-      // A CLI command on the node's data directory appends to the node's own chain; the timer signs it.
-      assert.equal((await cli(env, 'eab', 'create', '--label', 'moves-the-head')).code, 0);
+      // The leases the node takes after starting are recorded after that checkpoint; the timer signs them.
       await waitFor(async () => ((await list()).filter((r) => r.action === 'audit.checkpoint').length >= 2 ? true : undefined), { what: 'a second, timed checkpoint', timeoutMs: 20_000 });
+      // A CLI command on the node's data directory appends to the node's own chain and signs it, under the same head lock.
+      assert.equal((await cli(env, 'eab', 'create', '--label', 'beside-the-server')).code, 0);
     } finally {
       await node.stop();
     }
@@ -255,5 +266,29 @@ for (const dialect of dialects()) {
     assert.equal(r.code, 0, r.stdout);
     assert.match(r.stdout, /intact {2}signed up to \d+ at \S+, 0 unsigned since/);
     await removeDir(dataDir);
+  });
+
+  test(`CLI commands run with no server sign what they record: eab create, token create (${dialect})`, { timeout: 120_000 }, async () => {
+    const databaseUrl = await freshDatabaseUrl(dialect);
+    const dataDir = await makeTempDir('audit-checkpoints-cli');
+    const env = { CERTAINTY_DATA_DIR: dataDir, ...(databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: databaseUrl }) };
+    try {
+      // The node only creates the CA; the commands after it run with no server, as on an admin host.
+      await (await startNode({ databaseUrl, dataDir })).stop();
+      for (const args of [['eab', 'create', '--label', 'admin-host'], ['token', 'create', 'admin-host']]) {
+        const run = await cli(env, ...args);
+        assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+      }
+      const recs = JSON.parse((await cli(env, 'audit', 'list', '--json', '--limit', '1000')).stdout) as AuditRecordJson[];
+      assert.deepEqual(recs.slice(0, 4).map((r) => r.action), ['audit.checkpoint', 'admin.token-created', 'audit.checkpoint', 'eab.created'], 'newest first');
+      const r = await cli(env, 'audit', 'verify');
+      assert.equal(r.code, 0, r.stdout);
+      assert.match(r.stdout, /head (\d+) {2}intact {2}signed up to (\d+) at \S+, 0 unsigned since/);
+      const [, head, signed] = /head (\d+) .*signed up to (\d+) /.exec(r.stdout) ?? [];
+      assert.equal(Number(signed), Number(head) - 1, 'the head is the checkpoint of the record before it');
+      assert.match(r.stdout, /All 1 chains are intact\./);
+    } finally {
+      await removeDir(dataDir);
+    }
   });
 }

@@ -12,7 +12,8 @@ import { openCa, openDb } from '../../src/context.ts';
 import { openKek } from '../../src/kek/open.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Database } from '../../src/store/db.ts';
-import { LATEST_SCHEMA, MIGRATIONS } from '../../src/store/migrations.ts';
+import { LATEST_SCHEMA } from '../../src/store/migrations.ts';
+import { MIGRATIONS } from '../../src/store/schema.ts';
 import { dialects, freshDatabaseUrl } from '../support/node.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 

@@ -2,7 +2,8 @@
 // the schema is applied exactly once.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { currentSchema, LATEST_SCHEMA, migrate, type Migration } from '../../src/store/migrations.ts';
+import { currentSchema, LATEST_SCHEMA, migrate } from '../../src/store/migrations.ts';
+import type { Migration } from '../../src/store/schema.ts';
 import { openTwo } from '../support/databases.ts';
 import { dialects } from '../support/node.ts';
 

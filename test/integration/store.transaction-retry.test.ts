@@ -3,7 +3,8 @@
 // SQLite has no connection to lose.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { isConnectionError, PostgresDatabase } from '../../src/store/postgres.ts';
+import { isConnectionError } from '../../src/store/db.ts';
+import { PostgresDatabase } from '../../src/store/postgres.ts';
 import { dialects, freshDatabaseUrl } from '../support/node.ts';
 import { startPgProxy, type PgProxy } from '../support/pg-proxy.ts';
 import { withTimeout } from '../support/wait.ts';

@@ -72,7 +72,7 @@ test('certainty drill all --quick: every scenario passes its criteria on a real 
   const page = await readFile(html, 'utf8');
   assert.equal(page.split('<svg').length - 1, SCENARIOS.length, 'one timeline chart per scenario');
   assert.match(drill.stdout, /8 of 8 scenarios passed/);
-  assert.match(drill.stdout, /~36 s/, 'the seeds\' figures are printed beside ours');
+  assert.match(drill.stdout, /~36 s/, 'typical outage figures from elsewhere are printed beside ours');
 
   const down = await certainty(['lab', 'down', '--dir', dir], 90_000);
   assert.equal(down.code, 0, down.stderr);

@@ -74,7 +74,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
     CERTAINTY_HTTP01_PORT: String(options.http01Port),
     CERTAINTY_TLSALPN01_PORT: String(options.tlsAlpn01Port),
     // Every responder and mock DNS answer here is on 127.0.0.1.
-    CERTAINTY_VALIDATION_LOOPBACK: 'allow',
+    CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'allow',
     ...(options.databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: options.databaseUrl }),
     ...options.env,
   };

@@ -1,0 +1,264 @@
+// The schema, as the forward-only steps that build it; `migrations.ts` applies them.
+
+/** A forward-only schema step. `sql` may use `BLOB`, written as `BYTEA` on PostgreSQL. */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE issuers (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  cert_pem TEXT NOT NULL,
+  chain_pem TEXT NOT NULL,
+  key_wrapped BLOB,
+  not_after BIGINT NOT NULL,
+  active INTEGER NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  thumbprint TEXT NOT NULL UNIQUE,
+  jwk TEXT NOT NULL,
+  status TEXT NOT NULL,
+  contact TEXT NOT NULL,
+  eab_kid TEXT,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE TABLE used_nonces (
+  nonce TEXT PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX used_nonces_expires ON used_nonces (expires_at);
+CREATE TABLE orders (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  status TEXT NOT NULL,
+  identifiers TEXT NOT NULL,
+  not_before BIGINT,
+  not_after BIGINT,
+  expires_at BIGINT NOT NULL,
+  error TEXT,
+  certificate_id TEXT,
+  replaces TEXT,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX orders_account ON orders (account_id, created_at);
+CREATE INDEX orders_expires ON orders (status, expires_at);
+CREATE TABLE authorizations (
+  id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  account_id TEXT NOT NULL,
+  identifier_type TEXT NOT NULL,
+  identifier_value TEXT NOT NULL,
+  wildcard INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX authorizations_order ON authorizations (order_id);
+CREATE INDEX authorizations_account ON authorizations (account_id, status, created_at);
+CREATE TABLE challenges (
+  id TEXT PRIMARY KEY,
+  authz_id TEXT NOT NULL REFERENCES authorizations (id),
+  type TEXT NOT NULL,
+  token TEXT NOT NULL,
+  status TEXT NOT NULL,
+  validated_at BIGINT,
+  error TEXT,
+  validation_record TEXT,
+  updated_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX challenges_authz ON challenges (authz_id);
+CREATE INDEX challenges_failed ON challenges (status, updated_at);
+CREATE TABLE certificates (
+  id TEXT PRIMARY KEY,
+  serial TEXT NOT NULL UNIQUE,
+  account_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  issuer_id TEXT NOT NULL,
+  der BLOB NOT NULL,
+  chain_pem TEXT NOT NULL,
+  identifiers TEXT NOT NULL,
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  ari_id TEXT NOT NULL UNIQUE,
+  replaced_by TEXT,
+  revoked_at BIGINT,
+  revocation_reason INTEGER,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX certificates_account ON certificates (account_id, created_at);
+CREATE INDEX certificates_revoked ON certificates (issuer_id, revoked_at);
+CREATE TABLE certificate_names (
+  name TEXT NOT NULL,
+  certificate_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (name, certificate_id)
+);
+CREATE INDEX certificate_names_time ON certificate_names (name, created_at);
+CREATE TABLE crls (
+  issuer_id TEXT PRIMARY KEY,
+  number BIGINT NOT NULL,
+  der BLOB NOT NULL,
+  this_update BIGINT NOT NULL,
+  next_update BIGINT NOT NULL
+);
+CREATE TABLE eab_keys (
+  kid TEXT PRIMARY KEY,
+  label TEXT NOT NULL,
+  hmac_wrapped BLOB NOT NULL,
+  created_at BIGINT NOT NULL,
+  account_id TEXT,
+  revoked_at BIGINT
+);
+CREATE TABLE admin_tokens (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  status TEXT NOT NULL,
+  run_at BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  last_error TEXT,
+  claimed_by TEXT,
+  claim_expires_at BIGINT,
+  completed_by TEXT,
+  completed_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX jobs_runnable ON jobs (status, run_at);
+`,
+  },
+  {
+    id: 2,
+    name: 'cluster',
+    sql: `
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  version TEXT NOT NULL,
+  address TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL
+);
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT,
+  token BIGINT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  next_run_at BIGINT NOT NULL,
+  last_token BIGINT NOT NULL,
+  last_node TEXT
+);
+`,
+  },
+  {
+    id: 3,
+    name: 'audit',
+    sql: `
+CREATE TABLE audit_records (
+  node_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  time BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (node_id, seq)
+);
+CREATE INDEX audit_records_time ON audit_records (time);
+CREATE INDEX audit_records_hash ON audit_records (node_id, hash);
+CREATE TABLE audit_heads (
+  node_id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE audit_cursors (
+  sink TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  last_error TEXT,
+  claimed_by TEXT,
+  claim_expires_at BIGINT,
+  delivered_at BIGINT,
+  PRIMARY KEY (sink, node_id)
+);
+`,
+  },
+  {
+    // Complete CRLs (src/ca/crl-publisher.ts): every revocation bumps its issuer's generation,
+    // CRL numbers are allocated on the issuer row, and a CRL records the generation it covers.
+    // Existing CRLs cover an unknown generation (-1), so each is rebuilt once.
+    id: 4,
+    name: 'crl-generations',
+    sql: `
+CREATE TABLE revocation_generations (
+  issuer_id TEXT PRIMARY KEY,
+  generation BIGINT NOT NULL
+);
+ALTER TABLE crls ADD COLUMN generation BIGINT NOT NULL DEFAULT -1;
+ALTER TABLE issuers ADD COLUMN last_crl_number BIGINT NOT NULL DEFAULT 0;
+UPDATE issuers SET last_crl_number = COALESCE((SELECT number FROM crls WHERE crls.issuer_id = issuers.id), 0);
+`,
+  },
+  {
+    // Fairness and abuse limits (src/jobs/queue.ts, src/acme/rate-limits.ts): a job's fairness
+    // key (the account, for validations) so claims go round-robin across accounts; the address
+    // each account was created from, for new-account limits per address; and counters that fold
+    // repeated unauthenticated failures into one audit record per window.
+    id: 5,
+    name: 'fairness',
+    sql: `
+ALTER TABLE jobs ADD COLUMN fair_key TEXT;
+CREATE INDEX jobs_fair_key ON jobs (fair_key, status);
+CREATE TABLE account_origins (
+  account_id TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX account_origins_address ON account_origins (address, created_at);
+CREATE TABLE audit_folds (
+  fold_key TEXT PRIMARY KEY,
+  window_start BIGINT NOT NULL,
+  count BIGINT NOT NULL,
+  previous_count BIGINT NOT NULL
+);
+`,
+  },
+];
