@@ -1,5 +1,5 @@
 /**
- * Validation fairness (issue #9 item 3): how long account B's first validation takes while
+ * Validation fairness: how long account B's first validation takes while
  * account A has a backlog of validations that hang (their DNS queries are never answered), on a
  * `certainty serve` with default settings. Prints figures; asserts nothing about them.
  * See docs/benchmarks.md.

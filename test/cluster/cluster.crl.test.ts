@@ -1,4 +1,4 @@
-// Revocations reach the CRL across a 3-node PostgreSQL cluster (issue 9, item 1): N revocations
+// Revocations reach the CRL across a 3-node PostgreSQL cluster: N revocations
 // at once, each sent to another node directly, then several `certainty cert revoke` runs at once, each
 // with another node's environment. Every node then serves a CRL (read by openssl) listing every
 // revoked serial, and the CRL numbers seen at the front while revoking never go down.

@@ -1,4 +1,4 @@
-// Issue #9 items 6, 7, 10, 11 against a real node on every dialect: the account key cannot be
+// Protocol hardening against a real node on every dialect: the account key cannot be
 // smuggled into a CSR in another encoding, notBefore cannot backdate, a foreign Host header is
 // never reflected, and the RFC details of keyChange, account keys and "crit".
 import * as assert from 'node:assert/strict';

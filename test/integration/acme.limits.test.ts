@@ -1,4 +1,4 @@
-// Abuse limits of issue #9 (items 3 and 12) against real nodes, on every dialect: pending
+// Abuse limits against real nodes, on every dialect: pending
 // validations per account, identifiers per order, new accounts per client address (forwarded
 // addresses honoured only from trusted proxies), and folded audit records of EAB failures.
 import * as assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Revocation by authorization respects the wildcard flag (issue 9, item 8; RFC 8555 §7.6), on
+// Revocation by authorization respects the wildcard flag (RFC 8555 §7.6), on
 // every dialect: an account holding only an http-01 authorization for `w.test` cannot revoke
 // another account's `*.w.test` certificate; a wildcard authorization for `*.w.test` can, and it
 // does not cover `w.test` itself (a different identifier, RFC 8555 §7.1.4).

@@ -1,4 +1,4 @@
-// Archives are authenticated with a MAC under the KEK (issue #9, items 4 and 5). Whoever can write
+// Archives are authenticated with a MAC under the KEK. Whoever can write
 // to the backup store but has no KEK cannot plant rows: an archive with a planted admin token is
 // refused, with its original MAC or without one, before anything is written to the target. A
 // wrong KEK is named as such; an archive from before a KEK rotation verifies with the old KEK as

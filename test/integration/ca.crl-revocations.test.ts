@@ -1,4 +1,4 @@
-// Every revocation reaches the CRL, on every dialect (issue 9, item 1): N revocations at once
+// Every revocation reaches the CRL, on every dialect: N revocations at once
 // through ACME, then N `certainty cert revoke` processes at once, each end with every revoked serial
 // on the CRL that openssl reads, CRL numbers only going up and one number naming one CRL; and a
 // revocation committed by a process that never updated the CRL afterwards (as if it crashed right

@@ -1,4 +1,4 @@
-// Fair claims on every dialect (issue #9 item 3): one fairness key's backlog does not delay
+// Fair claims on every dialect: one fairness key's backlog does not delay
 // another key's first job, a claimer runs at most `perKey` jobs of one key, and claims stay
 // exclusive under concurrent claimers.
 import * as assert from 'node:assert/strict';

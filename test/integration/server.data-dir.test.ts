@@ -1,4 +1,4 @@
-// Issue #9 item 9: every file a `certainty serve` process creates in its data directory is private
+// Every file a `certainty serve` process creates in its data directory is private
 // to its user (no group or other bits, whatever the umask), and a data directory others can
 // enter is reported at start.
 import * as assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// CAA (RFC 8659, RFC 8657) through a real node and a real DNS server (issue #9 item 12): with
+// CAA (RFC 8659, RFC 8657) through a real node and a real DNS server: with
 // acme.caaIdentities set, an authorization whose domain's CAA records do not let this CA issue
 // ends invalid with urn:ietf:params:acme:error:caa, after its challenge passed.
 import * as assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// http-01 is not a window into the CA's network (issue #9 item 2): through a real node, a
+// http-01 is not a window into the CA's network: through a real node, a
 // responder that redirects to the cloud metadata address or a denied range leaves the challenge
 // invalid with a connection problem naming the refused address, and no byte of any response the
 // validator read appears in the problem the client sees.
