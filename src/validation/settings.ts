@@ -1,4 +1,4 @@
-import { DEFAULT_EGRESS_DENY, EgressPolicy } from './egress.ts';
+import type { EgressPolicy } from './egress.ts';
 import type { ValidationIdentifier } from './types.ts';
 
 /** The issuance policy's verdict on a name or address (src/acme/policy.ts implements it). */
@@ -29,13 +29,3 @@ export interface ValidationSettings {
    */
   redirectHosts?: IdentifierGate;
 }
-
-/** The RFC defaults: system resolver, ports 80 and 443, 10 s per attempt, 10 redirects, default egress. */
-export const DEFAULT_VALIDATION_SETTINGS: Readonly<ValidationSettings> = {
-  dnsServer: undefined,
-  http01Port: 80,
-  tlsAlpn01Port: 443,
-  timeoutMs: 10_000,
-  maxRedirects: 10,
-  egress: new EgressPolicy({ deny: DEFAULT_EGRESS_DENY, allow: [], allowLoopback: false }),
-};

@@ -3,7 +3,7 @@ import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { REPO_ROOT, startCertainty, type CertaintyServer } from './certainty.ts';
+import { startCertainty, type CertaintyServer } from './certainty.ts';
 import { freePort } from './free-port.ts';
 import { startHaproxy, type Haproxy } from './haproxy.ts';
 import { httpRequestOnce } from './http.ts';
@@ -211,26 +211,4 @@ export async function listenerPid(port: number): Promise<number | undefined> {
     }
   }
   return undefined;
-}
-
-async function jsFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const nested = await Promise.all(entries.map((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return jsFiles(path);
-    return Promise.resolve(e.name.endsWith('.js') ? [path] : []);
-  }));
-  return nested.flat();
-}
-
-/**
- * Whether the built server (`dist/`, what `bin/certainty.js` runs) mentions `needle` anywhere: a
- * cheap probe for features other work is adding (an env variable, a column, a command), so tests
- * of a feature not built yet are skipped with a reason instead of failing.
- */
-export async function builtServerMentions(needle: string): Promise<boolean> {
-  for (const file of await jsFiles(join(REPO_ROOT, 'dist'))) {
-    if ((await readFile(file, 'utf8')).includes(needle)) return true;
-  }
-  return false;
 }
