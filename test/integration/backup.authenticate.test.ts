@@ -18,37 +18,11 @@ import { END_OF_ARCHIVE, fileHeader, padding } from '../../src/backup/tar.ts';
 import { Keyring } from '../../src/kek/envelope.ts';
 import { loadKekFile } from '../../src/kek/kek.ts';
 import { readMembers, replaceMember, writeMembers } from '../support/archive.ts';
-import { REPO_ROOT } from '../support/certainty.ts';
+import { certaintyAt, emptyTarget, targetContents, type Target } from '../support/restore-target.ts';
 import { dialects, freshDatabaseUrl, type Dialect } from '../support/node.ts';
-import { runUnchecked, type RunResult } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 
-const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
 const PG = { binDir: undefined, timeoutMs: 120_000 };
-
-interface Target {
-  dataDir: string;
-  databaseUrl: string | undefined;
-}
-
-function certainty(target: Target, args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {
-  const env = { CERTAINTY_DATABASE_URL: target.databaseUrl, CERTAINTY_DATA_DIR: target.dataDir, CERTAINTY_LOG_LEVEL: 'silent', ...extraEnv };
-  return runUnchecked(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
-}
-
-/** Files in the data directory and, on PostgreSQL, the tables of the database. */
-async function contents(target: Target): Promise<string[]> {
-  const files = readdirSync(target.dataDir).sort();
-  if (target.databaseUrl === undefined) return files;
-  const sql = postgres(target.databaseUrl, { max: 1, onnotice: () => undefined });
-  try {
-    const rows = await sql`SELECT tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`;
-    return [...files, ...rows.map((r) => `table:${String(r.tablename)}`)];
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
-
 const TOKEN_ID = 'a1b2c3d4e5f6';
 const TOKEN = `cty_${TOKEN_ID}_${'A'.repeat(32)}`;
 const tokenRow = [TOKEN_ID, 'planted', createHash('sha256').update(TOKEN).digest('hex'), Date.now()];
@@ -98,22 +72,16 @@ for (const dialect of dialects()) {
     let source: Target;
     let archive: string;
 
-    /** An empty target holding `kek` as its KEK file (the source's unless given). */
-    const emptyTarget = async (name: string, kek?: string): Promise<Target> => {
-      const dataDir = join(work, name);
-      mkdirSync(dataDir);
-      if (kek === undefined) copyFileSync(join(source.dataDir, 'kek.key'), join(dataDir, 'kek.key'));
-      else writeFileSync(join(dataDir, 'kek.key'), kek, { mode: 0o600 });
-      return { dataDir, databaseUrl: await freshDatabaseUrl(dialect) };
-    };
+    /** An empty target holding `kek` (the source's KEK file unless given). */
+    const newTarget = (name: string, kek?: string): Promise<Target> => emptyTarget(work, name, dialect, source.dataDir, kek);
 
     before(async () => {
       work = await makeTempDir('backup-auth');
       source = { dataDir: join(work, 'source'), databaseUrl: await freshDatabaseUrl(dialect) };
-      const init = await certainty(source, ['init']);
+      const init = await certaintyAt(source, ['init']);
       assert.equal(init.code, 0, init.stderr);
       archive = join(work, 'backup.certainty');
-      const backup = await certainty(source, ['backup', '--out', archive]);
+      const backup = await certaintyAt(source, ['backup', '--out', archive]);
       assert.equal(backup.code, 0, backup.stderr);
     });
     after(async () => {
@@ -121,8 +89,8 @@ for (const dialect of dialects()) {
     });
 
     test('an archive with a planted admin token is refused before anything is written, with its MAC or without one', async () => {
-      const target = await emptyTarget('planted');
-      const empty = await contents(target);
+      const target = await newTarget('planted');
+      const empty = await targetContents(target);
       const cases: Array<[boolean, RegExp]> = [
         [false, /^certainty: the archive \S+ is not authentic: its manifest does not match its MAC under KEK [0-9a-f]{16}, which is configured \(so the KEK is right\): it was altered after it was written, or forged\. Nothing was written/],
         [true, /^certainty: the archive \S+ is not authentic: it carries no MAC \(its second member is certainty\.(db|pgdump), not manifest\.mac\)/],
@@ -130,27 +98,27 @@ for (const dialect of dialects()) {
       for (const [dropMac, message] of cases) {
         const planted = join(work, `planted-${dropMac ? 'no-mac' : 'mac'}.certainty`);
         await plantAdminToken(dialect, archive, planted, work, dropMac);
-        const r = await certainty(target, ['restore', '--from', planted]);
+        const r = await certaintyAt(target, ['restore', '--from', planted]);
         assert.equal(r.code, 1, `the planted archive was restored:\n${r.stdout}`);
         assert.match(r.stderr, message);
         assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-        assert.deepEqual(await contents(target), empty, 'the target is left as it was');
+        assert.deepEqual(await targetContents(target), empty, 'the target is left as it was');
       }
-      const genuine = await certainty(target, ['restore', '--from', archive]);
+      const genuine = await certaintyAt(target, ['restore', '--from', archive]);
       assert.equal(genuine.code, 0, genuine.stderr);
       assert.match(genuine.stdout, /MAC: +verified under KEK [0-9a-f]{16}/);
     });
 
     test('a wrong KEK is named as such; an archive from before a KEK rotation verifies with the old KEK as kek.previousFile', async () => {
-      const target = await emptyTarget('rotated', `${randomBytes(32).toString('base64')}\n`);
-      const empty = await contents(target);
+      const target = await newTarget('rotated', `${randomBytes(32).toString('base64')}\n`);
+      const empty = await targetContents(target);
       const oldKek = join(work, 'old.key');
       copyFileSync(join(source.dataDir, 'kek.key'), oldKek);
-      const wrong = await certainty(target, ['restore', '--from', archive]);
+      const wrong = await certaintyAt(target, ['restore', '--from', archive]);
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /^certainty: the KEK file \S+kek\.key does not open this backup: it was made under KEK ([0-9a-f]{16}), and the KEK file \S+ is KEK (?!\1)[0-9a-f]{16}\. Nothing was written; .*kek\.previousFile/);
-      assert.deepEqual(await contents(target), empty);
-      const rotated = await certainty(target, ['restore', '--from', archive], { CERTAINTY_KEK_PREVIOUS_FILE: oldKek });
+      assert.deepEqual(await targetContents(target), empty);
+      const rotated = await certaintyAt(target, ['restore', '--from', archive], { CERTAINTY_KEK_PREVIOUS_FILE: oldKek });
       assert.equal(rotated.code, 0, rotated.stderr);
     });
 
@@ -158,20 +126,20 @@ for (const dialect of dialects()) {
       const newKek = join(work, 'new.key');
       writeFileSync(newKek, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
       const mid = join(work, 'mid-rotation.certainty');
-      const backup = await certainty(source, ['backup', '--out', mid], { CERTAINTY_KEK_FILE: newKek, CERTAINTY_KEK_PREVIOUS_FILE: join(source.dataDir, 'kek.key') });
+      const backup = await certaintyAt(source, ['backup', '--out', mid], { CERTAINTY_KEK_FILE: newKek, CERTAINTY_KEK_PREVIOUS_FILE: join(source.dataDir, 'kek.key') });
       assert.equal(backup.code, 0, backup.stderr);
-      const target = await emptyTarget('mid-rotation', readFileSync(newKek, 'utf8'));
-      const empty = await contents(target);
-      const newOnly = await certainty(target, ['restore', '--from', mid]);
+      const target = await newTarget('mid-rotation', readFileSync(newKek, 'utf8'));
+      const empty = await targetContents(target);
+      const newOnly = await certaintyAt(target, ['restore', '--from', mid]);
       assert.equal(newOnly.code, 1);
       assert.match(newOnly.stderr, /does not open this backup: its MAC verifies under KEK [0-9a-f]{16}, but its secrets are wrapped with another KEK: it was taken during a KEK rotation, so configure the new KEK as kek\.file and the old one as kek\.previousFile/);
-      assert.deepEqual(await contents(target), empty);
-      const both = await certainty(target, ['restore', '--from', mid], { CERTAINTY_KEK_PREVIOUS_FILE: join(source.dataDir, 'kek.key') });
+      assert.deepEqual(await targetContents(target), empty);
+      const both = await certaintyAt(target, ['restore', '--from', mid], { CERTAINTY_KEK_PREVIOUS_FILE: join(source.dataDir, 'kek.key') });
       assert.equal(both.code, 0, both.stderr);
     });
 
     test('a decompression bomb with an authentic manifest is refused at its header, writing nothing to the temp directory', async () => {
-      const target = await emptyTarget('bomb');
+      const target = await newTarget('bomb');
       const tmp = join(work, 'tmp');
       mkdirSync(tmp);
       const [manifestMember] = await readMembers(archive);
@@ -183,7 +151,7 @@ for (const dialect of dialects()) {
       const bomb = 64 * 1024 * 1024;
       const tar = [fileHeader('manifest.json', json.length, 0), json, padding(json.length), fileHeader('manifest.mac', mac.length, 0), mac, padding(mac.length)];
       writeFileSync(join(work, 'bomb.certainty'), gzipSync(Buffer.concat([...tar, fileHeader(manifest.payload.name, bomb, 0), Buffer.alloc(bomb), END_OF_ARCHIVE])));
-      const r = await certainty(target, ['restore', '--from', join(work, 'bomb.certainty')], { TMPDIR: tmp });
+      const r = await certaintyAt(target, ['restore', '--from', join(work, 'bomb.certainty')], { TMPDIR: tmp });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /is damaged or not a Certainty backup: its payload member is 67108864 bytes where its manifest says 1024/);
       assert.deepEqual(readdirSync(tmp), []);

@@ -3,49 +3,23 @@
 // and issues. A wrong KEK, a damaged archive and a non-empty target are refused without writing.
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import postgres from 'postgres';
 import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
-import { REPO_ROOT, startCertainty, type CertaintyServer } from '../support/certainty.ts';
+import { startCertainty, type CertaintyServer } from '../support/certainty.ts';
+import { certaintyAt, emptyTarget, targetContents, type Target } from '../support/restore-target.ts';
 import { dialects, freshDatabaseUrl, startNode } from '../support/node.ts';
 import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
-import { runUnchecked, type RunResult } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
 
-const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
-
-interface Target {
-  dataDir: string;
-  databaseUrl: string | undefined;
-}
-
-function certainty(target: Target, args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {
-  // Unset = SQLite: a CERTAINTY_DATABASE_URL in the caller's environment must not leak in.
-  const env = { CERTAINTY_DATABASE_URL: target.databaseUrl, CERTAINTY_DATA_DIR: target.dataDir, CERTAINTY_LOG_LEVEL: 'silent', ...extraEnv };
-  return runUnchecked(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, timeoutMs: 120_000 });
-}
-
 async function serials(target: Target): Promise<string[]> {
-  const r = await certainty(target, ['cert', 'list', '--limit', '100000', '--json']);
+  const r = await certaintyAt(target, ['cert', 'list', '--limit', '100000', '--json']);
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as Array<{ serial: string }>).map((c) => c.serial).sort();
-}
-
-/** Tables in a PostgreSQL database, or files in a data directory and whether it holds a database. */
-async function contents(target: Target): Promise<string[]> {
-  if (target.databaseUrl === undefined) return readdirSync(target.dataDir).sort();
-  const sql = postgres(target.databaseUrl, { max: 1, onnotice: () => undefined });
-  try {
-    const rows = await sql`SELECT tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')`;
-    return [...readdirSync(target.dataDir).sort(), ...rows.map((r) => `table:${String(r.tablename)}`)];
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }
 
 for (const dialect of dialects()) {
@@ -59,13 +33,7 @@ for (const dialect of dialects()) {
     let rootPem: string;
 
     /** An empty target holding `kek` (the source's KEK file unless given). */
-    const emptyTarget = async (name: string, kek?: string): Promise<Target> => {
-      const dataDir = join(work, name);
-      mkdirSync(dataDir);
-      if (kek === undefined) copyFileSync(join(server.dataDir, 'kek.key'), join(dataDir, 'kek.key'));
-      else writeFileSync(join(dataDir, 'kek.key'), kek, { mode: 0o600 });
-      return { dataDir, databaseUrl: await freshDatabaseUrl(dialect) };
-    };
+    const newTarget = (name: string, kek?: string): Promise<Target> => emptyTarget(work, name, dialect, server.dataDir, kek);
 
     before(async () => {
       dns = await startTestDnsServer();
@@ -108,7 +76,7 @@ for (const dialect of dialects()) {
       await waitFor(async () => (completed >= 4 ? true : undefined), { what: 'the ACME load to get going', timeoutMs: 60_000 });
       const atStart = await serials(source);
       const doneBefore = completed;
-      const backup = await certainty(source, ['backup', '--out', archive, '--json']);
+      const backup = await certaintyAt(source, ['backup', '--out', archive, '--json']);
       const doneDuring = completed - doneBefore;
       stop = true;
       await load;
@@ -126,8 +94,8 @@ for (const dialect of dialects()) {
       const unpacked = gunzipSync(readFileSync(archive));
       assert.ok(!unpacked.includes(Buffer.from(kek)) && !unpacked.includes(Buffer.from(kek, 'base64')), 'the archive must not contain the KEK');
 
-      const target = await emptyTarget('restored');
-      const restore = await certainty(target, ['restore', '--from', archive, '--json']);
+      const target = await newTarget('restored');
+      const restore = await certaintyAt(target, ['restore', '--from', archive, '--json']);
       assert.equal(restore.code, 0, restore.stderr);
       const restored = await serials(target);
       for (const serial of atStart) assert.ok(restored.includes(serial), `certificate ${serial} existed when the backup started`);
@@ -150,28 +118,28 @@ for (const dialect of dialects()) {
       } finally {
         await node.stop();
       }
-      const again = await certainty(source, ['backup', '--out', archive]);
+      const again = await certaintyAt(source, ['backup', '--out', archive]);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /^certainty: .*already exists; choose another --out or pass --force\n$/);
     });
 
     test('a restore with the wrong KEK fails cleanly and writes nothing', async () => {
-      const target = await emptyTarget('wrong-kek', `${randomBytes(32).toString('base64')}\n`);
-      const before = await contents(target);
-      const r = await certainty(target, ['restore', '--from', archive]);
+      const target = await newTarget('wrong-kek', `${randomBytes(32).toString('base64')}\n`);
+      const before = await targetContents(target);
+      const r = await certaintyAt(target, ['restore', '--from', archive]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^certainty: the KEK file .*kek\.key does not open this backup: .*Nothing was written/);
       assert.equal(r.stderr.split('\n').filter((l) => l !== '').length, 1, 'one line');
-      assert.deepEqual(await contents(target), before);
-      const passphrase = await certainty(target, ['restore', '--from', archive], { CERTAINTY_KEK_PASSPHRASE: 'not the right passphrase' });
+      assert.deepEqual(await targetContents(target), before);
+      const passphrase = await certaintyAt(target, ['restore', '--from', archive], { CERTAINTY_KEK_PASSPHRASE: 'not the right passphrase' });
       assert.equal(passphrase.code, 1);
       assert.match(passphrase.stderr, /^certainty: kek\.passphrase .* does not open this backup/);
-      assert.deepEqual(await contents(target), before);
+      assert.deepEqual(await targetContents(target), before);
     });
 
     test('a damaged archive is rejected by its checksums', async () => {
-      const target = await emptyTarget('damaged');
-      const before = await contents(target);
+      const target = await newTarget('damaged');
+      const before = await targetContents(target);
       const bytes = readFileSync(archive);
       const flipped = Buffer.from(bytes);
       const middle = Math.floor(bytes.length / 2);
@@ -188,16 +156,16 @@ for (const dialect of dialects()) {
         ['truncated.certainty', /is damaged or not a Certainty backup/],
       ];
       for (const [name, message] of cases) {
-        const r = await certainty(target, ['restore', '--from', join(work, name)]);
+        const r = await certaintyAt(target, ['restore', '--from', join(work, name)]);
         assert.equal(r.code, 1, name);
         assert.match(r.stderr, message, name);
-        assert.deepEqual(await contents(target), before, name);
+        assert.deepEqual(await targetContents(target), before, name);
       }
     });
 
     test('a restore into a target that is not empty is refused', async () => {
       const count = (await serials(source)).length;
-      const r = await certainty(source, ['restore', '--from', archive]);
+      const r = await certaintyAt(source, ['restore', '--from', archive]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^certainty: the target database \(.*\) is not empty: .*restore only into an empty one/);
       assert.equal((await serials(source)).length, count);
