@@ -1,4 +1,5 @@
 import { AcmeError, type AcmeClient, type ChallengeSolver } from '../src/acme-client/client.ts';
+import { percentile } from '../src/lab/load.ts';
 
 export interface LoadOptions {
   /** Upper bound on orders started. */
@@ -12,7 +13,7 @@ export interface LoadOptions {
   readonly solver: ChallengeSolver;
 }
 
-export interface LatencySummary {
+interface LatencySummary {
   readonly p50: number;
   readonly p90: number;
   readonly p99: number;
@@ -35,14 +36,7 @@ export interface LoadResult {
   readonly stoppedBy: 'count' | 'time';
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
-}
-
-export function summarize(latencies: readonly number[]): LatencySummary {
+function summarize(latencies: readonly number[]): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
   const sum = sorted.reduce((a, b) => a + b, 0);
   return {
@@ -55,7 +49,7 @@ export function summarize(latencies: readonly number[]): LatencySummary {
 }
 
 /** A stable label for a failure: the ACME problem type, else a client-side cause. */
-export function errorKind(err: unknown): string {
+function errorKind(err: unknown): string {
   if (err instanceof AcmeError) return err.type.replace('urn:ietf:params:acme:error:', '');
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') return `client:${code}`;

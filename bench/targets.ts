@@ -18,7 +18,7 @@ export interface BenchTarget {
 
 /** What both servers share: the mock DNS that resolves every bench name, and the responder port. */
 export interface TargetEnvironment {
-  /** host:port of pebble-challtestsrv's DNS. */
+  /** host:port of the test DNS (test/support/dns.ts). */
   readonly dnsAddress: string;
   /** Port of the one http-01 responder on 127.0.0.1. */
   readonly http01Port: number;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble (with
-# pebble-challtestsrv, the test DNS), openssl, haproxy, CA certificates, and Patroni with etcd
+# Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble, openssl, haproxy, CA certificates, and Patroni with etcd
 # (`certainty lab`). Idempotent: when every command is already present it does nothing. Run as root
 # on Debian/Ubuntu.
 set -euo pipefail
 
 packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client)
+# The commands those packages provide that the tests run.
+commands=(certbot lego pebble openssl haproxy psql runuser patroni patronictl etcd etcdctl)
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
 
@@ -16,7 +17,7 @@ have_initdb() {
 }
 
 missing=()
-for cmd in certbot lego pebble pebble-challtestsrv openssl haproxy psql runuser patroni patronictl etcd etcdctl; do
+for cmd in "${commands[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
 done
 have_initdb || missing+=(initdb)
@@ -66,7 +67,7 @@ log "apt-get install -y --no-install-recommends ${packages[*]}"
 apt-get install -y --no-install-recommends "${packages[@]}"
 
 still_missing=()
-for cmd in certbot lego pebble pebble-challtestsrv openssl haproxy psql runuser patroni patronictl etcd etcdctl; do
+for cmd in "${commands[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || still_missing+=("$cmd")
 done
 have_initdb || still_missing+=(initdb)

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Runs every test file (unit tests beside the code, integration and end-to-end tests under test/)
-// with Node's test runner. Arguments narrow the set: `npm test -- src/acme test/e2e/lego`.
+// Runs every test file with Node's test runner: unit tests beside the code (src/**/*.test.ts, which
+// spawn no program) and the integration, end-to-end, cluster and lab tests under test/ (which run
+// openssl, Pebble, PostgreSQL, certbot, lego, HAProxy, the built dist/ …). `--unit` runs only the
+// first set, `--integration` only the second; other arguments narrow further:
+// `npm test -- src/acme test/e2e/lego`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -19,19 +22,26 @@ function walk(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const files = [...walk(join(root, 'src')), ...walk(join(root, 'test'))]
+const SETS = new Map([['--unit', 'src'], ['--integration', 'test']]);
+const args = process.argv.slice(2);
+const dirs = [...new Set(args.filter((a) => SETS.has(a)).map((a) => SETS.get(a)))];
+const filters = args.filter((a) => !SETS.has(a));
+const files = (dirs.length === 0 ? ['src', 'test'] : dirs).flatMap((d) => walk(join(root, d)))
   .filter((f) => filters.length === 0 || filters.some((p) => f.startsWith(p) || f.includes(p)))
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+// Unit tests share no port, file or database, so they run a file per core; the rest keep Node's
+// default (one fewer than the cores) because they start servers and databases of their own.
+const unitOnly = dirs.length === 1 && dirs[0] === 'src';
+const concurrency = unitOnly ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : [];
 // Spec output for people; a TAP copy to read the totals from for the closing line.
 const tap = join(mkdtempSync(join(tmpdir(), 'certainty-tests-')), 'results.tap');
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  ['--import', 'tsx', '--test', ...concurrency, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
   { cwd: root, stdio: 'inherit' },
 );
 const totals = readFileSync(tap, 'utf8').split('\n').reduce((acc, line) => {

@@ -1,42 +1,36 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { PATHS } from './acme/linker.ts';
+import { EabKeyService } from './admin/eab.ts';
+import { AdminService } from './admin/service.ts';
+import type { InventoryCounts } from './admin/store.ts';
+import { AdminTokens } from './admin/tokens.ts';
+import { storedCheckpointKey } from './audit/checkpoint-key.ts';
+import type { AuditActor } from './audit/log.ts';
+import { cliAudit, type CliAudit } from './audit/runtime.ts';
+import type { AuditOutboxStore, AuditReadStore, CheckpointKeyStore } from './audit/store.ts';
+import { verifyChains, type VerifyReport } from './audit/verify.ts';
+import { loadNodeId } from './cluster/node-id.ts';
 import { Authority, ensureCa } from './ca/authority.ts';
 import type { KeyAlgorithm } from './ca/keys.ts';
 import type { Config } from './config/schema.ts';
 import type { Keyring } from './kek/envelope.ts';
+import type { Kek } from './kek/kek.ts';
 import { openKek } from './kek/open.ts';
+import type { KekRotationStore, KekSettingsStore } from './kek/store.ts';
+import type { ClusterStatusDeps } from './cluster/status.ts';
+import { SqlAdminStore, SqlAdminTokenStore, SqlEabKeyStore } from './store/admin-store.ts';
+import { SqlCrlStore, SqlRevocationStore } from './store/crl-store.ts';
+import { SqlAuditOutboxStore } from './store/audit-outbox-store.ts';
+import { SqlAuditChainStore, SqlAuditReadStore, SqlCheckpointKeyStore } from './store/audit-store.ts';
 import type { Database } from './store/db.ts';
+import { SqlKekRotationStore, SqlKekSettingsStore } from './store/kek-store.ts';
+import { SqlIssuerStore } from './store/issuer-store.ts';
+import { SqlLeaseStore, SqlNodeStore } from './store/cluster-store.ts';
 import { currentSchema, LATEST_SCHEMA, migrate, type MigrationReport } from './store/migrations.ts';
-import { openDatabase } from './store/open.ts';
-
-/** The base URL clients use: externalUrl, else the listen address (a wildcard address shown as localhost). */
-export function publicBaseUrl(config: Config): string {
-  if (config.externalUrl !== undefined) return config.externalUrl.replace(/\/+$/, '');
-  const { host, port } = splitListen(config.listen);
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `${config.tls.enabled ? 'https' : 'http'}://${shown}:${port}`;
-}
-
-/** The host (IPv6 without brackets) and port of a `host:port` listen address. */
-export function splitListen(listen: string): { host: string; port: number } {
-  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
-  return { host: m?.[1] ?? '127.0.0.1', port: Number(m?.[2] ?? 8443) };
-}
-
-export function openDb(config: Config): Database {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  return openDatabase({
-    url: config.database.url,
-    dataDir: config.dataDir,
-    sqlite: { synchronous: config.database.sqliteSynchronous },
-    postgres: {
-      poolSize: config.database.poolSize,
-      connectTimeoutSeconds: config.database.connectTimeoutSeconds,
-      statementTimeoutMs: config.database.statementTimeoutMs,
-    },
-  });
-}
+import { SqlJobStore } from './store/job-store.ts';
+import { openDb } from './config/database.ts';
+import { publicBaseUrl } from './config/urls.ts';
 
 export interface CaContext {
   db: Database;
@@ -64,18 +58,19 @@ export async function openCa(config: Config, log: Logger, now: () => number = Da
   try {
     const migration = create ? await migrate(db, now) : await requireSchema(db);
     if (migration.applied.length > 0) log.info({ applied: migration.applied.map((m) => `${m.id}-${m.name}`) }, 'database migrated');
-    const kek = await openKek(db, config.kek, config.dataDir, create);
+    const kek = await openKek(new SqlKekSettingsStore(db), config.kek, config.dataDir, create);
     const importChainPem = readOptional(config.ca.importCertFile, 'ca.importCertFile');
     const importKeyPem = readOptional(config.ca.importKeyFile, 'ca.importKeyFile');
-    const { created } = !create ? { created: false } : await ensureCa(db, kek, {
+    const issuers = new SqlIssuerStore(db);
+    const { created } = !create ? { created: false } : await ensureCa({ issuers, kek }, {
       name: config.ca.name, algorithm: config.ca.algorithm as KeyAlgorithm, rootValidityDays: config.ca.rootValidityDays,
       intermediateValidityDays: config.ca.intermediateValidityDays,
       ...(importChainPem === undefined ? {} : { importChainPem }), ...(importKeyPem === undefined ? {} : { importKeyPem }),
     }, new Date(now()));
     if (created) log.info({ algorithm: config.ca.algorithm, imported: importChainPem !== undefined }, 'certificate authority created');
     const base = publicBaseUrl(config);
-    const authority = await Authority.load(db, kek, {
-      crlUrl: (id) => `${base}${PATHS.crl}${id}.crl`, crlLifetimeMs: config.ca.crlLifetimeHours * 3_600_000, now,
+    const authority = await Authority.load({
+      issuers, crls: new SqlCrlStore(db), kek, crlUrl: (id) => `${base}${PATHS.crl}${id}.crl`, crlLifetimeMs: config.ca.crlLifetimeHours * 3_600_000, now,
     });
     return { db, kek, authority, migration, created };
   } catch (err) {
@@ -88,4 +83,62 @@ async function requireSchema(db: Database): Promise<MigrationReport> {
   const current = await currentSchema(db);
   if (current === 0) throw new Error('the database is empty: run "certainty init" (or start "certainty serve") first');
   return { applied: [], current, latest: LATEST_SCHEMA };
+}
+
+/** The operator services (CLI and admin API), their changes recorded as `audit.actor`. */
+export interface AdminServices {
+  eab: EabKeyService;
+  tokens: AdminTokens;
+  service: AdminService;
+}
+
+export function adminServices(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): AdminServices {
+  const { db, kek, now } = deps;
+  const { recorder, actor } = deps.audit;
+  return {
+    eab: new EabKeyService({ store: new SqlEabKeyStore(db, db, recorder), kek, now, actor }),
+    tokens: new AdminTokens({ store: new SqlAdminTokenStore(db, db, recorder), now, actor }),
+    service: new AdminService({ store: new SqlAdminStore(db, db, recorder), revocations: new SqlRevocationStore(db, db, recorder), now, actor }),
+  };
+}
+
+/** What `certainty status` counts. */
+export function inventoryCounts(db: Database): Promise<InventoryCounts> {
+  return new SqlAdminStore(db).counts();
+}
+
+/** What `certainty cluster status` reads: the nodes, the leases and the job queue. */
+export function clusterStores(db: Database): ClusterStatusDeps {
+  return { nodes: new SqlNodeStore(db), leases: new SqlLeaseStore(db), jobs: new SqlJobStore(db) };
+}
+
+/** What `certainty audit` commands read: the chains, the sinks' cursors and the checkpoint key. */
+export function auditStores(db: Database): { read: AuditReadStore; outbox: AuditOutboxStore; keys: CheckpointKeyStore } {
+  return { read: new SqlAuditReadStore(db), outbox: new SqlAuditOutboxStore(db), keys: new SqlCheckpointKeyStore(db) };
+}
+
+/** What `certainty kek` commands read and re-wrap. */
+export function kekStores(db: Database): { settings: KekSettingsStore; rotation: KekRotationStore } {
+  return { settings: new SqlKekSettingsStore(db), rotation: new SqlKekRotationStore(db) };
+}
+
+/** The database's keyring as `config` configures it, checked against the database's verifier; nothing is created. */
+export function openDatabaseKek(db: Database, config: Config): Promise<Keyring> {
+  return openKek(new SqlKekSettingsStore(db), config.kek, config.dataDir, false);
+}
+
+/** The audit log a CLI command records into: the chain of the data directory's node, as the operating-system user. */
+export function openCliAudit(db: Database, dataDir: string): CliAudit {
+  return cliAudit({ chain: new SqlAuditChainStore(db), keys: new SqlCheckpointKeyStore(db), nodeId: loadNodeId(dataDir) });
+}
+
+/** Every audit chain of `config`'s database, verified against the checkpoint key its KEK opens (`backup dr-test`). */
+export async function verifyAudit(config: Config): Promise<VerifyReport> {
+  const db = openDb(config);
+  try {
+    const key = await storedCheckpointKey(new SqlCheckpointKeyStore(db), await openDatabaseKek(db, config));
+    return await verifyChains(new SqlAuditReadStore(db), { key });
+  } finally {
+    await db.close();
+  }
 }

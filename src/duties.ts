@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import type { AcmeStore } from './acme/store.ts';
 import type { Authority } from './ca/authority.ts';
-import type { Duty } from './cluster/scheduler.ts';
-import type { JobQueue } from './jobs/queue.ts';
+import type { JobStore } from './jobs/store.ts';
 
 export interface DutyDeps {
   store: AcmeStore;
-  jobs: JobQueue;
+  jobs: Pick<JobStore, 'pruneDone'>;
   authority: Authority;
   log: Logger;
   now: () => number;
@@ -15,15 +14,7 @@ export interface DutyDeps {
 /** Completed jobs are kept a day, for `cluster status` and audits of who ran what. */
 const DONE_JOB_RETENTION_MS = 86_400_000;
 
-/** The cluster-wide periodic duties, each enqueued once per period by the scheduler lease holder. */
-export function duties(periods: { housekeepingPeriodMs: number; crlPeriodMs: number }): readonly Duty[] {
-  return [
-    { name: 'housekeeping', periodMs: periods.housekeepingPeriodMs },
-    { name: 'crl', periodMs: periods.crlPeriodMs },
-  ];
-}
-
-/** What each duty does. Every duty is idempotent: a job run twice after a crash is harmless. */
+/** What each duty of src/cluster/duties.ts does. Every duty is idempotent: a job run twice after a crash is harmless. */
 export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>> {
   return {
     async housekeeping() {

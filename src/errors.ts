@@ -89,7 +89,7 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
 };
 
 /** An identifier as in RFC 8555 §9.7.7. */
-export interface ProblemIdentifier {
+interface ProblemIdentifier {
   type: string;
   value: string;
 }
@@ -135,4 +135,12 @@ export class AppError extends Error {
 
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
+}
+
+/** Thrown when a compare-and-swap update changed no row: someone else changed it first. Not sent to clients as such. */
+export class ConflictError extends Error {
+  constructor(what: string) {
+    super(`${what} changed concurrently`);
+    this.name = 'ConflictError';
+  }
 }

@@ -3,36 +3,40 @@ import type { Server } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AcmeDeps, ValidationQueue } from './acme/context.ts';
+import { JwsVerifier } from './acme/jws.ts';
 import { NonceService } from './acme/nonce.ts';
 import { IdentifierPolicy } from './acme/policy.ts';
 import { runChallengeValidation } from './acme/validate-challenge.ts';
-import { EabKeyStore } from './admin/eab.ts';
-import { AdminService } from './admin/service.ts';
-import { AdminTokens } from './admin/tokens.ts';
 import { startAudit } from './audit/runtime.ts';
 import type { Authority } from './ca/authority.ts';
+import { CRL_JOB } from './ca/crl-publisher.ts';
 import { caInfo } from './ca/info.ts';
 import { loadNodeId } from './cluster/node-id.ts';
 import { startClusterRuntime } from './cluster/runtime.ts';
-import { DUTY_JOB } from './cluster/scheduler.ts';
+import { clusterDuties, DUTY_JOB } from './cluster/duties.ts';
 import { acmeSettings } from './config/acme-settings.ts';
 import { resolveDrainDelay } from './config/drain-delay.ts';
 import type { Config } from './config/schema.ts';
 import { accountUriMatcher, validationSettings } from './config/validation-settings.ts';
-import { openCa, publicBaseUrl, splitListen } from './context.ts';
+import { publicBaseUrl, splitListen } from './config/urls.ts';
+import { adminServices, openCa } from './context.ts';
 import { dataDirWarning, writePrivateFile } from './data-dir.ts';
-import { duties, dutyHandlers, startLocalRenewal } from './duties.ts';
+import { dutyHandlers, startLocalRenewal } from './duties.ts';
 import { clientAddressResolver } from './http/client-address.ts';
 import { serverTls } from './http/listener-tls.ts';
-import { hostPolicy } from './http/hosts.ts';
+import { hostPolicy } from './config/hosts.ts';
 import { createServer } from './http/server.ts';
 import { sideRoutes } from './http/side-routes.ts';
-import { JobQueue } from './jobs/queue.ts';
 import { Waiters } from './jobs/waiters.ts';
 import { Worker } from './jobs/worker.ts';
 import { kekStillOpens, nonceKey } from './kek/open.ts';
 import { SqlAcmeStore } from './store/acme-store.ts';
-import { CRL_JOB } from './store/crl-store.ts';
+import { SqlAuditOutboxStore } from './store/audit-outbox-store.ts';
+import { SqlAuditChainStore, SqlCheckpointKeyStore } from './store/audit-store.ts';
+import { SqlLeaseStore, SqlNodeStore, SqlScheduleStore } from './store/cluster-store.ts';
+import { SqlRevocationStore } from './store/crl-store.ts';
+import { SqlJobStore } from './store/job-store.ts';
+import { SqlKekSettingsStore } from './store/kek-store.ts';
 import { createCaaChecker, type CaaChecker } from './validation/caa.ts';
 import { createResolver } from './validation/resolver.ts';
 import { createValidator, type Validator } from './validation/validate.ts';
@@ -101,9 +105,13 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const { db, kek, authority } = await openCa(config, log, now);
   const nodeId = loadNodeId(config.dataDir);
   const drain = resolveDrainDelay(config.server.drainDelayMs, db.dialect.name);
-  const audit = await startAudit({ db, nodeId, kek, config, version: VERSION, address: config.listen, log });
+  const audit = await startAudit({
+    stores: { chain: new SqlAuditChainStore(db), outbox: new SqlAuditOutboxStore(db), keys: new SqlCheckpointKeyStore(db) },
+    nodeId, kek, config, version: VERSION, address: config.listen, log,
+  });
+  const kekSettings = new SqlKekSettingsStore(db);
   const store = new SqlAcmeStore(db, audit.log);
-  const jobs = new JobQueue(db);
+  const jobs = new SqlJobStore(db);
   const worker = new Worker(jobs, {
     owner: nodeId, concurrency: config.validation.concurrency, concurrencyPerKey: config.validation.concurrencyPerAccount, claimMs: config.cluster.jobClaimMs, pollMs: 500,
   }, log);
@@ -117,25 +125,27 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
     : createCaaChecker(createResolver(validation), { identities: config.acme.caaIdentities, accountUriMatches: accountUriMatcher(config) });
   const waiters = new Waiters();
   registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now }), now });
-  const eab = new EabKeyStore(db, kek, now, audit.as('admin-api'));
+  const admin = adminServices({ db, kek, audit: audit.as('admin-api'), now });
   const acme: AcmeDeps = {
-    store, issuer: authority, policy, eab, settings: acmeSettings(config), now, log, audit: audit.log,
-    nonces: new NonceService(await nonceKey(db, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
+    store, revocations: new SqlRevocationStore(db, db, audit.log), jws: new JwsVerifier(), issuer: authority, policy, eab: admin.eab,
+    settings: acmeSettings(config), now, log, audit: audit.log,
+    nonces: new NonceService(await nonceKey(kekSettings, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
     newId: () => randomBytes(12).toString('base64url'),
     validations: validationQueue(worker, waiters, { owner: nodeId, claimMs: config.cluster.jobClaimMs, maxAttempts: config.validation.maxAttempts }),
   };
   let draining = false;
   const url = publicBaseUrl(config);
   const cluster = await startClusterRuntime({
-    db, jobs, nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: duties(config.cluster), log, draining: () => draining,
+    stores: { nodes: new SqlNodeStore(db), leases: new SqlLeaseStore(db), schedules: new SqlScheduleStore(db) },
+    nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: clusterDuties(config.cluster), log, draining: () => draining,
     leaseHooks: audit.leaseHooks,
   });
   const side = sideRoutes({
     health: {
-      db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(db, kek), draining: () => draining, dialect: db.dialect.name,
+      db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(kekSettings, kek), draining: () => draining, dialect: db.dialect.name,
       leases: () => cluster.held(), fencing: cluster.fencing,
     },
-    admin: { tokens: new AdminTokens(db, now, audit.as('admin-api')), service: new AdminService(db, now, audit.as('admin-api')), eab, authority: () => authority, caInfo: () => caInfo(authority, config) },
+    admin: { ...admin, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm) },
     authority: () => authority,
   });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;

@@ -1,12 +1,14 @@
 // A small ACME (RFC 8555) client. `AcmeTransport` sends exactly what protocol tests ask, bad
 // input included, and returns error answers; `AcmeClient` runs the flows a real client runs.
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
 import { KeyObject, createHash, sign, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlattenedSign, base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { Identifier } from '../ca/identifier.ts';
 import { x509 } from '../ca/x509.ts';
+import { httpRequest, keepAliveAgent } from '../http-client.ts';
+import type { ChallengeType } from '../validation/types.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -16,7 +18,6 @@ type Json = any;
 
 /** A signing key: `privateKey` signs, the public `jwk` goes into `jwk` headers, `alg` into `alg`. */
 export interface AcmeKey { privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK; alg: string }
-export interface Identifier { type: 'dns' | 'ip'; value: string }
 /** RFC 7807 problem document as ACME uses it (RFC 8555 §6.7). */
 export interface AcmeProblem { type: string; detail?: string; status?: number; subproblems?: AcmeProblem[] }
 /** An HTTP answer as received; `body` is the parsed JSON when the content type says JSON. */
@@ -46,7 +47,7 @@ export interface PollOptions { timeoutMs?: number; minIntervalMs?: number; maxIn
 /** External account binding credentials (§7.3.4); `hmacKey` is base64url. */
 export interface EabCredentials { kid: string; hmacKey: string }
 export interface IssueOptions {
-  identifiers: ReadonlyArray<string | Identifier>; challengeType: 'http-01' | 'dns-01'; solver: ChallengeSolver; csrKeys?: CryptoKeyPair;
+  identifiers: ReadonlyArray<string | Identifier>; challengeType: Extract<ChallengeType, 'http-01' | 'dns-01'>; solver: ChallengeSolver; csrKeys?: CryptoKeyPair;
 }
 
 const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
@@ -75,7 +76,7 @@ export function dns01TxtValue(keyAuthorization: string): string {
 }
 
 /** Strings become `ip` identifiers when they are IP addresses (RFC 8738), `dns` otherwise. */
-export function toIdentifiers(names: ReadonlyArray<string | Identifier>): Identifier[] {
+function toIdentifiers(names: ReadonlyArray<string | Identifier>): Identifier[] {
   return names.map((n) => (typeof n === 'string' ? { type: isIP(n) ? 'ip' : 'dns', value: n } : n));
 }
 
@@ -118,7 +119,7 @@ function retryAfterMs(value: string | undefined): number | undefined {
 /** Low level: sends exactly what it is asked and returns error answers rather than throwing. */
 export class AcmeTransport {
   readonly directoryUrl: string;
-  private readonly agent: HttpAgent;
+  private readonly agent: Agent;
   private readonly timeoutMs: number;
   private readonly nonces: string[] = [];
   private directory: Promise<Record<string, Json>> | undefined;
@@ -126,10 +127,7 @@ export class AcmeTransport {
   constructor(opts: TransportOptions) {
     this.directoryUrl = opts.directoryUrl;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 64 };
-    this.agent = opts.directoryUrl.startsWith('https:')
-      ? new HttpsAgent({ ...agentOpts, ...(opts.ca === undefined ? {} : { ca: opts.ca }) })
-      : new HttpAgent(agentOpts);
+    this.agent = keepAliveAgent(opts.directoryUrl, { ca: opts.ca, maxSockets: opts.maxSockets ?? 64 });
   }
 
   /** The directory (§7.1.1), fetched once (again after a failure). */
@@ -192,21 +190,12 @@ export class AcmeTransport {
 
   close(): void { this.agent.destroy(); }
 
-  private send(method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<AcmeResponse> {
-    const doRequest = url.startsWith('https:') ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = doRequest(url, { method, agent: this.agent, headers, timeout: this.timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject).on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown;
-          try { parsed = text && /json/i.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : undefined; } catch { /* see `text` */ }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed, text });
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${this.timeoutMs} ms`)));
-      req.on('error', reject).end(body);
-    });
+  private async send(method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<AcmeResponse> {
+    const res = await httpRequest(url, { method, headers, agent: this.agent, timeoutMs: this.timeoutMs, ...(body === undefined ? {} : { body }) });
+    const text = res.body.toString('utf8');
+    let parsed: unknown;
+    try { parsed = text && /json/i.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : undefined; } catch { /* see `text` */ }
+    return { status: res.status, headers: res.headers, body: parsed, text };
   }
 }
 

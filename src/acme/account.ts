@@ -25,7 +25,7 @@ export async function updateAccount(deps: AcmeDeps, req: AcmeRequest, id: string
   }
   if (payload.contact !== undefined) next.contact = checkContacts(payload.contact);
   if (payload.status !== undefined || payload.contact !== undefined) {
-    if (!(await deps.store.updateAccount(next))) throw new AppError('conflict', 'The account changed concurrently; retry');
+    if ((await deps.store.updateAccount(next)) !== 'updated') throw new AppError('conflict', 'The account changed concurrently; retry');
     next.version += 1;
     const action = payload.status !== undefined ? 'account.deactivated' : 'account.updated';
     await deps.audit.record(undefined, { actor: `account:${id}`, action, object: `account:${id}`, outcome: 'success', details: { contacts: next.contact.length } });

@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import { AppError } from '../errors.ts';
 import type { AcmeDeps, AcmeRequest, Authenticated } from './context.ts';
-import { checkAccountJwk, decodeProtectedHeader, parseFlattenedJws, verifySignature, type FlattenedJws, type ProtectedHeader } from './jws.ts';
+import { checkAccountJwk, decodeProtectedHeader, parseFlattenedJws, type FlattenedJws, type ProtectedHeader } from './jws.ts';
 
 /** A verified request signed with an embedded `jwk` (newAccount, revocation by certificate key). */
 export interface JwkSigned {
@@ -39,7 +39,7 @@ export async function authenticateKid(deps: AcmeDeps, req: AcmeRequest): Promise
   }
   const account = await deps.store.accountById(header.kid.slice(prefix.length));
   if (!account) throw new AppError('accountDoesNotExist', 'No account exists at this "kid" URL');
-  const payload = await verifySignature(jws, account.jwk as JWK, header.alg);
+  const payload = await deps.jws.verify(jws, account.jwk as JWK, header.alg);
   await deps.nonces.redeem(header.nonce);
   if (account.status !== 'valid') throw new AppError('unauthorized', `The account is ${account.status}; create a new account`);
   return { account, payload, postAsGet: payload.length === 0 };
@@ -50,7 +50,7 @@ export async function authenticateJwk(deps: AcmeDeps, req: AcmeRequest): Promise
   const { jws, header } = readHeader(req);
   if (header.jwk === undefined) throw new AppError('malformed', 'This request must carry the account public key as "jwk", not "kid"');
   const jwk = checkAccountJwk(header.jwk);
-  const payload = await verifySignature(jws, jwk, header.alg);
+  const payload = await deps.jws.verify(jws, jwk, header.alg);
   await deps.nonces.redeem(header.nonce);
   return { jwk, header, payload, jws };
 }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditRecorder } from '../audit/log.ts';
+import type { RevocationStore } from '../ca/store.ts';
+import type { JwsVerifier } from './jws.ts';
 import type { AcmeSettings } from './settings.ts';
 import type { Linker } from './linker.ts';
 import type { NonceService } from './nonce.ts';
@@ -7,8 +9,8 @@ import type { AcmeStore } from './store.ts';
 import type { IdentifierPolicy } from './policy.ts';
 import type { Account } from './types.ts';
 
-/** Signs certificates and keeps the CRL; implemented in src/ca/issuer-service.ts. */
-export interface CertificateIssuer {
+/** Signs certificates and keeps the CRL; implemented by src/ca/authority.ts. */
+interface CertificateIssuer {
   readonly issuerId: string;
   /** The intermediate certificate's Subject Key Identifier (for ARI ids). */
   readonly authorityKeyId: Buffer;
@@ -52,7 +54,10 @@ export interface EabKeys {
 
 export interface AcmeDeps {
   store: AcmeStore;
+  /** What revoking writes (src/ca/revoke.ts). */
+  revocations: RevocationStore;
   nonces: NonceService;
+  jws: JwsVerifier;
   issuer: CertificateIssuer;
   policy: IdentifierPolicy;
   validations: ValidationQueue;

@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, flattenedVerify, importJWK, type JWK } from 'jo
 import { AppError } from '../errors.ts';
 
 /** JWS algorithms accepted on ACME requests (RFC 8555 §6.2: no "none", no MAC). */
-export const SUPPORTED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const SUPPORTED_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
 export interface FlattenedJws {
   protected: string;
@@ -85,34 +85,42 @@ export function checkAccountJwk(jwk: unknown): JWK {
   return k;
 }
 
-const KEY_CACHE_SIZE = 10_000;
-/** Imported public keys by JWK and alg: importing costs more than verifying. Pure, so safe to share. */
-const importedKeys = new Map<string, Awaited<ReturnType<typeof importJWK>>>();
+type PublicKey = Awaited<ReturnType<typeof importJWK>>;
 
-async function importCached(jwk: JWK, alg: string): Promise<Awaited<ReturnType<typeof importJWK>>> {
-  const id = `${alg}:${jwk.kty ?? ''}:${jwk.crv ?? ''}:${jwk.x ?? ''}:${jwk.y ?? ''}:${jwk.n ?? ''}:${jwk.e ?? ''}`;
-  let key = importedKeys.get(id);
-  if (key === undefined) {
-    key = await importJWK(jwk, alg);
-    if (importedKeys.size >= KEY_CACHE_SIZE) importedKeys.delete(importedKeys.keys().next().value as string);
-    importedKeys.set(id, key);
-  }
-  return key;
-}
+/**
+ * Verifies JWS signatures, keeping imported public keys by JWK and alg: importing costs more than
+ * verifying. One per server (AcmeDeps.jws), so servers in one process share nothing.
+ */
+export class JwsVerifier {
+  private readonly keys = new Map<string, PublicKey>();
 
-/** Verifies the signature with `jwk`; returns the raw payload bytes. */
-export async function verifySignature(jws: FlattenedJws, jwk: JWK, alg: string): Promise<Buffer> {
-  try {
-    const result = await flattenedVerify(jws, await importCached(jwk, alg), { algorithms: [alg] });
-    return Buffer.from(result.payload);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw new AppError('malformed', 'JWS verification error: the signature does not match the key', { cause: err });
-    if (code === 'ERR_JOSE_NOT_SUPPORTED' || code === 'ERR_JOSE_ALG_NOT_ALLOWED') {
-      throw new AppError('badSignatureAlgorithm', `JWS algorithm "${alg}" does not fit the key type ${String(jwk.kty)}`, { cause: err });
+  constructor(private readonly cacheSize = 10_000) {}
+
+  private async importCached(jwk: JWK, alg: string): Promise<PublicKey> {
+    const id = `${alg}:${jwk.kty ?? ''}:${jwk.crv ?? ''}:${jwk.x ?? ''}:${jwk.y ?? ''}:${jwk.n ?? ''}:${jwk.e ?? ''}`;
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      key = await importJWK(jwk, alg);
+      if (this.keys.size >= this.cacheSize) this.keys.delete(this.keys.keys().next().value as string);
+      this.keys.set(id, key);
     }
-    if (err instanceof TypeError) throw new AppError('badPublicKey', `The key cannot be used with "${alg}": ${err.message}`, { cause: err });
-    throw new AppError('malformed', 'The JWS could not be verified: it is malformed', { cause: err });
+    return key;
+  }
+
+  /** Verifies the signature with `jwk`; returns the raw payload bytes. */
+  async verify(jws: FlattenedJws, jwk: JWK, alg: string): Promise<Buffer> {
+    try {
+      const result = await flattenedVerify(jws, await this.importCached(jwk, alg), { algorithms: [alg] });
+      return Buffer.from(result.payload);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw new AppError('malformed', 'JWS verification error: the signature does not match the key', { cause: err });
+      if (code === 'ERR_JOSE_NOT_SUPPORTED' || code === 'ERR_JOSE_ALG_NOT_ALLOWED') {
+        throw new AppError('badSignatureAlgorithm', `JWS algorithm "${alg}" does not fit the key type ${String(jwk.kty)}`, { cause: err });
+      }
+      if (err instanceof TypeError) throw new AppError('badPublicKey', `The key cannot be used with "${alg}": ${err.message}`, { cause: err });
+      throw new AppError('malformed', 'The JWS could not be verified: it is malformed', { cause: err });
+    }
   }
 }
 

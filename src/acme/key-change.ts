@@ -1,8 +1,7 @@
 import { AppError } from '../errors.ts';
 import { authenticateKid } from './authenticate.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
-import { isUniqueViolation } from '../store/db.ts';
-import { checkAccountJwk, decodeProtectedHeader, parsePayload, publicJwk, thumbprint, verifySignature, type FlattenedJws } from './jws.ts';
+import { checkAccountJwk, decodeProtectedHeader, parsePayload, publicJwk, thumbprint, type FlattenedJws } from './jws.ts';
 import { accountJson } from './wire.ts';
 
 /** RFC 8555 §7.3.5: the outer JWS is signed by the old key (kid), the inner by the new key (jwk). */
@@ -19,7 +18,7 @@ export async function keyChange(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeR
   if (header.nonce !== undefined) throw new AppError('malformed', 'The inner keyChange JWS must not have a "nonce" (RFC 8555 §7.3.5); put the nonce in the outer JWS only');
   if (header.url !== req.url.href) throw new AppError('malformed', 'The inner keyChange JWS must have the same "url" as the outer one');
   const newJwk = checkAccountJwk(header.jwk);
-  const payload = parsePayload(await verifySignature(jws, newJwk, header.alg));
+  const payload = parsePayload(await deps.jws.verify(jws, newJwk, header.alg));
   const account = auth.account;
   if (payload.account !== req.linker.account(account.id)) throw new AppError('malformed', 'The inner payload "account" must be the URL of the signing account');
   if (typeof payload.oldKey !== 'object' || payload.oldKey === null) throw new AppError('malformed', 'The inner payload must have "oldKey"');
@@ -32,12 +31,10 @@ export async function keyChange(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeR
     throw new AppError('conflict', 'The new key already belongs to an account', { headers: { Location: req.linker.account(holder.id) } });
   }
   const next = { ...account, jwk: publicJwk(newJwk), thumbprint: newPrint };
-  const updated = await deps.store.updateAccount(next).catch((err: unknown) => {
-    // Another account took the same new key between the check above and this update.
-    if (isUniqueViolation(err)) throw new AppError('conflict', 'The new key already belongs to an account');
-    throw err;
-  });
-  if (!updated) throw new AppError('conflict', 'The account changed concurrently; retry');
+  const updated = await deps.store.updateAccount(next);
+  // Another account took the same new key between the check above and this update.
+  if (updated === 'keyInUse') throw new AppError('conflict', 'The new key already belongs to an account');
+  if (updated === 'changed') throw new AppError('conflict', 'The account changed concurrently; retry');
   const actor = `account:${account.id}`;
   await deps.audit.record(undefined, { actor, action: 'account.key-changed', object: actor, outcome: 'success', details: { oldKeyThumbprint: account.thumbprint, newKeyThumbprint: newPrint } });
   return { status: 200, json: accountJson({ ...next, version: next.version + 1 }, req.linker) };

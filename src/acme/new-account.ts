@@ -1,6 +1,5 @@
 import { flattenedVerify, type JWK } from 'jose';
 import { AppError } from '../errors.ts';
-import { isUniqueViolation } from '../store/db.ts';
 import { authenticateJwk } from './authenticate.ts';
 import { checkContacts } from './contacts.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
@@ -10,6 +9,13 @@ import type { Account } from './types.ts';
 import { accountJson } from './wire.ts';
 
 const EAB_ALGS = ['HS256', 'HS384', 'HS512'];
+
+/** Rolls the new account's transaction back when a request with the same key created its account first. */
+class KeyTaken extends Error {
+  constructor() {
+    super('an account with this key was created concurrently');
+  }
+}
 /**
  * EAB failures need no prior authentication (any key signs the outer JWS), so each one is not an
  * audit record: per key id (all unknown ids share one), the first failure of a minute is recorded
@@ -56,7 +62,7 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
       if (eabKid !== undefined && !(await store.bindEabKey(eabKid, account.id))) {
         throw new AppError('unauthorized', `EAB key "${eabKid}" was already used by another account`);
       }
-      await store.insertAccount(account);
+      if (!(await store.insertAccount(account))) throw new KeyTaken();
       await store.insertAccountOrigin(account.id, origin, account.createdAt);
       const actor = `account:${account.id}`;
       await store.audit({ actor, action: 'account.created', object: actor, outcome: 'success', details: { keyThumbprint: print } });
@@ -64,7 +70,7 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     });
   } catch (err) {
     // Two requests with the same new key raced; the loser answers with the winner's account.
-    const winner = isUniqueViolation(err) ? await deps.store.accountByThumbprint(print) : undefined;
+    const winner = err instanceof KeyTaken ? await deps.store.accountByThumbprint(print) : undefined;
     if (!winner) throw err;
     return { status: 200, headers: { Location: req.linker.account(winner.id) }, json: accountJson(winner, req.linker) };
   }

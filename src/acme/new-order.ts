@@ -8,7 +8,7 @@ import type { Account, Authorization, Challenge, ChallengeType, Identifier, Orde
 import { orderJson } from './wire.ts';
 
 /** Challenge types offered per identifier: wildcards only dns-01 (RFC 8555 §7.1.3), IPs no dns-01 (RFC 8738 §7). */
-export function challengeTypesFor(identifier: Identifier, wildcard: boolean): ChallengeType[] {
+function challengeTypesFor(identifier: Identifier, wildcard: boolean): ChallengeType[] {
   if (identifier.type === 'ip') return ['http-01', 'tls-alpn-01'];
   if (wildcard) return ['dns-01'];
   return ['http-01', 'dns-01', 'tls-alpn-01'];

@@ -12,7 +12,7 @@ export function ariCertId(authorityKeyId: Buffer, serialHex: string): string {
 }
 
 /** The suggested renewal window: starts after (100 - p)% of the lifetime and lasts p/2 %; now for revoked certificates. */
-export function suggestedWindow(cert: { notBefore: number; notAfter: number; revokedAt: number | null }, percent: number, now: number): { start: number; end: number } {
+function suggestedWindow(cert: { notBefore: number; notAfter: number; revokedAt: number | null }, percent: number, now: number): { start: number; end: number } {
   if (cert.revokedAt !== null) return { start: now - 3600_000, end: now };
   const life = cert.notAfter - cert.notBefore;
   const start = cert.notBefore + Math.floor((life * (100 - percent)) / 100);

@@ -1,13 +1,11 @@
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { normaliseSerial } from '../ca/pem.ts';
+import { checkRevocationReason, revokeCertificate } from '../ca/revoke.ts';
 import { AppError } from '../errors.ts';
 import { authenticateEither } from './authenticate.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
 import { parsePayload } from './jws.ts';
 import type { IssuedCertificate } from './types.ts';
-
-/** CRLReason codes a subscriber may ask for (RFC 5280 §5.3.1; RFC 8555 §7.6). */
-export const ALLOWED_REASONS = [0, 1, 3, 4, 5] as const;
 
 function sha(der: Buffer): string {
   return createHash('sha256').update(der).digest('hex');
@@ -29,10 +27,7 @@ function parseCertificate(value: unknown): { der: Buffer; serial: string; spki: 
 export async function revokeCert(deps: AcmeDeps, req: AcmeRequest): Promise<AcmeResponse> {
   const signed = await authenticateEither(deps, req);
   const payload = parsePayload('kid' in signed ? signed.kid.payload : signed.jwk.payload);
-  const reason = payload.reason === undefined ? 0 : payload.reason;
-  if (typeof reason !== 'number' || !(ALLOWED_REASONS as readonly number[]).includes(reason)) {
-    throw new AppError('badRevocationReason', `Revocation reason ${String(reason)} is not allowed; use one of ${ALLOWED_REASONS.join(', ')}`);
-  }
+  const reason = checkRevocationReason(payload.reason === undefined ? 0 : payload.reason);
   const presented = parseCertificate(payload.certificate);
   const cert = await deps.store.certificateBySerial(presented.serial);
   if (!cert || sha(cert.der) !== sha(presented.der)) throw new AppError('malformed', 'The certificate was not issued by this CA');
@@ -41,15 +36,10 @@ export async function revokeCert(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
     const spki = createPublicKey({ key: signed.jwk.jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' });
     if (!spki.equals(presented.spki)) throw new AppError('unauthorized', 'The request is signed by a key that is neither an account key nor the certificate key');
   }
-  if (cert.revokedAt !== null) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
   const actor = 'kid' in signed ? `account:${signed.kid.account.id}` : 'certificate-key';
-  await deps.store.transaction(async (store) => {
-    // Queues the CRL job in this transaction: the revocation reaches the CRL even if this node dies next.
-    if (!(await store.revokeCertificate(cert.id, deps.now(), reason))) throw new AppError('alreadyRevoked', `Certificate ${cert.serial} was already revoked`);
-    await store.audit({ actor, action: 'certificate.revoked', object: `certificate:${cert.serial}`, outcome: 'success', details: { reason } });
-  });
-  // Freshness only: the revocation is committed, so a failure here must not turn the answer into an error.
-  await deps.issuer.updateCrl().catch((err: unknown) => deps.log.warn({ err, serial: cert.serial }, 'CRL update after a revocation failed; the queued crl job will publish it'));
+  const { crlError } = await revokeCertificate({ store: deps.revocations, crl: deps.issuer, now: deps.now }, { certificate: cert, reason, actor });
+  // The revocation is committed, so a failed CRL update must not turn the answer into an error.
+  if (crlError) deps.log.warn({ err: crlError, serial: cert.serial }, 'CRL update after a revocation failed; the queued crl job will publish it');
   return { status: 200 };
 }
 

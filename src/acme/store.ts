@@ -7,7 +7,7 @@ export interface OrderCursor {
   id: string;
 }
 
-/** What the ACME use cases need from storage. Implemented by src/store/sql-acme-store.ts. */
+/** What the ACME use cases need from storage. Implemented by src/store/acme-store.ts. */
 export interface AcmeStore {
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: AcmeStore) => Promise<T>): Promise<T>;
@@ -24,13 +24,17 @@ export interface AcmeStore {
    */
   pendingValidations(accountId: string): Promise<number>;
 
-  insertAccount(account: Account): Promise<void>;
+  /** False when an account with the same key (thumbprint) exists: another request created it first. */
+  insertAccount(account: Account): Promise<boolean>;
   /** Marks an unused, unrevoked EAB key as bound to an account; false if it is not available. */
   bindEabKey(kid: string, accountId: string): Promise<boolean>;
   accountById(id: string): Promise<Account | undefined>;
   accountByThumbprint(thumbprint: string): Promise<Account | undefined>;
-  /** CAS on version; returns false when the row changed meanwhile. */
-  updateAccount(account: Account): Promise<boolean>;
+  /**
+   * CAS on version: 'changed' when the row changed meanwhile, 'keyInUse' when another account
+   * holds the new key. Call it outside a transaction: after 'keyInUse' a PostgreSQL transaction is aborted.
+   */
+  updateAccount(account: Account): Promise<'updated' | 'changed' | 'keyInUse'>;
 
   /** Marks nonces used in one statement; returns those that were not used before (by any node). */
   redeemNonces(nonces: ReadonlyArray<{ nonce: string; expiresAt: number }>): Promise<Set<string>>;
@@ -61,11 +65,6 @@ export interface AcmeStore {
    * authorization as "*.<base>", since it is a different identifier from its base name (RFC 8555 §7.1.4).
    */
   validAuthorizationNames(accountId: string, now: number): Promise<Set<string>>;
-  /**
-   * Revokes an unrevoked certificate and queues the job that puts it on the CRL; call it inside
-   * `transaction()` so both commit together. False when it was already revoked.
-   */
-  revokeCertificate(id: string, at: number, reason: number): Promise<boolean>;
 
   countOrdersSince(accountId: string, since: number): Promise<{ count: number; oldest: number | null }>;
   countCertificatesForNameSince(name: string, since: number): Promise<{ count: number; oldest: number | null }>;

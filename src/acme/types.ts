@@ -1,17 +1,15 @@
 /** Domain types of the ACME protocol (internal shapes; wire JSON lives in wire.ts). */
+import type { Identifier } from '../ca/identifier.ts';
+import type { ChallengeType } from '../validation/types.ts';
 
-export type IdentifierType = 'dns' | 'ip';
+// Declared in the lower layers that need them too (arch rule: the lowest layer owns a type).
+export type { Identifier } from '../ca/identifier.ts';
+export type { ChallengeType } from '../validation/types.ts';
 
-export interface Identifier {
-  type: IdentifierType;
-  value: string;
-}
-
-export type AccountStatus = 'valid' | 'deactivated' | 'revoked';
-export type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
-export type AuthorizationStatus = 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
-export type ChallengeStatus = 'pending' | 'processing' | 'valid' | 'invalid';
-export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
+type AccountStatus = 'valid' | 'deactivated' | 'revoked';
+type OrderStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
+type AuthorizationStatus = 'pending' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
+type ChallengeStatus = 'pending' | 'processing' | 'valid' | 'invalid';
 
 /** A problem as stored on orders and challenges (RFC 7807 fields). */
 export interface StoredProblem {

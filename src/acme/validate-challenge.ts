@@ -1,11 +1,10 @@
-import { AppError, ERRORS, isAppError } from '../errors.ts';
-import { ConflictError } from '../store/db.ts';
+import { AppError, ConflictError, ERRORS, isAppError } from '../errors.ts';
 import type { AcmeStore } from './store.ts';
 import type { Authorization, ChallengeType, Identifier, StoredProblem } from './types.ts';
 import { storedProblem } from './wire.ts';
 
 /** Performs one challenge check (src/validation). */
-export interface ChallengeValidator {
+interface ChallengeValidator {
   validate(type: ChallengeType, input: { identifier: Identifier; token: string; keyAuthorization: string }): Promise<unknown>;
 }
 
@@ -17,7 +16,7 @@ export interface JobRef {
 }
 
 /** CAA (RFC 8659, RFC 8657): whether the domain's CAA records let this CA issue to this account. */
-export interface CaaCheck {
+interface CaaCheck {
   check(subject: { identifier: Identifier; method: ChallengeType; accountId: string }): Promise<void>;
 }
 

@@ -49,33 +49,6 @@ export interface AuditRecord {
   hash: string;
 }
 
-/** The row as both dialects return it. */
-export interface AuditRow {
-  node_id: string;
-  seq: number | string;
-  time: number | string;
-  actor: string;
-  action: string;
-  object: string;
-  outcome: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
-
-export const RECORD_COLS = 'node_id, seq, time, actor, action, object, outcome, details, prev_hash, hash';
-
-export function toRecord(r: AuditRow): AuditRecord {
-  return {
-    nodeId: r.node_id, seq: Number(r.seq), time: Number(r.time), actor: r.actor, action: r.action as AuditAction, object: r.object,
-    outcome: r.outcome as AuditOutcome, details: r.details, prevHash: r.prev_hash, hash: r.hash,
-  };
-}
-
-export function fromRecord(r: AuditRecord): unknown[] {
-  return [r.nodeId, r.seq, r.time, r.actor, r.action, r.object, r.outcome, r.details, r.prevHash, r.hash];
-}
-
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** The `prev_hash` of a node's first record: fixed per node, so a chain cannot be grafted onto another node's. */

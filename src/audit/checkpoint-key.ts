@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import type { Keyring } from '../kek/envelope.ts';
-import type { Queryable } from '../store/db.ts';
-import { getOrCreateSetting, getSetting } from '../store/settings.ts';
+import type { CheckpointKeyStore } from './store.ts';
 
 /** The `settings` row holding the cluster's checkpoint signing key (PKCS#8, wrapped by the KEK; `kek rotate` re-wraps it). */
 export const CHECKPOINT_KEY_SETTING = 'audit.checkpoint-key';
@@ -48,8 +47,8 @@ function unwrapKey(kek: Keyring, wrapped: string): KeyObject {
 }
 
 /** The cluster's signing key, created on first use (first writer wins, so every node signs with the same one). */
-export async function checkpointSigner(q: Queryable, kek: Keyring): Promise<CheckpointSigner> {
-  const wrapped = await getOrCreateSetting(q, CHECKPOINT_KEY_SETTING, () => {
+export async function checkpointSigner(store: CheckpointKeyStore, kek: Keyring): Promise<CheckpointSigner> {
+  const wrapped = await store.wrappedKeyOrCreate(() => {
     const der = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
     try {
       return kek.wrap(der, CHECKPOINT_KEY_AAD).toString('base64');
@@ -66,14 +65,14 @@ export async function checkpointSigner(q: Queryable, kek: Keyring): Promise<Chec
  * node created one. Only a KEK holder could have wrapped that blob, so a public key planted in the
  * database cannot take its place.
  */
-export async function storedCheckpointKey(q: Queryable, kek: Keyring): Promise<CheckpointKey | undefined> {
-  const wrapped = await getSetting(q, CHECKPOINT_KEY_SETTING);
+export async function storedCheckpointKey(store: CheckpointKeyStore, kek: Keyring): Promise<CheckpointKey | undefined> {
+  const wrapped = await store.wrappedKey();
   return wrapped === undefined ? undefined : verifier(createPublicKey(unwrapKey(kek, wrapped)));
 }
 
 /** Whether the database holds a checkpoint key (without opening it). */
-export async function hasCheckpointKey(q: Queryable): Promise<boolean> {
-  return (await getSetting(q, CHECKPOINT_KEY_SETTING)) !== undefined;
+export async function hasCheckpointKey(store: CheckpointKeyStore): Promise<boolean> {
+  return (await store.wrappedKey()) !== undefined;
 }
 
 /** A verification key from its PEM (SubjectPublicKeyInfo), as `certainty audit checkpoint-key` prints it. */

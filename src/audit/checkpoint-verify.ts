@@ -1,7 +1,7 @@
-import type { Queryable } from '../store/db.ts';
 import type { AuditRecord } from './chain.ts';
 import { checkpointMessage, checkpointOf } from './checkpoint.ts';
 import { CHECKPOINT_KEY_SETTING, type CheckpointKey } from './checkpoint-key.ts';
+import type { AuditReadStore } from './store.ts';
 import type { ChainProblemKind } from './verify.ts';
 import { isoTime } from './wire.ts';
 
@@ -32,7 +32,7 @@ export class CheckpointChecker {
   /** The seq signed by the last checkpoint whose record still matched: a rewrite lies after it. */
   private matched = 0;
 
-  constructor(private readonly q: Queryable, private readonly key: CheckpointKey | undefined, private readonly report: Report) {}
+  constructor(private readonly store: AuditReadStore, private readonly key: CheckpointKey | undefined, private readonly report: Report) {}
 
   /** `rec` is an intact `audit.checkpoint` record and `prev` the record walked before it. */
   async check(rec: AuditRecord, prev: AuditRecord | undefined): Promise<void> {
@@ -48,7 +48,7 @@ export class CheckpointChecker {
       return this.report('bad-signature', rec.seq, `checkpoint ${rec.seq} does not verify under this cluster's key (forged, or its fields were altered)`);
     }
     this.last = { seq: cp.seq, hash: cp.hash, recordSeq: rec.seq, time: rec.time };
-    const actual = prev?.seq === cp.seq ? prev.hash : await hashAt(this.q, rec.nodeId, cp.seq);
+    const actual = prev?.seq === cp.seq ? prev.hash : await this.store.hashAt(rec.nodeId, cp.seq);
     if (actual === cp.hash) {
       this.matched = cp.seq;
       return undefined;
@@ -63,23 +63,18 @@ export class CheckpointChecker {
   }
 }
 
-async function hashAt(q: Queryable, nodeId: string, seq: number): Promise<string | undefined> {
-  const rows = await q.query<{ hash: string }>('SELECT hash FROM audit_records WHERE node_id = ? AND seq = ?', [nodeId, seq]);
-  return rows[0]?.hash;
-}
-
 /**
  * Checks a chain against the latest checkpoint a sink's copy holds for it (readSinkCopy): the
  * database must still hold the record it signed, with the hash it signed. This is what bounds a
  * truncation: the database's own last checkpoint can be cut away with the records after it.
  */
-export async function checkAnchor(q: Queryable, nodeId: string, anchor: LastCheckpoint, lastSeq: number, report: Report): Promise<void> {
+export async function checkAnchor(store: AuditReadStore, nodeId: string, anchor: LastCheckpoint, lastSeq: number, report: Report): Promise<void> {
   const when = isoTime(anchor.time) ?? String(anchor.time);
   if (lastSeq < anchor.seq) {
     report('truncated', lastSeq + 1, `the sink's copy holds checkpoint ${anchor.recordSeq}, signed at ${when} up to record ${anchor.seq}, but the chain ends at record ${lastSeq}: it was cut after that checkpoint`);
     return;
   }
-  const actual = await hashAt(q, nodeId, anchor.seq);
+  const actual = await store.hashAt(nodeId, anchor.seq);
   if (actual !== anchor.hash) {
     report('rewritten', anchor.seq, actual === undefined
       ? `record ${anchor.seq}, signed by the sink's copy of checkpoint ${anchor.recordSeq} at ${when}, is gone`

@@ -1,7 +1,7 @@
-import type { Database } from '../store/db.ts';
 import type { AuditRecord } from './chain.ts';
 import type { CheckpointSigner } from './checkpoint-key.ts';
 import { appendAfter, lockHead } from './log.ts';
+import type { AuditChainStore } from './store.ts';
 
 /** The details of an `audit.checkpoint` record: the head it signs (its predecessor) and the signature. */
 export interface CheckpointDetails {
@@ -44,12 +44,10 @@ export function checkpointOf(rec: AuditRecord): CheckpointDetails | undefined {
  * one data directory: its server and the CLI commands run on it append and sign, each under this
  * same lock, so no lease or fencing is involved.
  */
-export async function writeCheckpoint(db: Database, nodeId: string, signer: CheckpointSigner): Promise<AuditRecord | undefined> {
-  return db.transaction(async (tx) => {
-    const head = await lockHead(tx, db.dialect, nodeId);
-    if (head.seq === 0) return undefined;
-    const last = await tx.query<{ action: string }>('SELECT action FROM audit_records WHERE node_id = ? AND seq = ?', [nodeId, head.seq]);
-    if (last[0]?.action === CHECKPOINT_ACTION) return undefined;
+export async function writeCheckpoint(chain: AuditChainStore, nodeId: string, signer: CheckpointSigner): Promise<AuditRecord | undefined> {
+  return chain.transaction(async (tx) => {
+    const head = await lockHead(tx, nodeId);
+    if (head.seq === 0 || (await tx.actionAt(nodeId, head.seq)) === CHECKPOINT_ACTION) return undefined;
     const details: CheckpointDetails = {
       seq: head.seq, hash: head.hash, keyId: signer.keyId, signature: signer.sign(checkpointMessage(nodeId, head.seq, head.hash, head.now)),
     };

@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
-import type { Database } from '../store/db.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import type { CheckpointSigner } from './checkpoint-key.ts';
+import type { AuditChainStore } from './store.ts';
+
+export interface CheckpointerDeps {
+  chain: AuditChainStore;
+  nodeId: string;
+  signer: CheckpointSigner;
+  intervalMs: number;
+  log: Logger;
+}
 
 /**
  * Signs this node's chain head every `intervalMs` when it moved, and once more on stop. Per node
@@ -14,17 +22,11 @@ export class AuditCheckpointer {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(
-    private readonly db: Database,
-    private readonly nodeId: string,
-    private readonly signer: CheckpointSigner,
-    private readonly intervalMs: number,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: CheckpointerDeps) {}
 
   start(): void {
     if (this.stopped || this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.checkpoint(), this.intervalMs);
+    this.timer = setInterval(() => void this.checkpoint(), this.deps.intervalMs);
     this.timer.unref();
   }
 
@@ -36,10 +38,11 @@ export class AuditCheckpointer {
 
   private async signOnce(): Promise<void> {
     try {
-      const rec = await writeCheckpoint(this.db, this.nodeId, this.signer);
-      if (rec !== undefined) this.log.debug({ seq: rec.seq }, 'audit chain head signed');
+      const { chain, nodeId, signer, log } = this.deps;
+      const rec = await writeCheckpoint(chain, nodeId, signer);
+      if (rec !== undefined) log.debug({ seq: rec.seq }, 'audit chain head signed');
     } catch (err) {
-      this.log.warn({ err }, 'could not sign the audit chain head; records since the last checkpoint stay unsigned until the next attempt');
+      this.deps.log.warn({ err }, 'could not sign the audit chain head; records since the last checkpoint stay unsigned until the next attempt');
     }
   }
 

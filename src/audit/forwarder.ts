@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { Database } from '../store/db.ts';
-import { AuditOutbox, type Cursor } from './outbox.ts';
 import type { AuditSink } from './sinks.ts';
+import type { AuditOutboxStore, Claimant, Cursor } from './store.ts';
 
 export interface ForwarderOptions {
   /** This node's id: the owner of its cursor claims. */
@@ -12,6 +11,13 @@ export interface ForwarderOptions {
   timeoutMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+}
+
+export interface ForwarderDeps {
+  outbox: AuditOutboxStore;
+  sinks: readonly AuditSink[];
+  options: ForwarderOptions;
+  log: Logger;
 }
 
 /** Batches one cursor may send before the claim is given back, so other chains and nodes get a turn. */
@@ -25,7 +31,11 @@ const BATCHES_PER_CLAIM = 20;
  * (database clock) while its records wait in the table; other sinks are not held up.
  */
 export class AuditForwarder {
-  private readonly outbox: AuditOutbox;
+  private readonly outbox: AuditOutboxStore;
+  private readonly sinks: readonly AuditSink[];
+  private readonly options: ForwarderOptions;
+  private readonly log: Logger;
+  private readonly by: Claimant;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private started = false;
@@ -33,8 +43,9 @@ export class AuditForwarder {
   /** Set by a final flush: no batch is started after it (epoch ms). */
   private deadline = Number.POSITIVE_INFINITY;
 
-  constructor(db: Database, private readonly sinks: readonly AuditSink[], private readonly options: ForwarderOptions, private readonly log: Logger) {
-    this.outbox = new AuditOutbox(db, options.owner, options.timeoutMs * 2 + 5000);
+  constructor(deps: ForwarderDeps) {
+    ({ outbox: this.outbox, sinks: this.sinks, options: this.options, log: this.log } = deps);
+    this.by = { owner: deps.options.owner, claimMs: deps.options.timeoutMs * 2 + 5000 };
   }
 
   start(): void {
@@ -70,9 +81,9 @@ export class AuditForwarder {
   private async forwardSink(sink: AuditSink): Promise<boolean> {
     await this.outbox.ensureCursors(sink.name);
     let more = false;
-    for (const cursor of await this.outbox.due(sink.name)) {
+    for (const cursor of await this.outbox.due(sink.name, this.by)) {
       if (this.stopping) break;
-      if (!(await this.outbox.claim(cursor))) continue;
+      if (!(await this.outbox.claim(cursor, this.by))) continue;
       more = (await this.pump(sink, cursor)) || more;
     }
     return more;
@@ -92,13 +103,13 @@ export class AuditForwarder {
           await this.failed(sink, cursor, err);
           return false;
         }
-        if (!(await this.outbox.advance(cursor, last.seq))) return false;
+        if (!(await this.outbox.advance(cursor, last.seq, this.by))) return false;
         cursor = { ...cursor, seq: last.seq, attempts: 0 };
         if (batch.length < this.options.batchSize) return false;
       }
       return true;
     } finally {
-      await this.outbox.release(cursor);
+      await this.outbox.release(cursor, this.by);
     }
   }
 
@@ -107,7 +118,7 @@ export class AuditForwarder {
     const delay = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(cursor.attempts, 30));
     const message = err instanceof Error ? err.message : String(err);
     this.log.warn({ sink: sink.name, node: cursor.nodeId, afterSeq: cursor.seq, attempts: cursor.attempts + 1, retryInMs: delay, error: message }, 'audit sink delivery failed; records wait in the outbox');
-    await this.outbox.fail(cursor, delay, message);
+    await this.outbox.fail(cursor, this.by, delay, message);
   }
 
   /**

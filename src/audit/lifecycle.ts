@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import type { Database } from '../store/db.ts';
 import { canonicalJson } from './chain.ts';
 import type { AuditLog } from './log.ts';
 
@@ -37,11 +36,8 @@ function configDigests(config: object): Record<string, string> {
   return out;
 }
 
-async function previousDigests(db: Database, nodeId: string): Promise<Record<string, string> | undefined> {
-  const rows = await db.query<{ details: string }>(
-    `SELECT details FROM audit_records WHERE node_id = ? AND action = 'node.started' ORDER BY seq DESC LIMIT 1`, [nodeId],
-  );
-  const row = rows[0];
+async function previousDigests(audit: AuditLog): Promise<Record<string, string> | undefined> {
+  const row = await audit.latest('node.started');
   if (!row) return undefined;
   try {
     return (JSON.parse(row.details) as { config?: Record<string, string> }).config;
@@ -55,20 +51,20 @@ async function previousDigests(db: Database, nodeId: string): Promise<Record<str
  * Records `node.started` with the configuration's section digests, preceded by `config.changed`
  * naming the sections that differ from this node's previous start.
  */
-export async function recordNodeStarted(db: Database, audit: AuditLog, info: { version: string; address: string; config: object }): Promise<void> {
+export async function recordNodeStarted(audit: AuditLog, info: { version: string; address: string; config: object }): Promise<void> {
   const node = `node:${audit.nodeId}`;
   const config = configDigests(info.config);
-  const before = await previousDigests(db, audit.nodeId);
+  const before = await previousDigests(audit);
   if (before !== undefined) {
     const changed = [...new Set([...Object.keys(before), ...Object.keys(config)])].filter((k) => before[k] !== config[k]).sort();
-    if (changed.length > 0) await audit.record(db, { actor: node, action: 'config.changed', object: node, outcome: 'success', details: { sections: changed } });
+    if (changed.length > 0) await audit.record(undefined, { actor: node, action: 'config.changed', object: node, outcome: 'success', details: { sections: changed } });
   }
-  await audit.record(db, { actor: node, action: 'node.started', object: node, outcome: 'success', details: { version: info.version, address: info.address, config } });
+  await audit.record(undefined, { actor: node, action: 'node.started', object: node, outcome: 'success', details: { version: info.version, address: info.address, config } });
 }
 
-export async function recordNodeStopped(db: Database, audit: AuditLog): Promise<void> {
+export async function recordNodeStopped(audit: AuditLog): Promise<void> {
   const node = `node:${audit.nodeId}`;
-  await audit.record(db, { actor: node, action: 'node.stopped', object: node, outcome: 'success' });
+  await audit.record(undefined, { actor: node, action: 'node.stopped', object: node, outcome: 'success' });
 }
 
 /** `onAcquired`/`onLost` for a LeaseKeeper: records lease changes without ever blocking or failing the keeper. */

@@ -1,8 +1,6 @@
-import type { Database, Dialect, Queryable } from '../store/db.ts';
-import { ConflictError } from '../store/db.ts';
-import {
-  canonicalJson, fromRecord, genesisHash, hashRecord, isAuditAction, RECORD_COLS, type AuditAction, type AuditOutcome, type AuditRecord,
-} from './chain.ts';
+import { ConflictError } from '../errors.ts';
+import { canonicalJson, genesisHash, hashRecord, isAuditAction, type AuditAction, type AuditOutcome, type AuditRecord } from './chain.ts';
+import type { AuditChainStore, LockedHead } from './store.ts';
 
 /** What happened, as a caller describes it. Details must never hold secrets (keys, tokens, HMAC keys); ids are fine. */
 export interface AuditEvent {
@@ -18,22 +16,18 @@ export interface AuditEvent {
 /** The narrow interface use cases depend on. */
 export interface AuditRecorder {
   /**
-   * Appends `event` to this node's chain. Given the caller's open transaction, the record commits
-   * with the change it describes or not at all; given the Database itself, or nothing, it is
-   * appended in a transaction of its own.
+   * Appends `event` to this node's chain. Given a chain store bound to the caller's open
+   * transaction (src/store's `auditChainOn(db, tx)`), the record commits with the change it
+   * describes or not at all; given one bound to the database, or none, it is appended in a
+   * transaction of its own.
    */
-  record(q: Queryable | undefined, event: AuditEvent): Promise<void>;
+  record(chain: AuditChainStore | undefined, event: AuditEvent): Promise<void>;
 }
 
 /** A recorder and who it records for: what the admin services take (`cli:<user>` or `admin-api`). */
 export interface AuditActor {
   recorder: AuditRecorder;
   actor: string;
-}
-
-/** Records `event` as `audit.actor`; nothing when the caller was built without an audit log. */
-export async function recordAs(audit: AuditActor | undefined, q: Queryable, event: Omit<AuditEvent, 'actor'>): Promise<void> {
-  if (audit !== undefined) await audit.recorder.record(q, { ...event, actor: audit.actor });
 }
 
 const MAX_TEXT = 256;
@@ -66,63 +60,40 @@ function checkEvent(event: AuditEvent): string {
   return details;
 }
 
-function isDatabase(q: Queryable): q is Database {
-  return typeof (q as Partial<Database>).transaction === 'function';
-}
-
-/** A node's chain head, read under its row lock, with the database clock at that moment. */
-export interface Head {
-  seq: number;
-  hash: string;
-  now: number;
-}
-
-/**
- * Reads this node's chain head and holds its row lock until the transaction ends, creating the
- * head on the node's first record. Only this node's appends wait on it: no cross-node contention.
- */
-export async function lockHead(q: Queryable, dialect: Dialect, nodeId: string): Promise<Head> {
-  const select = `SELECT seq, hash, ${dialect.nowMs} AS now FROM audit_heads WHERE node_id = ? ${dialect.forUpdate}`;
-  let rows = await q.query<{ seq: number; hash: string; now: number }>(select, [nodeId]);
-  if (rows.length === 0) {
-    await q.exec('INSERT INTO audit_heads (node_id, seq, hash, updated_at) VALUES (?, 0, ?, 0) ON CONFLICT DO NOTHING', [nodeId, genesisHash(nodeId)]);
-    rows = await q.query(select, [nodeId]);
-  }
-  const row = rows[0];
-  if (!row) throw new Error(`the audit head of node ${nodeId} could not be created`);
-  return { seq: Number(row.seq), hash: row.hash, now: Number(row.now) };
-}
-
-/** Appends one record inside `tx`: next seq, previous hash, database time; head moved in the same transaction. */
-async function appendRecord(tx: Queryable, dialect: Dialect, nodeId: string, event: AuditEvent): Promise<AuditRecord> {
-  checkEvent(event);
-  return appendAfter(tx, nodeId, await lockHead(tx, dialect, nodeId), event);
-}
-
-/** Appends `event` after `head`, which the caller locked in `tx` (lockHead); its time is the head's `now`. */
-export async function appendAfter(tx: Queryable, nodeId: string, head: Head, event: AuditEvent): Promise<AuditRecord> {
+/** Appends `event` after `head`, which the caller locked in `chain`'s transaction; its time is the head's `now`. */
+export async function appendAfter(chain: AuditChainStore, nodeId: string, head: LockedHead, event: AuditEvent): Promise<AuditRecord> {
   const details = checkEvent(event);
   const unsigned = {
     nodeId, seq: head.seq + 1, time: head.now, actor: event.actor, action: event.action, object: event.object,
     outcome: event.outcome, details, prevHash: head.hash,
   };
   const record: AuditRecord = { ...unsigned, hash: hashRecord(unsigned) };
-  await tx.exec(`INSERT INTO audit_records (${RECORD_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, fromRecord(record));
-  const moved = await tx.exec('UPDATE audit_heads SET seq = ?, hash = ?, updated_at = ? WHERE node_id = ? AND seq = ?', [record.seq, record.hash, record.time, nodeId, head.seq]);
-  if (moved !== 1) throw new ConflictError(`audit chain head of node ${nodeId}`);
+  if (!(await chain.append(record, head.seq))) throw new ConflictError(`audit chain head of node ${nodeId}`);
   return record;
+}
+
+/** Locks this node's chain head in `chain`'s transaction, creating it on the node's first record. */
+export function lockHead(chain: AuditChainStore, nodeId: string): Promise<LockedHead> {
+  return chain.lockHead(nodeId, genesisHash(nodeId));
 }
 
 /** This node's audit chain in the shared database. */
 export class AuditLog implements AuditRecorder {
-  constructor(private readonly db: Database, readonly nodeId: string) {}
+  readonly nodeId: string;
+  private readonly chain: AuditChainStore;
 
-  async record(q: Queryable | undefined, event: AuditEvent): Promise<void> {
-    if (q === undefined || isDatabase(q)) {
-      const db = q ?? this.db;
-      await db.transaction((tx) => appendRecord(tx, db.dialect, this.nodeId, event));
-      return;
-    }
-    await appendRecord(q, this.db.dialect, this.nodeId, event);
+  constructor(deps: { chain: AuditChainStore; nodeId: string }) {
+    this.chain = deps.chain;
+    this.nodeId = deps.nodeId;
+  }
+
+  async record(chain: AuditChainStore | undefined, event: AuditEvent): Promise<void> {
+    checkEvent(event);
+    await (chain ?? this.chain).transaction(async (tx) => appendAfter(tx, this.nodeId, await lockHead(tx, this.nodeId), event));
+  }
+
+  /** This node's latest record with `action`. */
+  latest(action: AuditAction): Promise<AuditRecord | undefined> {
+    return this.chain.latest(this.nodeId, action);
   }
 }

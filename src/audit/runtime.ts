@@ -1,7 +1,5 @@
 import type { Logger } from 'pino';
-import { loadNodeId } from '../cluster/node-id.ts';
 import type { Keyring } from '../kek/envelope.ts';
-import type { Database } from '../store/db.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { checkpointSigner } from './checkpoint-key.ts';
 import { AuditCheckpointer } from './checkpointer.ts';
@@ -10,9 +8,18 @@ import { AuditForwarder } from './forwarder.ts';
 import { cliActor, leaseAuditHooks, recordNodeStarted, recordNodeStopped } from './lifecycle.ts';
 import { AuditLog, type AuditActor } from './log.ts';
 import { createSinks } from './sinks.ts';
+import type { AuditChainStore, AuditOutboxStore, CheckpointKeyStore } from './store.ts';
+
+/** Where a node's audit log lives: its chain, the sinks' cursors and the checkpoint signing key. */
+export interface AuditStores {
+  chain: AuditChainStore;
+  outbox: AuditOutboxStore;
+  keys: CheckpointKeyStore;
+}
 
 export interface AuditRuntimeDeps {
-  db: Database;
+  stores: AuditStores;
+  /** The node whose chain this is (src/cluster/node-id.ts: the data directory's id). */
   nodeId: string;
   /** Opens (or, on the cluster's first start, creates) the checkpoint signing key. */
   kek: Keyring;
@@ -41,13 +48,18 @@ export interface AuditRuntime {
  */
 export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> {
   const settings = auditSettings(deps.config.audit);
-  const log = new AuditLog(deps.db, deps.nodeId);
-  const forwarder = new AuditForwarder(deps.db, createSinks(settings.sinks, settings.timeoutMs), {
-    owner: deps.nodeId, batchSize: settings.batchSize, pollMs: settings.pollMs, timeoutMs: settings.timeoutMs,
-    retryMinMs: settings.retryMinMs, retryMaxMs: settings.retryMaxMs,
-  }, deps.log);
-  const checkpointer = new AuditCheckpointer(deps.db, deps.nodeId, await checkpointSigner(deps.db, deps.kek), settings.checkpointIntervalSeconds * 1000, deps.log);
-  await recordNodeStarted(deps.db, log, { version: deps.version, address: deps.address, config: deps.config });
+  const { chain, outbox, keys } = deps.stores;
+  const log = new AuditLog({ chain, nodeId: deps.nodeId });
+  const forwarder = new AuditForwarder({
+    outbox, sinks: createSinks(settings.sinks, settings.timeoutMs), log: deps.log, options: {
+      owner: deps.nodeId, batchSize: settings.batchSize, pollMs: settings.pollMs, timeoutMs: settings.timeoutMs,
+      retryMinMs: settings.retryMinMs, retryMaxMs: settings.retryMaxMs,
+    },
+  });
+  const checkpointer = new AuditCheckpointer({
+    chain, nodeId: deps.nodeId, signer: await checkpointSigner(keys, deps.kek), intervalMs: settings.checkpointIntervalSeconds * 1000, log: deps.log,
+  });
+  await recordNodeStarted(log, { version: deps.version, address: deps.address, config: deps.config });
   await checkpointer.checkpoint();
   checkpointer.start();
   forwarder.start();
@@ -56,7 +68,7 @@ export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> 
     as: (actor) => ({ recorder: log, actor }),
     leaseHooks: leaseAuditHooks(log, deps.log),
     async stop() {
-      await recordNodeStopped(deps.db, log).catch((err: unknown) => deps.log.warn({ err }, 'could not record node.stopped'));
+      await recordNodeStopped(log).catch((err: unknown) => deps.log.warn({ err }, 'could not record node.stopped'));
       await checkpointer.stop();
       await forwarder.stop(settings.timeoutMs);
     },
@@ -74,21 +86,24 @@ export interface CliAudit extends AuditActor {
   seal(kek: Keyring): Promise<void>;
 }
 
-/** The chain of the data directory's node id (a server on that directory appends to it too), as the operating-system user. */
-export function cliAudit(db: Database, dataDir: string): CliAudit {
-  const nodeId = loadNodeId(dataDir);
-  const log = new AuditLog(db, nodeId);
+/**
+ * The chain of the data directory's node id (`nodeId`: a server on that directory appends to it
+ * too), as the operating-system user.
+ */
+export function cliAudit(deps: Pick<AuditStores, 'chain' | 'keys'> & { nodeId: string }): CliAudit {
+  const { chain, keys, nodeId } = deps;
+  const log = new AuditLog({ chain, nodeId });
   let recorded = false;
   return {
     recorder: {
-      async record(q, event) {
+      async record(store, event) {
         recorded = true;
-        await log.record(q, event);
+        await log.record(store, event);
       },
     },
     actor: cliActor(),
     async seal(kek) {
-      if (recorded) await writeCheckpoint(db, nodeId, await checkpointSigner(db, kek));
+      if (recorded) await writeCheckpoint(chain, nodeId, await checkpointSigner(keys, kek));
     },
   };
 }

@@ -1,8 +1,8 @@
-import type { Queryable } from '../store/db.ts';
-import { genesisHash, hashRecord, RECORD_COLS, toRecord, type AuditRecord, type AuditRow } from './chain.ts';
+import { genesisHash, hashRecord, type AuditRecord } from './chain.ts';
 import { CHECKPOINT_ACTION } from './checkpoint.ts';
 import type { CheckpointKey } from './checkpoint-key.ts';
 import { checkAnchor, CheckpointChecker, type LastCheckpoint } from './checkpoint-verify.ts';
+import type { AuditReadStore, ChainHead } from './store.ts';
 
 export type ChainProblemKind =
   /** The record's content does not match its own hash. */
@@ -28,7 +28,7 @@ export type ChainProblemKind =
   /** A checkpoint signed by another key than the cluster's (or no key is known). */
   | 'foreign-key';
 
-export interface ChainProblem {
+interface ChainProblem {
   kind: ChainProblemKind;
   /** The seq where the problem shows. */
   seq: number;
@@ -65,16 +65,6 @@ const PAGE = 1000;
 const MAX_PROBLEMS = 100;
 const MAX_TRACE = 16;
 
-interface Head {
-  seq: number;
-  hash: string;
-}
-
-async function heads(q: Queryable): Promise<Map<string, Head>> {
-  const rows = await q.query<{ node_id: string; seq: number; hash: string }>('SELECT node_id, seq, hash FROM audit_heads');
-  return new Map(rows.map((r) => [r.node_id, { seq: Number(r.seq), hash: r.hash }]));
-}
-
 export interface VerifyOptions {
   nodeId?: string;
   /** The cluster's checkpoint key (storedCheckpointKey) or one given out of band; without it every checkpoint is reported. */
@@ -89,14 +79,13 @@ export interface VerifyOptions {
  * start (records and head move in one transaction), and anything beyond the head read at the end
  * is reported.
  */
-export async function verifyChains(q: Queryable, options: VerifyOptions): Promise<VerifyReport> {
-  const start = await heads(q);
-  const withRecords = await q.query<{ node_id: string }>('SELECT DISTINCT node_id FROM audit_records');
-  const nodes = [...new Set([...start.keys(), ...withRecords.map((r) => r.node_id), ...(options.anchors?.keys() ?? [])])]
+export async function verifyChains(store: AuditReadStore, options: VerifyOptions): Promise<VerifyReport> {
+  const start = await store.heads();
+  const nodes = [...new Set([...start.keys(), ...(await store.nodesWithRecords()), ...(options.anchors?.keys() ?? [])])]
     .filter((n) => options.nodeId === undefined || n === options.nodeId)
     .sort();
   const chains: ChainReport[] = [];
-  for (const nodeId of nodes) chains.push(await verifyChain(q, nodeId, start.get(nodeId), options.key, options.anchors?.get(nodeId)));
+  for (const nodeId of nodes) chains.push(await verifyChain(store, nodeId, start.get(nodeId), options.key, options.anchors?.get(nodeId)));
   return { intact: chains.every((c) => c.intact), checkpointKey: options.key?.keyId ?? null, chains };
 }
 
@@ -115,20 +104,18 @@ class Findings {
   }
 }
 
-async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined, key: CheckpointKey | undefined, anchor: LastCheckpoint | undefined): Promise<ChainReport> {
+async function verifyChain(store: AuditReadStore, nodeId: string, head: ChainHead | undefined, key: CheckpointKey | undefined, anchor: LastCheckpoint | undefined): Promise<ChainReport> {
   const found = new Findings();
   const report = (kind: ChainProblemKind, seq: number, message: string): void => found.add(kind, seq, message);
-  const checkpoints = new CheckpointChecker(q, key, report);
+  const checkpoints = new CheckpointChecker(store, key, report);
   const upTo = head?.seq ?? Number.MAX_SAFE_INTEGER;
   let prev: AuditRecord | undefined;
   let prevIntact = true;
   let count = 0;
   for (let after = 0; ;) {
-    const page = (await q.query<AuditRow>(
-      `SELECT ${RECORD_COLS} FROM audit_records WHERE node_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, [nodeId, after, upTo, PAGE],
-    )).map(toRecord);
+    const page = await store.records(nodeId, after, upTo, PAGE);
     for (const rec of page) {
-      const intact = await checkRecord(q, found, rec, prev, prevIntact);
+      const intact = await checkRecord(store, found, rec, prev, prevIntact);
       if (intact && rec.action === CHECKPOINT_ACTION) await checkpoints.check(rec, prev);
       prevIntact = intact;
       prev = rec;
@@ -138,31 +125,23 @@ async function verifyChain(q: Queryable, nodeId: string, head: Head | undefined,
     if (!last || page.length < PAGE) break;
     after = last.seq;
   }
-  await checkHead(q, found, nodeId, head, prev);
-  if (anchor !== undefined) await checkAnchor(q, nodeId, anchor, prev?.seq ?? 0, report);
+  await checkHead(store, found, nodeId, head, prev);
+  if (anchor !== undefined) await checkAnchor(store, nodeId, anchor, prev?.seq ?? 0, report);
   const last = checkpoints.last;
   return {
     nodeId, records: count, headSeq: head?.seq ?? null, lastSeq: prev?.seq ?? null, checkpoint: last ?? null,
-    unsigned: await unsignedAfter(q, nodeId, last?.seq ?? 0, prev?.seq ?? 0), intact: found.list.length === 0, problems: found.list, moreProblems: found.more,
+    unsigned: await store.countOtherThan(nodeId, last?.seq ?? 0, prev?.seq ?? 0, CHECKPOINT_ACTION), intact: found.list.length === 0, problems: found.list, moreProblems: found.more,
   };
 }
 
-/** Records in (after, upTo] other than checkpoints: those no checkpoint signed yet. */
-async function unsignedAfter(q: Queryable, nodeId: string, after: number, upTo: number): Promise<number> {
-  const rows = await q.query<{ n: number | string }>(
-    'SELECT COUNT(*) AS n FROM audit_records WHERE node_id = ? AND seq > ? AND seq <= ? AND action <> ?', [nodeId, after, upTo, CHECKPOINT_ACTION],
-  );
-  return Number(rows[0]?.n ?? 0);
-}
-
 /** Checks one record against itself and its predecessor; returns whether it is intact. */
-async function checkRecord(q: Queryable, found: Findings, rec: AuditRecord, prev: AuditRecord | undefined, prevIntact: boolean): Promise<boolean> {
+async function checkRecord(store: AuditReadStore, found: Findings, rec: AuditRecord, prev: AuditRecord | undefined, prevIntact: boolean): Promise<boolean> {
   const expected = (prev?.seq ?? 0) + 1;
   if (rec.seq > expected) {
     found.add('missing', expected, `${span(expected, rec.seq - 1)} deleted`);
   }
   if (hashRecord(rec) !== rec.hash) {
-    const original = await writtenAt(q, rec);
+    const original = await writtenAt(store, rec);
     if (original !== undefined && original !== rec.seq) found.add('moved', rec.seq, `record ${rec.seq} is intact but was written as record ${original} (reordered or swapped)`);
     else found.add('edited', rec.seq, `record ${rec.seq} does not match its hash (a field was edited)`);
     return false;
@@ -183,19 +162,18 @@ async function checkRecord(q: Queryable, found: Findings, rec: AuditRecord, prev
  * The seq a record was written at, if it can be traced: its predecessor is the record whose hash
  * is its prev_hash, and that one's own position is traced the same way (bounded depth).
  */
-async function writtenAt(q: Queryable, rec: AuditRecord, depth = 0): Promise<number | undefined> {
+async function writtenAt(store: AuditReadStore, rec: AuditRecord, depth = 0): Promise<number | undefined> {
   let candidate: number | undefined;
   if (rec.prevHash === genesisHash(rec.nodeId)) candidate = 1;
   else if (depth < MAX_TRACE) {
-    const rows = await q.query<AuditRow>(`SELECT ${RECORD_COLS} FROM audit_records WHERE node_id = ? AND hash = ?`, [rec.nodeId, rec.prevHash]);
-    const before = rows[0] && toRecord(rows[0]);
-    const beforeAt = before === undefined ? undefined : hashRecord(before) === before.hash ? before.seq : await writtenAt(q, before, depth + 1);
+    const before = await store.recordWithHash(rec.nodeId, rec.prevHash);
+    const beforeAt = before === undefined ? undefined : hashRecord(before) === before.hash ? before.seq : await writtenAt(store, before, depth + 1);
     candidate = beforeAt === undefined ? undefined : beforeAt + 1;
   }
   return candidate !== undefined && hashRecord({ ...rec, seq: candidate }) === rec.hash ? candidate : undefined;
 }
 
-async function checkHead(q: Queryable, found: Findings, nodeId: string, head: Head | undefined, last: AuditRecord | undefined): Promise<void> {
+async function checkHead(store: AuditReadStore, found: Findings, nodeId: string, head: ChainHead | undefined, last: AuditRecord | undefined): Promise<void> {
   if (head === undefined) {
     if (last !== undefined) found.add('no-head', last.seq, `node ${nodeId} has records but no head row (audit_heads was edited)`);
     return;
@@ -206,9 +184,7 @@ async function checkHead(q: Queryable, found: Findings, nodeId: string, head: He
   } else if (last !== undefined && last.hash !== head.hash) {
     found.add('head-mismatch', last.seq, `record ${last.seq} is not the record the head names (it was replaced)`);
   }
-  const current = await q.query<{ seq: number }>('SELECT seq FROM audit_heads WHERE node_id = ?', [nodeId]);
-  const now = Number(current[0]?.seq ?? head.seq);
-  const beyond = await q.query<{ seq: number }>('SELECT MIN(seq) AS seq FROM audit_records WHERE node_id = ? AND seq > ?', [nodeId, now]);
-  const first = beyond[0]?.seq;
-  if (first !== null && first !== undefined) found.add('beyond-head', Number(first), `record ${Number(first)} and later lie beyond the head (${now}): written outside the audit log`);
+  const now = (await store.headSeq(nodeId)) ?? head.seq;
+  const first = await store.firstAfter(nodeId, now);
+  if (first !== undefined) found.add('beyond-head', first, `record ${first} and later lie beyond the head (${now}): written outside the audit log`);
 }

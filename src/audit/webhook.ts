@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent } from 'node:http';
+import { httpRequest, keepAliveAgent } from '../http-client.ts';
 import type { AuditRecord } from './chain.ts';
 import type { AuditSink } from './sinks.ts';
 import { recordJson } from './wire.ts';
@@ -13,11 +13,10 @@ export interface WebhookTarget {
 
 /** An HTTP(S) webhook: each batch is one POST of `{"records": [...]}`; any 2xx acknowledges it. */
 export class WebhookSink implements AuditSink {
-  private readonly agent: HttpAgent;
+  private readonly agent: Agent;
 
   constructor(readonly name: string, private readonly target: WebhookTarget) {
-    const https = target.url.protocol === 'https:';
-    this.agent = https ? new HttpsAgent({ keepAlive: true, ...(target.ca ? { ca: target.ca } : {}) }) : new HttpAgent({ keepAlive: true });
+    this.agent = keepAliveAgent(target.url, { ca: target.ca });
   }
 
   async deliver(records: readonly AuditRecord[]): Promise<void> {
@@ -26,32 +25,15 @@ export class WebhookSink implements AuditSink {
     if (status < 200 || status > 299) throw new Error(`webhook ${this.name} answered HTTP ${status}`);
   }
 
-  private post(body: Buffer): Promise<number> {
+  private async post(body: Buffer): Promise<number> {
     const { url, headers, timeoutMs } = this.target;
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = send(url, {
-        method: 'POST', agent: this.agent,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': String(body.length), 'user-agent': 'certainty-audit' },
-      });
-      const timer = setTimeout(() => req.destroy(new Error(`webhook ${this.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
-      req.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      req.once('response', (res) => {
-        res.resume();
-        res.once('end', () => {
-          clearTimeout(timer);
-          resolve(res.statusCode ?? 0);
-        });
-        res.once('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-      });
-      req.end(body);
+    const res = await httpRequest(url, {
+      method: 'POST', agent: this.agent, body, timeoutMs,
+      headers: { ...headers, 'content-type': 'application/json', 'content-length': String(body.length), 'user-agent': 'certainty-audit' },
+    }).catch((err: unknown) => {
+      throw new Error(`webhook ${this.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     });
+    return res.status;
   }
 
   close(): void {

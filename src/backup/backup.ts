@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { openDb } from '../context.ts';
+import { openDb } from '../config/database.ts';
 import { describeDatabase } from '../store/open.ts';
 import { VERSION } from '../version.ts';
 import { hashFile, writeArchive } from './archive.ts';

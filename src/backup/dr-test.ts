@@ -2,12 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { storedCheckpointKey } from '../audit/checkpoint-key.ts';
-import { verifyChains } from '../audit/verify.ts';
+import type { VerifyReport } from '../audit/verify.ts';
 import type { Config } from '../config/schema.ts';
-import { openDb } from '../context.ts';
-import { openKek } from '../kek/open.ts';
-import { serve, type RunningNode } from '../serve.ts';
+import { openDb } from '../config/database.ts';
 import { LATEST_SCHEMA } from '../store/migrations.ts';
 import { startHttp01Responder, type Http01Responder } from '../acme-client/responder.ts';
 import { issueProbeCertificate, type ProbeResult } from './acme-probe.ts';
@@ -20,7 +17,17 @@ import { freeLoopbackPort, scratchConfig, scratchDatabase, type ScratchDatabase 
 import { checkCompatible, emptyTarget, writeTarget } from './target.ts';
 import { readiness, StepRunner, type StepReport } from './steps.ts';
 
+/** A node started on the restored copy; `stop()` drains it. */
+interface RunningNode {
+  url: string;
+  stop(): Promise<void>;
+}
+
 export interface DrTestOptions {
+  /** Starts a node on a configuration (the server's own start, passed in by the command). */
+  startNode: (config: Config, log: Logger) => Promise<RunningNode>;
+  /** Verifies every audit chain of a configuration's database against its checkpoint key (passed in by the command). */
+  verifyAudit: (config: Config) => Promise<VerifyReport>;
   scratchDatabaseUrl: string | undefined;
   pg: PgToolOptions;
   /** Bound on the ACME issuance. */
@@ -77,20 +84,13 @@ async function restoreStep(config: Config, s: Scratch, opts: DrTestOptions): Pro
   return `${tables} tables match the manifest in ${s.database?.label ?? 'a scratch SQLite file'}; schema ${migrated.schemaBefore} → ${migrated.schemaAfter}`;
 }
 
-async function auditStep(s: Scratch): Promise<string> {
-  const config = s.config as Config;
-  const db = openDb(config);
-  try {
-    const key = await storedCheckpointKey(db, await openKek(db, config.kek, config.dataDir, false));
-    const report = await verifyChains(db, { key });
-    if (!report.intact) {
-      const broken = report.chains.find((c) => !c.intact);
-      throw new Error(`the audit chain of ${broken?.nodeId ?? '?'} is broken: ${broken?.problems[0]?.message ?? 'see certainty audit verify'}`);
-    }
-    return `${report.chains.length} chain(s), ${report.chains.reduce((n, c) => n + c.records, 0)} records intact`;
-  } finally {
-    await db.close();
+async function auditStep(s: Scratch, opts: DrTestOptions): Promise<string> {
+  const report = await opts.verifyAudit(s.config as Config);
+  if (!report.intact) {
+    const broken = report.chains.find((c) => !c.intact);
+    throw new Error(`the audit chain of ${broken?.nodeId ?? '?'} is broken: ${broken?.problems[0]?.message ?? 'see certainty audit verify'}`);
   }
+  return `${report.chains.length} chain(s), ${report.chains.reduce((n, c) => n + c.records, 0)} records intact`;
 }
 
 async function cleanup(s: Scratch): Promise<string> {
@@ -124,7 +124,7 @@ export async function drTest(config: Config, from: string, opts: DrTestOptions):
   });
   await steps.run('restore', () => restoreStep(config, s, opts));
   await steps.run('serve', async () => {
-    s.node = await serve(s.config as Config, opts.log);
+    s.node = await opts.startNode(s.config as Config, opts.log);
     return `scratch server at ${s.node.url}`;
   });
   await steps.run('health', () => readiness(`${(s.node as RunningNode).url}/readyz`, s.rootPem as string, 15_000));
@@ -133,7 +133,7 @@ export async function drTest(config: Config, from: string, opts: DrTestOptions):
     return `account, order for ${PROBE_IP}, http-01, finalize and download`;
   });
   await steps.run('chain', async () => checkChain((s.probe as ProbeResult).chainPem, s.rootPem as string, PROBE_IP, (s.probe as ProbeResult).spki, new Date()));
-  await steps.run('audit', () => auditStep(s));
+  await steps.run('audit', () => auditStep(s, opts));
   await steps.always('cleanup', () => cleanup(s));
   const m = s.archive?.manifest;
   return { ok: steps.ok, from, dialect: m?.dialect ?? null, createdAt: m?.createdAt ?? null, steps: steps.reports, totalMs: Math.round(performance.now() - started) };

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { openDb } from '../context.ts';
+import { openDb } from '../config/database.ts';
 import type { Database } from '../store/db.ts';
 import { LATEST_SCHEMA, migrate } from '../store/migrations.ts';
 import { describeDatabase } from '../store/open.ts';
@@ -12,7 +12,7 @@ import { readPgFacts, type PgToolOptions } from './pg-snapshot.ts';
 import { checkCompatible, emptyTarget, writeTarget, type Target } from './target.ts';
 
 /** A scratch directory for an archive's payload, removed afterwards. */
-export async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+async function withWorkDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'certainty-restore-'));
   try {
     return await fn(dir);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
-import { openDb } from '../context.ts';
+import { openDb } from '../config/database.ts';
 import { databaseKind } from '../store/open.ts';
 import { pgTables } from './pg-snapshot.ts';
 import { withDatabase } from './pg-tools.ts';

@@ -1,5 +1,5 @@
-import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { httpRequest } from '../http-client.ts';
 
 /** One line of a DR test report. */
 export interface StepReport {
@@ -43,27 +43,15 @@ function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;
 }
 
-function getOnce(url: string, caPem: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca: caPem, timeout: 5000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject)
-        .on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject).end();
-  });
-}
-
 /** Polls `/readyz` over HTTPS, trusting only `caPem`, until it answers 200 or `timeoutMs` passes. */
 export async function readiness(url: string, caPem: string, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
     try {
-      const res = await getOnce(url, caPem);
+      const res = await httpRequest(url, { ca: caPem, timeoutMs: 5_000 });
       if (res.status === 200) return `${url} answered 200 over TLS from the restored CA`;
-      last = `HTTP ${res.status}: ${res.body.slice(0, 300)}`;
+      last = `HTTP ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`;
     } catch (err) {
       last = (err as Error).message;
     }

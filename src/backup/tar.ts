@@ -4,7 +4,7 @@
  * 8 GiB of the octal field use the GNU base-256 form, as GNU tar and bsdtar do.
  */
 
-export const BLOCK = 512;
+const BLOCK = 512;
 
 const OCTAL_SIZE_LIMIT = 8 ** 11;
 
@@ -90,6 +90,9 @@ export function parseHeader(header: Buffer): TarEntry | undefined {
   if (stored !== sum) throw new Error('a tar header checksum does not match');
   const type = header[156];
   if (type !== 0x30 && type !== 0) throw new Error('the archive holds something other than regular files');
+  // ustar keeps the start of a long path in a prefix field (offset 345). Archives never write one;
+  // refusing it beats reading the entry under the wrong name.
+  if (header[345] !== 0) throw new Error('a tar header uses the ustar name prefix, which archives never do');
   const end = header.indexOf(0, 0);
   const name = header.subarray(0, end === -1 || end > 100 ? 100 : end).toString('utf8');
   return { name, size: readSize(header) };

@@ -1,26 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { CertificateIssuer } from '../acme/context.ts';
 import type { Kek } from '../kek/kek.ts';
-import { SqlCrlStore } from '../store/crl-store.ts';
-import type { Database } from '../store/db.ts';
 import { generateCrl } from './crl.ts';
-import { upToDateCrl } from './crl-publisher.ts';
+import { upToDateCrl, type CrlStore } from './crl-publisher.ts';
 import { createHierarchy, importIssuer } from './hierarchy.ts';
-import { issueCertificate, randomSerialHex } from './issue.ts';
+import { LeafSigner, randomSerialHex } from './issue.ts';
 import { canonicalIp } from './ip.ts';
 import { parseCertificatePem } from './issuer-cert.ts';
 import { generateKeyPair, importPrivateKey, type CryptoKey, type KeyAlgorithm } from './keys.ts';
 import { certNotAfter, derToPem } from './pem.ts';
+import type { IssuerRecord, IssuerStore } from './store.ts';
 import { x509 } from './x509.ts';
-
-interface IssuerRow {
-  id: string;
-  role: string;
-  algorithm: string;
-  cert_pem: string;
-  chain_pem: string;
-  key_wrapped: Buffer | null;
-}
 
 export interface CaSetup {
   name: string;
@@ -38,48 +27,38 @@ const aad = (issuerId: string): string => `issuer:${issuerId}`;
  * Creates the CA on first start (or imports one). Idempotent and safe when two nodes start at
  * once: material is generated outside the transaction and only the first insert wins.
  */
-export async function ensureCa(db: Database, kek: Kek, setup: CaSetup, now: Date): Promise<{ created: boolean }> {
-  const existing = await db.query<{ id: string }>(`SELECT id FROM issuers WHERE role = 'intermediate' AND active = 1`);
-  if (existing.length > 0) return { created: false };
-  const rows = await buildIssuerRows(kek, setup, now);
-  return db.transaction(async (tx) => {
-    if (db.dialect.name === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(738202)');
-    const again = await tx.query(`SELECT id FROM issuers WHERE role = 'intermediate' AND active = 1`);
-    if (again.length > 0) return { created: false };
-    for (const r of rows) {
-      await tx.exec(
-        'INSERT INTO issuers (id, role, algorithm, cert_pem, chain_pem, key_wrapped, not_after, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)',
-        [r.id, r.role, r.algorithm, r.certPem, r.chainPem, r.keyWrapped, certNotAfter(r.certPem).getTime(), now.getTime()],
-      );
-    }
-    return { created: true };
-  });
+export async function ensureCa(deps: { issuers: IssuerStore; kek: Kek }, setup: CaSetup, now: Date): Promise<{ created: boolean }> {
+  if (await deps.issuers.hasActiveCa()) return { created: false };
+  const records = await buildIssuers(deps.kek, setup, now);
+  return { created: await deps.issuers.insertCa(records, now.getTime()) };
 }
 
-interface NewIssuerRow {
-  id: string;
-  role: 'root' | 'intermediate';
-  algorithm: KeyAlgorithm | 'external';
-  certPem: string;
-  chainPem: string;
-  keyWrapped: Buffer | null;
+type NewIssuer = Omit<IssuerRecord, 'notAfter'>;
+
+async function buildIssuers(kek: Kek, setup: CaSetup, now: Date): Promise<IssuerRecord[]> {
+  const built = setup.importChainPem !== undefined && setup.importKeyPem !== undefined
+    ? await importedIssuers(kek, setup.importChainPem, setup.importKeyPem, now)
+    : await createdIssuers(kek, setup, now);
+  return built.map((r) => ({ ...r, notAfter: certNotAfter(r.certPem).getTime() }));
 }
 
-async function buildIssuerRows(kek: Kek, setup: CaSetup, now: Date): Promise<NewIssuerRow[]> {
-  const newId = (): string => randomBytes(9).toString('base64url');
-  if (setup.importChainPem !== undefined && setup.importKeyPem !== undefined) {
-    const imported = await importIssuer({ certChainPem: setup.importChainPem, keyPem: setup.importKeyPem, now });
-    const key = await importPrivateKey(imported.keyPkcs8);
-    const id = newId();
-    const above = imported.chainPem;
-    const rows: NewIssuerRow[] = [{
-      id, role: 'intermediate', algorithm: key.algorithm, certPem: imported.certPem, chainPem: [imported.certPem, ...above.slice(0, -1)].join(''),
-      keyWrapped: kek.wrap(imported.keyPkcs8, aad(id)),
-    }];
-    const top = above[above.length - 1];
-    if (top !== undefined) rows.push({ id: newId(), role: 'root', algorithm: 'external', certPem: top, chainPem: top, keyWrapped: null });
-    return rows;
-  }
+const newId = (): string => randomBytes(9).toString('base64url');
+
+async function importedIssuers(kek: Kek, chainPem: string, keyPem: string, now: Date): Promise<NewIssuer[]> {
+  const imported = await importIssuer({ certChainPem: chainPem, keyPem, now });
+  const key = await importPrivateKey(imported.keyPkcs8);
+  const id = newId();
+  const above = imported.chainPem;
+  const rows: NewIssuer[] = [{
+    id, role: 'intermediate', algorithm: key.algorithm, certPem: imported.certPem, chainPem: [imported.certPem, ...above.slice(0, -1)].join(''),
+    keyWrapped: kek.wrap(imported.keyPkcs8, aad(id)),
+  }];
+  const top = above[above.length - 1];
+  if (top !== undefined) rows.push({ id: newId(), role: 'root', algorithm: 'external', certPem: top, chainPem: top, keyWrapped: null });
+  return rows;
+}
+
+async function createdIssuers(kek: Kek, setup: CaSetup, now: Date): Promise<NewIssuer[]> {
   const h = await createHierarchy({ algorithm: setup.algorithm, name: setup.name, rootValidityDays: setup.rootValidityDays, intermediateValidityDays: setup.intermediateValidityDays, now });
   const rootId = newId();
   const intId = newId();
@@ -89,44 +68,81 @@ async function buildIssuerRows(kek: Kek, setup: CaSetup, now: Date): Promise<New
   ];
 }
 
-/** The loaded, unwrapped issuing CA: signs leaves, keeps the CRL. */
-export class Authority implements CertificateIssuer {
-  private constructor(
-    private readonly db: Database,
-    readonly issuerId: string,
-    readonly authorityKeyId: Buffer,
-    private readonly algorithm: KeyAlgorithm,
-    private readonly key: CryptoKey,
-    readonly intermediatePem: string,
-    /** The intermediate and anything between it and the root, PEM, for chains sent to clients. */
-    readonly chainPem: string,
-    readonly rootPem: string,
-    private readonly crlUrl: (issuerId: string) => string,
-    private readonly crlLifetimeMs: number,
-    private readonly now: () => number,
-    readonly notBefore: number,
-  ) {}
+/** What an Authority is loaded with. */
+export interface AuthorityDeps {
+  issuers: IssuerStore;
+  crls: CrlStore;
+  kek: Kek;
+  /** The CRL distribution point written into leaves. */
+  crlUrl: (issuerId: string) => string;
+  crlLifetimeMs: number;
+  now: () => number;
+}
 
-  static async load(db: Database, kek: Kek, opts: { crlUrl: (issuerId: string) => string; crlLifetimeMs: number; now: () => number }): Promise<Authority> {
-    const rows = await db.query<IssuerRow>('SELECT id, role, algorithm, cert_pem, chain_pem, key_wrapped FROM issuers WHERE active = 1');
-    const int = rows.find((r) => r.role === 'intermediate');
-    const root = rows.find((r) => r.role === 'root') ?? int;
-    if (!int || !root || int.key_wrapped === null) throw new Error('no active issuing CA in the database; run "certainty init"');
-    const pkcs8 = kek.unwrap(int.key_wrapped, aad(int.id));
-    const key = await importPrivateKey(pkcs8);
-    pkcs8.fill(0);
-    const cert = parseCertificatePem(int.cert_pem, 'the issuing CA certificate');
-    const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-    const akid = ski === null ? Buffer.from(await cert.publicKey.getKeyIdentifier()) : Buffer.from(ski.keyId, 'hex');
-    return new Authority(db, int.id, akid, key.algorithm, key.privateKey, int.cert_pem, int.chain_pem, root.cert_pem, opts.crlUrl, opts.crlLifetimeMs, opts.now, cert.notBefore.getTime());
+/** The unwrapped issuing intermediate, as loaded. */
+interface SigningIssuer {
+  id: string;
+  authorityKeyId: Buffer;
+  algorithm: KeyAlgorithm;
+  key: CryptoKey;
+  intermediatePem: string;
+  chainPem: string;
+  rootPem: string;
+  notBefore: number;
+}
+
+async function loadSigningIssuer(issuers: IssuerStore, kek: Kek): Promise<SigningIssuer> {
+  const rows = await issuers.activeIssuers();
+  const int = rows.find((r) => r.role === 'intermediate');
+  const root = rows.find((r) => r.role === 'root') ?? int;
+  if (!int || !root || int.keyWrapped === null) throw new Error('no active issuing CA in the database; run "certainty init"');
+  const pkcs8 = kek.unwrap(int.keyWrapped, aad(int.id));
+  const key = await importPrivateKey(pkcs8);
+  pkcs8.fill(0);
+  const cert = parseCertificatePem(int.certPem, 'the issuing CA certificate');
+  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
+  const akid = ski === null ? Buffer.from(await cert.publicKey.getKeyIdentifier()) : Buffer.from(ski.keyId, 'hex');
+  return {
+    id: int.id, authorityKeyId: akid, algorithm: key.algorithm, key: key.privateKey, intermediatePem: int.certPem, chainPem: int.chainPem,
+    rootPem: root.certPem, notBefore: cert.notBefore.getTime(),
+  };
+}
+
+/**
+ * The loaded, unwrapped issuing CA: signs leaves, keeps the CRL. It is the ACME CertificateIssuer
+ * (src/acme/context.ts) by shape.
+ */
+export class Authority {
+  readonly issuerId: string;
+  /** The intermediate certificate's Subject Key Identifier (for ARI ids). */
+  readonly authorityKeyId: Buffer;
+  readonly intermediatePem: string;
+  /** The intermediate and anything between it and the root, PEM, for chains sent to clients. */
+  readonly chainPem: string;
+  readonly rootPem: string;
+  /** The intermediate's notBefore (ms): no leaf may start earlier. */
+  readonly notBefore: number;
+  private readonly signer: LeafSigner;
+
+  private constructor(private readonly deps: Omit<AuthorityDeps, 'issuers' | 'kek'>, private readonly issuer: SigningIssuer) {
+    this.issuerId = issuer.id;
+    this.authorityKeyId = issuer.authorityKeyId;
+    this.intermediatePem = issuer.intermediatePem;
+    this.chainPem = issuer.chainPem;
+    this.rootPem = issuer.rootPem;
+    this.notBefore = issuer.notBefore;
+    this.signer = new LeafSigner({ issuerCertPem: issuer.intermediatePem, issuerKey: issuer.key, issuerAlgorithm: issuer.algorithm });
+  }
+
+  static async load(deps: AuthorityDeps): Promise<Authority> {
+    return new Authority(deps, await loadSigningIssuer(deps.issuers, deps.kek));
   }
 
   async sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date; extKeyUsage?: Array<'serverAuth' | 'clientAuth'> }): Promise<{ der: Buffer; serial: string; chainPem: string; notBefore: number; notAfter: number }> {
     const serial = randomSerialHex();
-    const issued = await issueCertificate({
-      issuerCertPem: this.intermediatePem, issuerKey: this.key, issuerAlgorithm: this.algorithm, subjectPublicKeySpki: input.spki,
-      dnsNames: input.dnsNames, ipAddresses: input.ipAddresses, notBefore: input.notBefore, notAfter: input.notAfter, serialHex: serial,
-      crlUrl: this.crlUrl(this.issuerId), extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
+    const issued = await this.signer.issue({
+      subjectPublicKeySpki: input.spki, dnsNames: input.dnsNames, ipAddresses: input.ipAddresses, notBefore: input.notBefore, notAfter: input.notAfter,
+      serialHex: serial, crlUrl: this.deps.crlUrl(this.issuerId), extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
     });
     // The issuer's own validity bounds the leaf's: report what was signed.
     const leaf = new x509.X509Certificate(issued.der);
@@ -136,9 +152,9 @@ export class Authority implements CertificateIssuer {
   /** Brings the CRL up to date with every committed revocation (a no-op when it already is); returns it. */
   updateCrl(): Promise<Buffer> {
     return upToDateCrl({
-      store: new SqlCrlStore(this.db), issuerId: this.issuerId, lifetimeMs: this.crlLifetimeMs, now: this.now,
+      store: this.deps.crls, issuerId: this.issuerId, lifetimeMs: this.deps.crlLifetimeMs, now: this.deps.now,
       sign: async (c) => Buffer.from((await generateCrl({
-        issuerCertPem: this.intermediatePem, issuerKey: this.key, issuerAlgorithm: this.algorithm, crlNumber: c.number,
+        issuerCertPem: this.intermediatePem, issuerKey: this.issuer.key, issuerAlgorithm: this.issuer.algorithm, crlNumber: c.number,
         thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries,
       })).der),
     });
@@ -153,7 +169,7 @@ export class Authority implements CertificateIssuer {
   async serverCertificate(names: string[], validityMs: number): Promise<{ certPem: string; keyPem: string; notAfter: number }> {
     const keys = await generateKeyPair('ecdsa-p256');
     const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', keys.publicKey));
-    const now = this.now();
+    const now = this.deps.now();
     const isIp = (n: string): boolean => canonicalIp(n) !== undefined;
     const signed = await this.sign({
       spki, dnsNames: names.filter((n) => !isIp(n)), ipAddresses: names.filter(isIp), notBefore: new Date(now - 60_000), notAfter: new Date(now + validityMs),

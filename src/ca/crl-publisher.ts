@@ -4,7 +4,7 @@
  * rebuilt by whichever node looks next.
  *
  * How. Every revoking transaction bumps the issuer's revocation generation and queues a `crl` job
- * (src/store/crl-store.ts `recordRevocation`). Revocations of one issuer serialise on that counter
+ * (src/ca/revoke.ts). Revocations of one issuer serialise on that counter
  * row, so generations are handed out in commit order: once generation g is visible, every
  * revocation numbered up to g is committed too. A builder then:
  *   1. in one short transaction takes the next CRL number (an UPDATE that locks the issuer row until
@@ -20,6 +20,9 @@
  * duty and GET /crl) sees a CRL that is behind, e.g. one whose newer rival died before storing.
  */
 import type { CrlEntry } from './crl.ts';
+
+/** The job kind queued with every revocation: brings its issuer's CRL up to date (run by src/serve.ts). */
+export const CRL_JOB = 'crl';
 
 /** What a builder reads, in one transaction, before signing. */
 export interface CrlSnapshot {

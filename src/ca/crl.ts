@@ -9,7 +9,7 @@ import { signingAlgorithmFor, type CryptoKey, type KeyAlgorithm, type SigningAlg
 import { derToPem } from './pem.ts';
 import { x509 } from './x509.ts';
 
-export const OID_CRL_NUMBER = '2.5.29.20';
+const OID_CRL_NUMBER = '2.5.29.20';
 const OID_CRL_REASON = '2.5.29.21';
 
 export interface CrlEntry {

@@ -9,7 +9,7 @@ import { canonicalIp } from './ip.ts';
 import { decodeSubjectAltName, OID_SUBJECT_ALT_NAME } from './san.ts';
 import { x509 } from './x509.ts';
 
-export type EcCurve = 'P-256' | 'P-384' | 'P-521';
+type EcCurve = 'P-256' | 'P-384' | 'P-521';
 
 export interface CsrPublicKey {
   /** SubjectPublicKeyInfo DER, ready for issueCertificate. */

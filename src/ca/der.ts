@@ -4,7 +4,7 @@
  * Only single-byte tags and definite lengths, which is all DER allows for these types.
  */
 
-export const TAG_INTEGER = 0x02;
+const TAG_INTEGER = 0x02;
 export const TAG_OCTET_STRING = 0x04;
 export const TAG_BIT_STRING = 0x03;
 export const TAG_SEQUENCE = 0x30;

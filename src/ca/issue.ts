@@ -1,6 +1,6 @@
 /** Leaf certificate issuance: the minimal, correct end-entity profile (RFC 5280, CA/B BR style). */
 import { createPublicKey } from 'node:crypto';
-import { authorityKeyIdFor, parseCertificatePem } from './issuer-cert.ts';
+import { authorityKeyIdFor, parseCertificatePem, type Certificate } from './issuer-cert.ts';
 import { canonicalIp } from './ip.ts';
 import { signingAlgorithmFor, type CryptoKey, type KeyAlgorithm } from './keys.ts';
 import { derToPem } from './pem.ts';
@@ -56,7 +56,7 @@ function checkSerial(serialHex: string): void {
 }
 
 /** The subject CN, or undefined for an empty subject. */
-function commonNameFor(opts: IssueOptions): string | undefined {
+function commonNameFor(opts: LeafOptions): string | undefined {
   if (opts.commonName !== undefined) {
     const cn = opts.commonName;
     const ip = canonicalIp(cn);
@@ -76,66 +76,74 @@ function keyUsageFor(spki: Uint8Array): x509.KeyUsageFlags {
   throw new Error(`cannot issue for a ${type ?? 'unknown'} subject key`);
 }
 
-/**
- * Signs a leaf certificate. Subject is CN-only or empty; with an empty subject the SAN is critical
- * (RFC 5280 §4.2.1.6). Inputs are trusted (already checked by the caller): anything wrong here is
- * a programming error and throws a plain Error. The signature is checked against the issuer
- * certificate before returning, so a key that does not match the issuer cert cannot slip out.
- */
-/** Issuer keys already shown to match an issuer certificate (keyed weakly: no key is kept alive). */
-const verifiedKeys = new WeakMap<CryptoKey, string>();
-/** Parsed issuer certificates by PEM: parsing is pure and issuers are few. */
-const issuers = new Map<string, ReturnType<typeof parseCertificatePem>>();
-
-function parsedIssuer(pem: string): ReturnType<typeof parseCertificatePem> {
-  let cert = issuers.get(pem);
-  if (!cert) {
-    cert = parseCertificatePem(pem, 'issuerCertPem');
-    if (issuers.size > 16) issuers.clear();
-    issuers.set(pem, cert);
-  }
-  return cert;
+/** The issuer side of issuance: who signs, with which key. */
+export interface IssuerKey {
+  issuerCertPem: string;
+  issuerKey: CryptoKey;
+  issuerAlgorithm: KeyAlgorithm;
 }
 
-export async function issueCertificate(opts: IssueOptions): Promise<IssuedCertificate> {
-  if (opts.dnsNames.length + opts.ipAddresses.length === 0) throw new Error('a certificate needs at least one DNS name or IP address');
-  if (opts.extKeyUsage.length === 0) throw new Error('extKeyUsage must name at least one usage');
-  checkSerial(opts.serialHex);
-  const issuer = parsedIssuer(opts.issuerCertPem);
-  const notBefore = opts.notBefore < issuer.notBefore ? issuer.notBefore : opts.notBefore;
-  const notAfter = opts.notAfter > issuer.notAfter ? issuer.notAfter : opts.notAfter;
-  if (notBefore >= notAfter) throw new Error(`notBefore ${notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
+/** What a leaf is issued for. */
+export type LeafOptions = Omit<IssueOptions, keyof IssuerKey>;
 
-  const commonName = commonNameFor(opts);
-  const extensions = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(keyUsageFor(opts.subjectPublicKeySpki), true),
-    new x509.ExtendedKeyUsageExtension(opts.extKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
-    await x509.SubjectKeyIdentifierExtension.create(opts.subjectPublicKeySpki),
-    await authorityKeyIdFor(issuer),
-    new x509.Extension(OID_SUBJECT_ALT_NAME, commonName === undefined, encodeSubjectAltName(opts.dnsNames, opts.ipAddresses)),
-  ];
-  if (opts.crlUrl !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([opts.crlUrl]));
+/**
+ * Signs leaf certificates with one issuer. Subject is CN-only or empty; with an empty subject the
+ * SAN is critical (RFC 5280 §4.2.1.6). Inputs are trusted (already checked by the caller): anything
+ * wrong here is a programming error and throws a plain Error. The issuer certificate is parsed
+ * once, and the first certificate signed is checked against it, so a key that does not match
+ * the issuer cert fails loudly instead of producing certificates nothing can verify.
+ */
+export class LeafSigner {
+  private readonly issuer: Certificate;
+  private verified = false;
 
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: opts.serialHex,
-    ...(commonName === undefined ? {} : { subject: [{ CN: [commonName] }] }),
-    issuer: issuer.subjectName,
-    notBefore,
-    notAfter,
-    publicKey: opts.subjectPublicKeySpki,
-    signingKey: opts.issuerKey,
-    signingAlgorithm: signingAlgorithmFor(opts.issuerAlgorithm),
-    extensions,
-  });
-  // The first certificate signed with a key is checked against the issuer certificate, so a
-  // mismatched key fails loudly instead of producing certificates nothing can verify.
-  if (verifiedKeys.get(opts.issuerKey) !== opts.issuerCertPem) {
-    if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
-      throw new Error('the issued certificate does not verify with the issuer certificate: issuerKey does not match issuerCertPem');
-    }
-    verifiedKeys.set(opts.issuerKey, opts.issuerCertPem);
+  constructor(private readonly key: IssuerKey) {
+    this.issuer = parseCertificatePem(key.issuerCertPem, 'issuerCertPem');
   }
-  const der = new Uint8Array(cert.rawData);
-  return { der, pem: derToPem(der, 'CERTIFICATE') };
+
+  async issue(opts: LeafOptions): Promise<IssuedCertificate> {
+    if (opts.dnsNames.length + opts.ipAddresses.length === 0) throw new Error('a certificate needs at least one DNS name or IP address');
+    if (opts.extKeyUsage.length === 0) throw new Error('extKeyUsage must name at least one usage');
+    checkSerial(opts.serialHex);
+    const issuer = this.issuer;
+    const notBefore = opts.notBefore < issuer.notBefore ? issuer.notBefore : opts.notBefore;
+    const notAfter = opts.notAfter > issuer.notAfter ? issuer.notAfter : opts.notAfter;
+    if (notBefore >= notAfter) throw new Error(`notBefore ${notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
+
+    const commonName = commonNameFor(opts);
+    const extensions = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(keyUsageFor(opts.subjectPublicKeySpki), true),
+      new x509.ExtendedKeyUsageExtension(opts.extKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
+      await x509.SubjectKeyIdentifierExtension.create(opts.subjectPublicKeySpki),
+      await authorityKeyIdFor(issuer),
+      new x509.Extension(OID_SUBJECT_ALT_NAME, commonName === undefined, encodeSubjectAltName(opts.dnsNames, opts.ipAddresses)),
+    ];
+    if (opts.crlUrl !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([opts.crlUrl]));
+
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: opts.serialHex,
+      ...(commonName === undefined ? {} : { subject: [{ CN: [commonName] }] }),
+      issuer: issuer.subjectName,
+      notBefore,
+      notAfter,
+      publicKey: opts.subjectPublicKeySpki,
+      signingKey: this.key.issuerKey,
+      signingAlgorithm: signingAlgorithmFor(this.key.issuerAlgorithm),
+      extensions,
+    });
+    if (!this.verified) {
+      if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
+        throw new Error('the issued certificate does not verify with the issuer certificate: issuerKey does not match issuerCertPem');
+      }
+      this.verified = true;
+    }
+    const der = new Uint8Array(cert.rawData);
+    return { der, pem: derToPem(der, 'CERTIFICATE') };
+  }
+}
+
+/** Signs one leaf (see LeafSigner; a signer kept for many leaves parses and checks the issuer once). */
+export function issueCertificate(opts: IssueOptions): Promise<IssuedCertificate> {
+  return new LeafSigner(opts).issue(opts);
 }

@@ -1,15 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify as nodeVerify, type KeyExportOptions, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { exportPkcs8, generateKeyPair, importPrivateKey, privateKeyFromPem, signingAlgorithmFor, type CryptoKey, type KeyAlgorithm } from './keys.ts';
 import { derToPem } from './pem.ts';
 
-function opensslPem(args: string[], input?: string): string {
-  const r = spawnSync('openssl', args, { input, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
+// node:crypto writes these PEM files with OpenSSL's own encoders (libcrypto, in process).
+const pem = (key: KeyObject, encoding: KeyExportOptions<'pem'> = { format: 'pem', type: 'pkcs8' }): string => key.export(encoding) as string;
+const ec = (namedCurve: string): KeyObject => generateKeyPairSync('ec', { namedCurve }).privateKey;
+const rsa = (modulusLength: number): KeyObject => generateKeyPairSync('rsa', { modulusLength }).privateKey;
 
 /** Signs with the imported WebCrypto key and verifies with node:crypto against the derived public key. */
 async function assertSignsAndVerifies(privateKey: CryptoKey, publicKey: CryptoKey, alg: KeyAlgorithm): Promise<void> {
@@ -45,33 +43,28 @@ describe('keys', () => {
     assert.deepEqual(signingAlgorithmFor('rsa-4096'), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' });
   });
 
-  test('privateKeyFromPem reads PKCS#8, SEC1 and PKCS#1 PEM made by openssl', async () => {
-    const ecPkcs8 = opensslPem(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384']);
-    const sec1 = opensslPem(['ec', '-outform', 'PEM'], ecPkcs8);
+  test('privateKeyFromPem reads PKCS#8, SEC1 and PKCS#1 PEM', async () => {
+    const [ecKey, rsaKey] = [ec('P-384'), rsa(2048)];
+    const sec1 = pem(ecKey, { format: 'pem', type: 'sec1' });
     assert.match(sec1, /BEGIN EC PRIVATE KEY/);
-    const rsaPkcs8 = opensslPem(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
-    const pkcs1 = opensslPem(['rsa', '-traditional'], rsaPkcs8);
+    const pkcs1 = pem(rsaKey, { format: 'pem', type: 'pkcs1' });
     assert.match(pkcs1, /BEGIN RSA PRIVATE KEY/);
 
-    for (const [pem, alg] of [[ecPkcs8, 'ecdsa-p384'], [sec1, 'ecdsa-p384'], [rsaPkcs8, 'rsa-2048'], [pkcs1, 'rsa-2048']] as const) {
-      const key = await privateKeyFromPem(pem);
+    for (const [text, source, alg] of [[pem(ecKey), ecKey, 'ecdsa-p384'], [sec1, ecKey, 'ecdsa-p384'], [pem(rsaKey), rsaKey, 'rsa-2048'], [pkcs1, rsaKey, 'rsa-2048']] as const) {
+      const key = await privateKeyFromPem(text);
       assert.equal(key.algorithm, alg);
-      // The PKCS#8 returned is the same key openssl wrote.
-      const fromOpenssl = createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
-      assert.deepEqual(Buffer.from(key.pkcs8), fromOpenssl);
+      // The PKCS#8 returned is the same key the PEM holds.
+      assert.deepEqual(Buffer.from(key.pkcs8), source.export({ type: 'pkcs8', format: 'der' }));
       await assertSignsAndVerifies(key.privateKey, key.publicKey, alg);
     }
   });
 
   test('privateKeyFromPem explains encrypted, unsupported and non-key input', async () => {
-    const ec = opensslPem(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']);
-    const encrypted = opensslPem(['pkey', '-aes256', '-passout', 'pass:secret'], ec);
+    const encrypted = pem(ec('P-256'), { format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'secret' });
     await assert.rejects(privateKeyFromPem(encrypted), /encrypted; decrypt it first/);
-    const ed = opensslPem(['genpkey', '-algorithm', 'ED25519']);
-    await assert.rejects(privateKeyFromPem(ed), /ed25519 keys are not supported/);
-    const p521 = opensslPem(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']);
-    await assert.rejects(privateKeyFromPem(p521), /curve secp521r1 is not supported; use P-256 or P-384/);
-    const rsa1024 = opensslPem(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024']);
+    await assert.rejects(privateKeyFromPem(pem(generateKeyPairSync('ed25519').privateKey)), /ed25519 keys are not supported/);
+    await assert.rejects(privateKeyFromPem(pem(ec('P-521'))), /curve secp521r1 is not supported; use P-256 or P-384/);
+    const rsa1024 = pem(rsa(1024));
     await assert.rejects(privateKeyFromPem(rsa1024), /RSA key of 1024 bits is not supported/);
     await assert.rejects(privateKeyFromPem(derToPem(new Uint8Array([1, 2, 3]), 'CERTIFICATE')), /expected a PEM "PRIVATE KEY"/);
   });

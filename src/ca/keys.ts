@@ -11,7 +11,6 @@ export type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096'];
 
 /** WebCrypto parameters to pass to `sign` (and to @peculiar/x509 as `signingAlgorithm`). */
 export type SigningAlgorithm =

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectAlternativeName } from '@peculiar/asn1-x509';
 import { encodeDer, encodeDerSequence } from './der.ts';
 import { decodeSubjectAltName, encodeSubjectAltName } from './san.ts';
 
@@ -11,6 +13,17 @@ test('subjectAltName round-trips DNS names and canonical IPs', () => {
     { type: 'ip', value: '192.0.2.1' },
     { type: 'ip', value: '2001:db8::1' },
   ]);
+});
+
+test('subjectAltName re-encodes byte for byte through a schema-driven DER encoder, long lengths included', () => {
+  // OpenSSL's encoding of the same names, lengths at each length-form boundary, is compared in
+  // test/integration/ca.der-openssl.test.ts.
+  for (const dns of [['a.example', '*.b.example'], ['x'.repeat(120), 'y'.repeat(130), 'z'.repeat(300)]]) {
+    const der = encodeSubjectAltName(dns, ['192.0.2.1', '2001:db8::1']);
+    const parsed = AsnConvert.parse(der, SubjectAlternativeName);
+    assert.deepEqual(new Uint8Array(AsnConvert.serialize(parsed)), der);
+    assert.deepEqual(Array.from(parsed, (n) => n.dNSName ?? n.iPAddress), [...dns, '192.0.2.1', '2001:db8::1']);
+  }
 });
 
 test('other GeneralName forms are reported by name; malformed names throw', () => {

@@ -5,11 +5,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.ts';
 import { readDerExact, TAG_OCTET_STRING } from './der.ts';
+import type { Identifier } from './identifier.ts';
 import { canonicalIp } from './ip.ts';
-import { randomSerialHex } from './issue.ts';
-import { exportPkcs8, generateKeyPair, signingAlgorithmFor } from './keys.ts';
-import { derToPem } from './pem.ts';
-import { decodeSubjectAltName, encodeSubjectAltName, OID_SUBJECT_ALT_NAME, type SanEntry } from './san.ts';
+import { decodeSubjectAltName, OID_SUBJECT_ALT_NAME, type SanEntry } from './san.ts';
 import { x509 } from './x509.ts';
 
 /** id-pe-acmeIdentifier (RFC 8737 §6.1). */
@@ -17,13 +15,8 @@ export const OID_ACME_IDENTIFIER = '1.3.6.1.5.5.7.1.31';
 /** The ALPN protocol name a validation connection offers (RFC 8737 §6.2). */
 export const ACME_TLS_ALPN_PROTOCOL = 'acme-tls/1';
 
-export interface AcmeIdentifier {
-  type: 'dns' | 'ip';
-  value: string;
-}
-
 export interface AcmeIdentifierExpectation {
-  identifier: AcmeIdentifier;
+  identifier: Identifier;
   /** SHA-256 of the key authorization (32 bytes). */
   keyAuthorizationDigest: Uint8Array;
 }
@@ -36,7 +29,7 @@ function describeSan(entry: SanEntry): string {
   return entry.type === 'other' ? entry.form : `${entry.type === 'dns' ? 'DNS' : 'IP'}:${entry.value}`;
 }
 
-function matchesIdentifier(entry: SanEntry, identifier: AcmeIdentifier): boolean {
+function matchesIdentifier(entry: SanEntry, identifier: Identifier): boolean {
   if (entry.type === 'dns' && identifier.type === 'dns') return entry.value.toLowerCase() === identifier.value.toLowerCase();
   if (entry.type === 'ip' && identifier.type === 'ip') return entry.value === canonicalIp(identifier.value);
   return false;
@@ -84,33 +77,4 @@ export function checkAcmeIdentifierCertificate(certDer: Uint8Array, expected: Ac
   if (digest.length !== DIGEST_BYTES || !timingSafeEqual(digest, expected.keyAuthorizationDigest)) {
     throw incorrect('the acmeIdentifier extension does not hold the SHA-256 digest of the expected key authorization');
   }
-}
-
-/** The critical acmeIdentifier extension for a digest: extnValue is OCTET STRING (SIZE (32)). */
-export function acmeIdentifierExtension(keyAuthorizationDigest: Uint8Array, critical = true): InstanceType<typeof x509.Extension> {
-  if (keyAuthorizationDigest.length !== DIGEST_BYTES) throw new Error('keyAuthorizationDigest must be a 32-byte SHA-256 digest');
-  return new x509.Extension(OID_ACME_IDENTIFIER, critical, new Uint8Array([TAG_OCTET_STRING, DIGEST_BYTES, ...keyAuthorizationDigest]));
-}
-
-/** A self-signed P-256 validation certificate as an ACME client would serve it (tests, dev responders). */
-export async function buildAcmeIdentifierCertificate(
-  identifier: AcmeIdentifier,
-  keyAuthorizationDigest: Uint8Array,
-  now: Date = new Date(),
-): Promise<{ certPem: string; keyPem: string }> {
-  const keys = await generateKeyPair('ecdsa-p256');
-  const san = identifier.type === 'dns' ? encodeSubjectAltName([identifier.value], []) : encodeSubjectAltName([], [identifier.value]);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerialHex(),
-    notBefore: new Date(now.getTime() - 3_600_000),
-    notAfter: new Date(now.getTime() + 7 * 86_400_000),
-    keys,
-    signingAlgorithm: signingAlgorithmFor('ecdsa-p256'),
-    // Empty subject, so the SAN is critical (RFC 5280 §4.2.1.6).
-    extensions: [new x509.Extension(OID_SUBJECT_ALT_NAME, true, san), acmeIdentifierExtension(keyAuthorizationDigest)],
-  });
-  return {
-    certPem: derToPem(new Uint8Array(cert.rawData), 'CERTIFICATE'),
-    keyPem: derToPem(await exportPkcs8(keys.privateKey), 'PRIVATE KEY'),
-  };
 }

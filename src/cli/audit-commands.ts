@@ -3,17 +3,17 @@ import type { Command } from 'commander';
 import { AUDIT_ACTIONS, isAuditAction } from '../audit/chain.ts';
 import { checkpointKeyFromPem, hasCheckpointKey, storedCheckpointKey, type CheckpointKey } from '../audit/checkpoint-key.ts';
 import { readSinkCopy, type SinkCopy } from '../audit/sink-copy.ts';
-import { cursorStatus } from '../audit/outbox.ts';
-import { listRecords, type AuditFilter } from '../audit/query.ts';
+import type { AuditFilter } from '../audit/store.ts';
 import { verifyChains, type ChainReport, type VerifyReport } from '../audit/verify.ts';
 import { isoTime, recordJson } from '../audit/wire.ts';
 import type { Config } from '../config/schema.ts';
-import { openDb } from '../context.ts';
-import { openKek } from '../kek/open.ts';
+import { openDb } from '../config/database.ts';
+import { auditStores, openDatabaseKek } from '../context.ts';
 import type { Database } from '../store/db.ts';
 import { currentSchema } from '../store/migrations.ts';
 import { MIGRATIONS } from '../store/schema.ts';
-import { configFrom, print, table } from './options.ts';
+import { configFrom, print } from './options.ts';
+import { table } from '../table.ts';
 
 type Json = { json?: boolean };
 
@@ -47,9 +47,10 @@ async function withDb<T>(cmd: Command, fn: (db: Database, config: Config) => Pro
  */
 async function checkpointKey(db: Database, config: Config, publicKeyFile: string | undefined): Promise<CheckpointKey | undefined> {
   if (publicKeyFile !== undefined) return checkpointKeyFromPem(readText('--public-key', publicKeyFile));
-  if (!(await hasCheckpointKey(db))) return undefined;
+  const { keys } = auditStores(db);
+  if (!(await hasCheckpointKey(keys))) return undefined;
   try {
-    return await storedCheckpointKey(db, await openKek(db, config.kek, config.dataDir, false));
+    return await storedCheckpointKey(keys, await openDatabaseKek(db, config));
   } catch (err) {
     throw new Error(`checking the signed checkpoints needs the checkpoint key, which is wrapped by the KEK: ${(err as Error).message}. Run this where the KEK is configured, or give --public-key FILE (printed by "certainty audit checkpoint-key")`, { cause: err });
   }
@@ -123,7 +124,7 @@ export function registerAuditCommands(program: Command): void {
     .action((opts: Json & { node?: string; publicKey?: string; sinkCopy?: string }, cmd: Command) => withDb(cmd, async (db, config) => {
       const key = await checkpointKey(db, config, opts.publicKey);
       const copy = sinkCopyOf(opts.sinkCopy, key);
-      const report = await verifyChains(db, { key, ...(opts.node === undefined ? {} : { nodeId: opts.node }), ...(copy === undefined ? {} : { anchors: copy.anchors }) });
+      const report = await verifyChains(auditStores(db).read, { key, ...(opts.node === undefined ? {} : { nodeId: opts.node }), ...(copy === undefined ? {} : { anchors: copy.anchors }) });
       const sinkCopy = copy && { chains: copy.anchors.size, rejected: copy.rejected, unreadable: copy.unreadable };
       print(opts.json === true, { ...report, ...(sinkCopy ? { sinkCopy } : {}) }, () => [verifyText(report), copy ? sinkCopyText(copy) : NO_SINK_COPY].join('\n'));
       if (!report.intact) process.exitCode = 1;
@@ -138,7 +139,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--since <iso>', 'at or after this time').option('--until <iso>', 'before this time').option('--actor <actor>', 'e.g. account:<id>, cli:<user>, admin-api')
     .option('--action <action>', `one of ${AUDIT_ACTIONS.join(', ')}`).option('--node <id>', 'only this node\'s records').option('--limit <n>', 'how many', '100').option('--json', 'print JSON')
     .action((opts: ListOptions, cmd: Command) => withDb(cmd, async (db) => {
-      const records = await listRecords(db, parseFilter(opts));
+      const records = await auditStores(db).read.list(parseFilter(opts));
       print(opts.json === true, records.map(recordJson), () => table(
         ['TIME', 'NODE', 'SEQ', 'ACTOR', 'ACTION', 'OBJECT', 'OUTCOME'],
         records.map((r) => [isoTime(r.time) ?? String(r.time), r.nodeId, String(r.seq), r.actor, r.action, r.object, r.outcome]),
@@ -146,7 +147,7 @@ export function registerAuditCommands(program: Command): void {
     }));
   audit.command('sinks').description('delivery progress of each sink over each node\'s chain').option('--json', 'print JSON')
     .action((opts: Json, cmd: Command) => withDb(cmd, async (db) => {
-      const rows = await cursorStatus(db);
+      const rows = await auditStores(db).outbox.cursors();
       print(opts.json === true, rows, () => table(
         ['SINK', 'NODE', 'DELIVERED', 'HEAD', 'BACKLOG', 'ATTEMPTS', 'LAST ERROR'],
         rows.map((r) => [r.sink, r.nodeId, String(r.seq), String(r.headSeq), String(r.headSeq - r.seq), String(r.attempts), r.lastError ?? '-']),

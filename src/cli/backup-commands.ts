@@ -4,7 +4,10 @@ import { drTest, type DrReport } from '../backup/dr-test.ts';
 import { kekSource } from '../backup/kek-check.ts';
 import type { PgToolOptions } from '../backup/pg-snapshot.ts';
 import { restoreBackup } from '../backup/restore.ts';
-import { configFrom, print, quietLogger, table } from './options.ts';
+import { verifyAudit } from '../context.ts';
+import { serve } from '../serve.ts';
+import { configFrom, print, quietLogger } from './options.ts';
+import { table } from '../table.ts';
 
 interface ToolOpts {
   json?: boolean;
@@ -80,7 +83,7 @@ function registerDrTest(program: Command): void {
     .action(async (opts: ToolOpts & { from: string; scratchDatabaseUrl?: string }, cmd: Command) => {
       const config = configFrom(cmd);
       const report = await drTest(config, opts.from, {
-        scratchDatabaseUrl: opts.scratchDatabaseUrl, pg: pgOptions(opts), issueTimeoutMs: 60_000, log: quietLogger(config),
+        startNode: serve, verifyAudit, scratchDatabaseUrl: opts.scratchDatabaseUrl, pg: pgOptions(opts), issueTimeoutMs: 60_000, log: quietLogger(config),
       });
       print(opts.json === true, report, () => humanReport(report));
       const failed = report.steps.find((s) => s.status === 'fail');

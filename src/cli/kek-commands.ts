@@ -1,19 +1,18 @@
 import type { Command } from 'commander';
-import { cliAudit } from '../audit/runtime.ts';
-import { openDb } from '../context.ts';
+import { openDb } from '../config/database.ts';
+import { kekStores, openCliAudit, openDatabaseKek } from '../context.ts';
 import { Keyring } from '../kek/envelope.ts';
 import { kekFromPassphrase, loadKekFile, type KekProvider } from '../kek/kek.ts';
-import { openKek } from '../kek/open.ts';
 import { rotateKek, sealedByKek } from '../kek/rotate.ts';
-import { getSetting } from '../store/settings.ts';
+import type { KekSettingsStore } from '../kek/store.ts';
 import { configFrom, print } from './options.ts';
 
-async function newProvider(db: Parameters<typeof getSetting>[0], opts: { newFile?: string; newPassphraseEnv?: string }): Promise<KekProvider> {
+async function newProvider(settings: KekSettingsStore, opts: { newFile?: string; newPassphraseEnv?: string }): Promise<KekProvider> {
   if (opts.newFile !== undefined) return loadKekFile(opts.newFile, true);
   if (opts.newPassphraseEnv !== undefined) {
     const passphrase = process.env[opts.newPassphraseEnv];
     if (passphrase === undefined || passphrase.length < 12) throw new Error(`environment variable ${opts.newPassphraseEnv} must hold the new passphrase (at least 12 characters)`);
-    const salt = await getSetting(db, 'kek.salt');
+    const salt = await settings.salt();
     if (salt === undefined) throw new Error('this database has no passphrase salt; rotate to a key file with --new-file instead');
     return kekFromPassphrase(passphrase, Buffer.from(salt, 'base64'));
   }
@@ -27,8 +26,8 @@ export function registerKekCommands(program: Command): void {
       const config = configFrom(cmd);
       const db = openDb(config);
       try {
-        const keyring = await openKek(db, config.kek, config.dataDir, false);
-        const result = { current: keyring.current.id, previous: keyring.previous?.id ?? null, sealedByKek: await sealedByKek(db) };
+        const keyring = await openDatabaseKek(db, config);
+        const result = { current: keyring.current.id, previous: keyring.previous?.id ?? null, sealedByKek: await sealedByKek(kekStores(db).rotation) };
         print(opts.json === true, result, () => [
           `this node's KEK: ${result.current}${result.previous ? ` (and previous ${result.previous})` : ''}`,
           ...Object.entries(result.sealedByKek).map(([id, n]) => `  ${id}: ${n} secrets${id === result.current ? '' : ' (not the current KEK: run "certainty kek rotate")'}`),
@@ -49,13 +48,17 @@ export function registerKekCommands(program: Command): void {
       if (!Number.isInteger(batch) || batch < 1) throw new Error('--batch-size must be a positive whole number');
       const db = openDb(config);
       try {
-        const keyring = await openKek(db, config.kek, config.dataDir, false);
-        const to = await newProvider(db, opts);
-        const totals = await rotateKek(db, keyring, to, batch, (p) => {
-          if (opts.json !== true) process.stdout.write(`${p.table}: re-wrapped ${p.rewrapped}, already done ${p.skipped}\n`);
-        }, Number(opts.pauseMs) || 0);
-        const audit = cliAudit(db, config.dataDir);
-        await audit.recorder.record(db, { actor: audit.actor, action: 'kek.changed', object: `kek:${to.id}`, outcome: 'success', details: { totals } });
+        const { settings, rotation } = kekStores(db);
+        const keyring = await openDatabaseKek(db, config);
+        const to = await newProvider(settings, opts);
+        const totals = await rotateKek(rotation, keyring, to, {
+          batchSize: batch, pauseMs: Number(opts.pauseMs) || 0,
+          onBatch: (p) => {
+            if (opts.json !== true) process.stdout.write(`${p.table}: re-wrapped ${p.rewrapped}, already done ${p.skipped}\n`);
+          },
+        });
+        const audit = openCliAudit(db, config.dataDir);
+        await audit.recorder.record(undefined, { actor: audit.actor, action: 'kek.changed', object: `kek:${to.id}`, outcome: 'success', details: { totals } });
         // The checkpoint key is wrapped by the new KEK now.
         await audit.seal(new Keyring(to, keyring.current));
         print(opts.json === true, { to: to.id, totals }, () => `Every secret is now wrapped by KEK ${to.id}. Point kek.file (or the passphrase) of every node at the new KEK, then remove kek.previousFile.`);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { labDown, labUp } from '../lab/lab.ts';
 import { DEFAULT_TUNING, redactUrl, type LabTuning } from '../lab/lab-state.ts';
 import { formatLabStatus, labStatus } from '../lab/lab-status.ts';
-import { print, table } from './options.ts';
+import { print } from './options.ts';
+import { table } from '../table.ts';
 
 const DEFAULT_DIR = './certainty-lab';
 

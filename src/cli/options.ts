@@ -29,11 +29,3 @@ export function quietLogger(config: Config): Logger {
 export function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
-
-/** A plain text table with a header row. */
-export function table(headers: string[], rows: string[][]): string {
-  if (rows.length === 0) return '(none)';
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
-}

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { openCa, openDb, publicBaseUrl } from '../context.ts';
+import { openDb } from '../config/database.ts';
+import { publicBaseUrl } from '../config/urls.ts';
+import { inventoryCounts, openCa } from '../context.ts';
 import { createLogger } from '../logger.ts';
 import { serve } from '../serve.ts';
 import { currentSchema, LATEST_SCHEMA, migrate } from '../store/migrations.ts';
 import { describeDatabase } from '../store/open.ts';
-import { AdminService } from '../admin/service.ts';
 import { configFrom, print, quietLogger } from './options.ts';
 import { join } from 'node:path';
 import { writePrivateFile } from '../data-dir.ts';
@@ -79,7 +80,7 @@ export function registerServerCommands(program: Command): void {
       const db = openDb(config);
       try {
         const schema = await currentSchema(db);
-        const counts = schema === 0 ? {} : await new AdminService(db, Date.now).counts();
+        const counts = schema === 0 ? {} : await inventoryCounts(db);
         const result = { database: describeDatabase(config.database.url, config.dataDir), schema: { current: schema, latest: LATEST_SCHEMA }, counts };
         print(opts.json === true, result, () => [
           `Database: ${result.database}`,

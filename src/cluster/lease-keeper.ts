@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { Lease, LeaseStore } from './leases.ts';
+import type { Lease } from './leases.ts';
+import type { LeaseStore } from './store.ts';
 
 export interface LeaseKeeperOptions {
   name: string;
@@ -13,6 +14,13 @@ export interface LeaseKeeperOptions {
 /** Counts of writes the database refused because their fencing token was stale. */
 export interface FencingStats {
   rejected: number;
+}
+
+export interface LeaseKeeperDeps extends LeaseKeeperOptions {
+  store: LeaseStore;
+  /** Shared with /healthz, which reports the refusals. */
+  fencing: FencingStats;
+  log: Logger;
 }
 
 /**
@@ -50,13 +58,8 @@ export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(
-    private readonly store: LeaseStore,
-    private readonly options: LeaseKeeperOptions,
-    private readonly fencing: FencingStats,
-    private readonly log: Logger,
-  ) {
-    this.timings = leaseTimings(options.ttlMs);
+  constructor(private readonly deps: LeaseKeeperDeps) {
+    this.timings = leaseTimings(deps.ttlMs);
   }
 
   start(): void {
@@ -72,7 +75,7 @@ export class LeaseKeeper {
 
   /** A write under the lease was refused: the lease is gone. */
   fencedOut(): void {
-    this.fencing.rejected += 1;
+    this.deps.fencing.rejected += 1;
     this.lose('a write under the lease was refused by its fencing token');
   }
 
@@ -82,19 +85,19 @@ export class LeaseKeeper {
     try {
       if (this.lease) {
         // Renewal is itself a fenced write: after a pause it is refused if someone took over.
-        if (await this.store.renew(this.lease, this.options.holder, this.timings.validityMs)) this.renewedAt = started;
+        if (await this.deps.store.renew(this.lease, this.deps.holder, this.timings.validityMs)) this.renewedAt = started;
         else this.fencedOut();
       } else {
-        const lease = await this.store.acquire(this.options.name, this.options.holder, this.timings.validityMs);
+        const lease = await this.deps.store.acquire(this.deps.name, this.deps.holder, this.timings.validityMs);
         if (lease) {
           this.lease = lease;
           this.renewedAt = started;
-          this.log.info({ lease: lease.name, token: lease.token }, 'lease acquired');
-          this.options.onAcquired?.(lease);
+          this.deps.log.info({ lease: lease.name, token: lease.token }, 'lease acquired');
+          this.deps.onAcquired?.(lease);
         }
       }
     } catch (err) {
-      this.log.warn({ err, lease: this.options.name }, 'lease renewal failed');
+      this.deps.log.warn({ err, lease: this.deps.name }, 'lease renewal failed');
       if (this.lease && performance.now() - this.renewedAt >= this.timings.trustMs) this.lose('could not renew before the lease ran out');
     }
     if (!this.stopped) {
@@ -107,8 +110,8 @@ export class LeaseKeeper {
     const lost = this.lease;
     if (!lost) return;
     this.lease = undefined;
-    this.log.warn({ lease: lost.name, token: lost.token, why }, 'lease lost');
-    this.options.onLost?.(lost, why);
+    this.deps.log.warn({ lease: lost.name, token: lost.token, why }, 'lease lost');
+    this.deps.onLost?.(lost, why);
   }
 
   /** Stops renewing and releases the lease so another node can take it at once. */
@@ -117,6 +120,6 @@ export class LeaseKeeper {
     if (this.timer) clearTimeout(this.timer);
     const held = this.lease;
     this.lease = undefined;
-    if (held) await this.store.release(held, this.options.holder).catch((err: unknown) => this.log.warn({ err }, 'lease release failed'));
+    if (held) await this.deps.store.release(held, this.deps.holder).catch((err: unknown) => this.deps.log.warn({ err }, 'lease release failed'));
   }
 }

@@ -1,16 +1,14 @@
 import type { Logger } from 'pino';
-import type { JobQueue } from '../jobs/queue.ts';
-import type { Database } from '../store/db.ts';
+import type { Duty } from './duties.ts';
 import { LeaseKeeper, type FencingStats, type LeaseKeeperOptions } from './lease-keeper.ts';
-import { LeaseStore } from './leases.ts';
 import { HEARTBEAT_MS, NodeRegistry } from './nodes.ts';
-import { Scheduler, type Duty } from './scheduler.ts';
+import { Scheduler } from './scheduler.ts';
+import type { LeaseStore, NodeStore, ScheduleStore } from './store.ts';
 
-export const SCHEDULER_LEASE = 'scheduler';
+const SCHEDULER_LEASE = 'scheduler';
 
 export interface ClusterDeps {
-  db: Database;
-  jobs: JobQueue;
+  stores: { nodes: NodeStore; leases: LeaseStore; schedules: ScheduleStore };
   nodeId: string;
   version: string;
   address: string;
@@ -24,8 +22,6 @@ export interface ClusterDeps {
 }
 
 export interface ClusterRuntime {
-  registry: NodeRegistry;
-  leases: LeaseStore;
   fencing: FencingStats;
   /** Leases this node holds and trusts right now. */
   held(): Array<{ name: string; token: number }>;
@@ -35,26 +31,24 @@ export interface ClusterRuntime {
 
 /** Node identity, heartbeats, the scheduler lease and the periodic duties it enqueues. */
 export async function startClusterRuntime(deps: ClusterDeps): Promise<ClusterRuntime> {
-  const registry = new NodeRegistry(deps.db, deps.nodeId, deps.version, deps.address);
+  const { stores, nodeId, log } = deps;
+  const registry = new NodeRegistry({ store: stores.nodes, nodeId, version: deps.version, address: deps.address });
   await registry.register();
-  const leases = new LeaseStore(deps.db);
   const fencing: FencingStats = { rejected: 0 };
-  const keeper = new LeaseKeeper(leases, { name: SCHEDULER_LEASE, holder: deps.nodeId, ttlMs: deps.leaseTtlMs, ...deps.leaseHooks }, fencing, deps.log);
-  const scheduler = new Scheduler(deps.db, leases, keeper, deps.jobs, deps.nodeId, deps.duties, deps.log);
+  const keeper = new LeaseKeeper({ store: stores.leases, name: SCHEDULER_LEASE, holder: nodeId, ttlMs: deps.leaseTtlMs, ...deps.leaseHooks, fencing, log });
+  const scheduler = new Scheduler({ store: stores.schedules, keeper, holder: nodeId, duties: deps.duties, log });
   await scheduler.start();
   keeper.start();
   const beat = setInterval(() => {
     registry.heartbeat(deps.draining() ? 'draining' : 'up').then(
       (mine) => {
-        if (!mine) deps.log.error('another process took over this node id; this node should be stopped');
+        if (!mine) log.error('another process took over this node id; this node should be stopped');
       },
-      (err: unknown) => deps.log.warn({ err }, 'heartbeat failed'),
+      (err: unknown) => log.warn({ err }, 'heartbeat failed'),
     );
   }, HEARTBEAT_MS);
   beat.unref();
   return {
-    registry,
-    leases,
     fencing,
     held() {
       const lease = keeper.current();

@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
-import type { JobQueue } from '../jobs/queue.ts';
-import type { Database } from '../store/db.ts';
+import { DUTY_JOB, type Duty } from './duties.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
-import { FencedError, type Lease, type LeaseStore } from './leases.ts';
+import { FencedError, type Lease } from './leases.ts';
+import type { ScheduleStore } from './store.ts';
 
-/** A periodic duty: enqueued as a job of `kind` once per period, cluster-wide. */
-export interface Duty {
-  name: string;
-  periodMs: number;
-}
-
-export const DUTY_JOB = 'duty';
 const TICK_MS = 1000;
+
+export interface SchedulerDeps {
+  store: ScheduleStore;
+  /** The scheduler lease as this node holds it. */
+  keeper: Pick<LeaseKeeper, 'current' | 'fencedOut'>;
+  /** This node's id (the lease holder it writes as). */
+  holder: string;
+  duties: readonly Duty[];
+  log: Logger;
+}
 
 /**
  * Runs on every node; acts only on the node holding the scheduler lease. Each tick, in one
@@ -22,20 +25,10 @@ const TICK_MS = 1000;
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly db: Database,
-    private readonly leases: LeaseStore,
-    private readonly keeper: LeaseKeeper,
-    private readonly jobs: JobQueue,
-    private readonly holder: string,
-    private readonly duties: readonly Duty[],
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: SchedulerDeps) {}
 
   async start(): Promise<void> {
-    for (const d of this.duties) {
-      await this.db.exec(`INSERT INTO schedules (name, next_run_at, last_token) VALUES (?, ${this.db.dialect.nowMs}, 0) ON CONFLICT (name) DO NOTHING`, [d.name]);
-    }
+    await this.deps.store.addSchedules(this.deps.duties.map((d) => d.name));
     this.timer = setInterval(() => void this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -45,32 +38,28 @@ export class Scheduler {
   }
 
   private async tick(): Promise<void> {
-    const lease = this.keeper.current();
+    const lease = this.deps.keeper.current();
     if (!lease) return;
     try {
       await this.runDue(lease);
     } catch (err) {
-      if (err instanceof FencedError) this.keeper.fencedOut();
-      else this.log.warn({ err }, 'scheduler tick failed; will retry');
+      if (err instanceof FencedError) this.deps.keeper.fencedOut();
+      else this.deps.log.warn({ err }, 'scheduler tick failed; will retry');
     }
   }
 
   /** Enqueues every due duty under `lease`; returns the names enqueued. Throws FencedError when the lease moved. */
-  async runDue(lease: Lease): Promise<string[]> {
-    const now = this.db.dialect.nowMs;
-    return this.db.transaction(async (tx) => {
-      await this.leases.fence(tx, lease, this.holder);
-      const due = await tx.query<{ name: string; next_run_at: number }>(`SELECT name, next_run_at FROM schedules WHERE next_run_at <= ${now}`);
+  runDue(lease: Lease): Promise<string[]> {
+    const { holder, duties } = this.deps;
+    return this.deps.store.transaction(async (s) => {
+      if (!(await s.fence(lease, holder))) throw new FencedError(lease);
       const enqueued: string[] = [];
-      for (const row of due) {
-        const duty = this.duties.find((d) => d.name === row.name);
+      for (const { name, slot } of await s.due()) {
+        const duty = duties.find((d) => d.name === name);
         if (!duty) continue;
-        const slot = Number(row.next_run_at);
-        await tx.exec(`UPDATE schedules SET next_run_at = ${now} + ?, last_token = ?, last_node = ? WHERE name = ? AND next_run_at = ?`, [
-          duty.periodMs, lease.token, this.holder, duty.name, slot,
-        ]);
-        await this.jobs.enqueue(tx, DUTY_JOB, { duty: duty.name, slot }, { idempotencyKey: `duty:${duty.name}:${slot}`, maxAttempts: 3 });
-        enqueued.push(duty.name);
+        await s.advance({ name, slot, periodMs: duty.periodMs, token: lease.token, holder });
+        await s.enqueueJob(DUTY_JOB, { duty: name, slot }, { idempotencyKey: `duty:${name}:${slot}`, maxAttempts: 3 });
+        enqueued.push(name);
       }
       return enqueued;
     });

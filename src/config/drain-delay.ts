@@ -10,7 +10,7 @@ export const DOCUMENTED_CHECK = { interMs: 500, fall: 2 } as const;
  * not ready, and one for the request HAProxy had just sent it. 2 s in all is what the lab drilled
  * with zero requests cut (`drill node-term`, docs/ha.md); 0 cut one.
  */
-export const DRAIN_MARGIN_MS = 2 * DOCUMENTED_CHECK.interMs;
+const DRAIN_MARGIN_MS = 2 * DOCUMENTED_CHECK.interMs;
 
 export interface DrainDelay {
   readonly ms: number;

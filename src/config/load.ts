@@ -70,7 +70,7 @@ function schemaSample(path: string): unknown {
 }
 
 /** Parses a text value (env or --set) into the type the key's default has. */
-export function parseValue(path: string, text: string): Json {
+function parseValue(path: string, text: string): Json {
   const sample = typeAt(path);
   if (typeof sample === 'number') {
     const n = Number(text);

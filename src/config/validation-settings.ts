@@ -1,7 +1,7 @@
 import { PATHS } from '../acme/linker.ts';
 import { isLoopbackIp } from '../ca/ip.ts';
-import { publicBaseUrl, splitListen } from '../context.ts';
-import { acceptedHost, hostPolicy } from '../http/hosts.ts';
+import { publicBaseUrl, splitListen } from './urls.ts';
+import { acceptedHost, hostPolicy } from './hosts.ts';
 import { EgressPolicy } from '../validation/egress.ts';
 import type { IdentifierGate, ValidationSettings } from '../validation/settings.ts';
 import type { Config } from './schema.ts';

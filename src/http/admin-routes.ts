@@ -1,20 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import type { AcmeResponse } from '../acme/context.ts';
 import type { AdminTokens } from '../admin/tokens.ts';
 import type { AdminService } from '../admin/service.ts';
-import type { EabKeyStore } from '../admin/eab.ts';
+import type { EabKeyService } from '../admin/eab.ts';
 import type { Authority } from '../ca/authority.ts';
 import { AppError } from '../errors.ts';
 
 export interface AdminDeps {
   tokens: AdminTokens;
   service: AdminService;
-  eab: EabKeyStore;
+  eab: EabKeyService;
   authority: () => Authority | undefined;
-  caInfo: () => Promise<unknown>;
+  caInfo: () => unknown;
 }
 
-const ok = (json: unknown, status = 200): AcmeResponse => ({ status, raw: { contentType: 'application/json', body: JSON.stringify(json) } });
+/** An admin API answer: JSON, sent by the HTTP edge like every response it builds (errors are thrown AppErrors). */
+export interface AdminResponse {
+  status: number;
+  raw: { contentType: 'application/json'; body: string };
+}
+
+const ok = (json: unknown, status = 200): AdminResponse => ({ status, raw: { contentType: 'application/json', body: JSON.stringify(json) } });
 
 async function jsonBody(body: () => Promise<Buffer>): Promise<Record<string, unknown>> {
   const raw = await body();
@@ -36,11 +41,11 @@ async function authenticate(deps: AdminDeps, req: IncomingMessage): Promise<void
   if ((await deps.tokens.verify(m[1] as string)) === undefined) throw new AppError('unauthorized', 'The admin token is invalid or revoked', challenge);
 }
 
-type Handler = (deps: AdminDeps, params: string[], url: URL, body: () => Promise<Buffer>) => Promise<AcmeResponse>;
+type Handler = (deps: AdminDeps, params: string[], url: URL, body: () => Promise<Buffer>) => Promise<AdminResponse>;
 
 const ROUTES: Array<[string, RegExp, Handler]> = [
-  ['GET', /^\/admin\/status$/, async (d) => ok({ counts: await d.service.counts(), ca: await d.caInfo() })],
-  ['GET', /^\/admin\/ca$/, async (d) => ok(await d.caInfo())],
+  ['GET', /^\/admin\/status$/, async (d) => ok({ counts: await d.service.counts(), ca: d.caInfo() })],
+  ['GET', /^\/admin\/ca$/, async (d) => ok(d.caInfo())],
   ['GET', /^\/admin\/accounts$/, async (d, _p, url) => ok(await d.service.listAccounts(limitOf(url)))],
   ['GET', /^\/admin\/accounts\/([\w-]+)$/, async (d, p) => ok(await d.service.showAccount(p[0] as string))],
   ['POST', /^\/admin\/accounts\/([\w-]+)\/deactivate$/, async (d, p) => {
@@ -84,7 +89,7 @@ function limitOf(url: URL): number {
 }
 
 /** The admin API: bearer token first, then JSON in and out. */
-export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AcmeResponse> {
+export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AdminResponse> {
   await authenticate(deps, req);
   const matches = ROUTES.filter(([, re]) => re.test(url.pathname));
   if (matches.length === 0) throw new AppError('notFound', `No admin endpoint at ${url.pathname.slice(0, 120)}; see docs/admin-api.md`);

@@ -1,10 +1,10 @@
 import type { Database } from '../store/db.ts';
 import { currentSchema, LATEST_SCHEMA } from '../store/migrations.ts';
-import type { JobQueue } from '../jobs/queue.ts';
+import type { JobStore } from '../jobs/store.ts';
 
 export interface HealthDeps {
   db: Database;
-  jobs: JobQueue;
+  jobs: Pick<JobStore, 'depth'>;
   nodeId: string;
   version: string;
   startedAt: number;

@@ -8,7 +8,7 @@ import { Linker, matchRoute } from '../acme/linker.ts';
 import { AppError } from '../errors.ts';
 import { CommitOutcomeUnknownError } from '../store/db.ts';
 import { readBody } from './body.ts';
-import { acceptedHost, type HostPolicy } from './hosts.ts';
+import { acceptedHost, type HostPolicy } from '../config/hosts.ts';
 import { toProblem } from './problem.ts';
 
 /** Routes served outside ACME: health, admin API, CA certificates and CRLs. */

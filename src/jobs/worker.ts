@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import type { Job, JobQueue } from './queue.ts';
+import { jobFailure, type Job } from './queue.ts';
+import type { JobStore } from './store.ts';
 
 /**
  * Runs one job. A handler that completes the job itself, inside the transaction that records its
- * work (`queue.complete(id, owner, tx)`), returns 'completed'; otherwise the worker completes it.
+ * work (through a store bound to that transaction), returns 'completed'; otherwise the worker completes it.
  */
 export type JobHandler = (job: Job, owner: string) => Promise<void | 'completed'>;
 
@@ -31,7 +32,7 @@ export class Worker {
   private again = false;
 
   constructor(
-    private readonly queue: JobQueue,
+    private readonly queue: JobStore,
     private readonly options: WorkerOptions,
     private readonly log: Logger,
   ) {}
@@ -110,7 +111,7 @@ export class Worker {
         if ((await handler(job, this.options.owner)) !== 'completed') await this.queue.complete(job.id, this.options.owner);
       } catch (err) {
         this.log.warn({ err, job: job.id, kind: job.kind, attempt: job.attempts }, 'job failed');
-        await this.queue.fail(job, this.options.owner, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+        await this.queue.fail(job.id, this.options.owner, jobFailure(job, err instanceof Error ? err.message : String(err))).catch(() => undefined);
       } finally {
         clearInterval(beat);
         this.running.delete(job.id);

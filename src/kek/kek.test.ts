@@ -4,11 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { SqliteDatabase } from '../store/sqlite.ts';
-import { migrate } from '../store/migrations.ts';
 import { Keyring, kekIdOf } from './envelope.ts';
 import { kekFromPassphrase, LocalKek, loadKekFile } from './kek.ts';
 import { openKek } from './open.ts';
+import type { KekSettingsStore } from './store.ts';
+
+/** A database's KEK settings, in memory: first writer wins, as in the `settings` table. */
+function memorySettings(): KekSettingsStore {
+  const values = new Map<string, string>();
+  const orCreate = (key: string) => async (create: () => string): Promise<string> => {
+    if (!values.has(key)) values.set(key, create());
+    return values.get(key) as string;
+  };
+  return {
+    salt: async () => values.get('salt'), saltOrCreate: orCreate('salt'),
+    check: async () => values.get('check'), checkOrCreate: orCreate('check'), nonceKeyOrCreate: orCreate('nonce-key'),
+  };
+}
 
 test('envelope: each secret has its own data key, bound to its record', () => {
   const kek = new LocalKek(randomBytes(32), 'test');
@@ -49,17 +61,13 @@ test('the KEK file is created with mode 0600 and rejected when malformed', () =>
 
 test('a database refuses a KEK other than the one its secrets are wrapped with', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kek-'));
-  const db = new SqliteDatabase(join(dir, 'db.sqlite'));
-  await migrate(db);
+  const db = memorySettings();
   await openKek(db, { file: join(dir, 'one.key') }, dir, true);
   await assert.rejects(openKek(db, { file: join(dir, 'two.key') }, dir, true), /not the key this database/);
   await openKek(db, { file: join(dir, 'two.key'), previousFile: join(dir, 'one.key') }, dir, false);
-  await db.close();
-  const db2 = new SqliteDatabase(join(dir, 'db2.sqlite'));
-  await migrate(db2);
+  const db2 = memorySettings();
   await openKek(db2, { passphrase: 'correct horse battery' }, dir, true);
   await openKek(db2, { passphrase: 'correct horse battery' }, dir, false);
   await assert.rejects(openKek(db2, { passphrase: 'wrong horse battery' }, dir, false), /passphrase/);
-  await db2.close();
   assert.notEqual(kekFromPassphrase('x'.repeat(12), Buffer.alloc(16)).id, kekFromPassphrase('y'.repeat(12), Buffer.alloc(16)).id);
 });

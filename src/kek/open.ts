@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Database } from '../store/db.ts';
-import { getOrCreateSetting, getSetting } from '../store/settings.ts';
 import { Keyring } from './envelope.ts';
 import { kekFromPassphrase, loadKekFile, type KekProvider } from './kek.ts';
+import type { KekSettingsStore } from './store.ts';
 
-export const CHECK_KEY = 'kek.check';
+/** What the KEK verifier's blob is bound to. */
 export const CHECK_AAD = 'kek-check';
+/** What the wrapped ACME nonce key is bound to. */
+export const NONCE_KEY_AAD = 'nonce-key';
 const CHECK_TEXT = 'certainty key-encryption key check';
 
 export interface KekConfig {
@@ -40,9 +41,9 @@ async function keyringOf(config: KekConfig, dataDir: string, salt: SaltSource, c
  * sealed in the database, so a node with the wrong KEK refuses to start instead of failing on its
  * first signature.
  */
-export async function openKek(db: Database, config: KekConfig, dataDir: string, create: boolean): Promise<Keyring> {
-  const keyring = await keyringOf(config, dataDir, () => getOrCreateSetting(db, 'kek.salt', () => randomBytes(16).toString('base64')), create);
-  const check = await getOrCreateSetting(db, CHECK_KEY, () => keyring.wrap(Buffer.from(CHECK_TEXT), CHECK_AAD).toString('base64'));
+export async function openKek(store: KekSettingsStore, config: KekConfig, dataDir: string, create: boolean): Promise<Keyring> {
+  const keyring = await keyringOf(config, dataDir, () => store.saltOrCreate(() => randomBytes(16).toString('base64')), create);
+  const check = await store.checkOrCreate(() => keyring.wrap(Buffer.from(CHECK_TEXT), CHECK_AAD).toString('base64'));
   if (!opensCheck(keyring, check)) {
     const source = config.passphrase !== undefined ? 'kek.passphrase (CERTAINTY_KEK_PASSPHRASE)' : `the KEK file ${config.file ?? join(dataDir, 'kek.key')}`;
     throw new Error(`${source} is not the key this database's secrets are wrapped with; every node of one database must share the same KEK (during a rotation, set kek.previousFile to the old one)`);
@@ -72,13 +73,13 @@ export function opensCheck(keyring: Keyring, check: string): boolean {
 }
 
 /** For /readyz: whether this node's KEKs still open the verifier (false after a rotation it was not given). */
-export async function kekStillOpens(db: Database, keyring: Keyring): Promise<boolean> {
-  const check = await getSetting(db, CHECK_KEY);
+export async function kekStillOpens(store: KekSettingsStore, keyring: Keyring): Promise<boolean> {
+  const check = await store.check();
   return check === undefined || opensCheck(keyring, check);
 }
 
 /** The HMAC key of ACME nonces, shared by all nodes through the database, sealed by the keyring. */
-export async function nonceKey(db: Database, kek: Keyring): Promise<Buffer> {
-  const wrapped = await getOrCreateSetting(db, 'acme.nonce-key', () => kek.wrap(randomBytes(32), 'nonce-key').toString('base64'));
-  return kek.unwrap(Buffer.from(wrapped, 'base64'), 'nonce-key');
+export async function nonceKey(store: KekSettingsStore, kek: Keyring): Promise<Buffer> {
+  const wrapped = await store.nonceKeyOrCreate(() => kek.wrap(randomBytes(32), NONCE_KEY_AAD).toString('base64'));
+  return kek.unwrap(Buffer.from(wrapped, 'base64'), NONCE_KEY_AAD);
 }

@@ -4,7 +4,7 @@ import { ipToBytes } from '../ca/ip.ts';
 
 /**
  * A tiny authoritative DNS server over UDP for the drills and the tests (in the spirit of Boulder's chall-test-srv):
- * answers A, AAAA and TXT from an in-memory map, NXDOMAIN for unknown names, NOERROR with no
+ * answers A, AAAA, TXT and CAA from an in-memory map, NXDOMAIN for unknown names, NOERROR with no
  * answers (NODATA) for known names without records of the asked type. Wire format per RFC 1035 §4.
  */
 
@@ -13,6 +13,8 @@ export interface TestDnsRecords {
   A?: string[];
   AAAA?: string[];
   TXT?: (string | string[])[];
+  /** CAA properties (RFC 8659 §4.1), flags 0 unless given: what the CAA tests publish. */
+  CAA?: Array<{ flags?: number; tag: string; value: string }>;
 }
 
 /** Records, or a failure to simulate: answer SERVFAIL, or never answer (a timeout). */
@@ -25,7 +27,7 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const TYPE = { A: 1, TXT: 16, AAAA: 28 } as const;
+const TYPE = { A: 1, TXT: 16, AAAA: 28, CAA: 257 } as const;
 const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3 } as const;
 const TTL = 60;
 
@@ -126,6 +128,8 @@ function recordData(records: TestDnsRecords, qtype: number): Buffer[] {
       return (records.AAAA ?? []).map((a) => addressBytes(a, 16));
     case TYPE.TXT:
       return (records.TXT ?? []).map(txtData);
+    case TYPE.CAA:
+      return (records.CAA ?? []).map(caaData);
     default:
       return [];
   }
@@ -135,6 +139,12 @@ function txtData(record: string | string[]): Buffer {
   const chunks = typeof record === 'string' ? splitChunks(Buffer.from(record, 'utf8')) : record.map((c) => Buffer.from(c, 'utf8'));
   if (chunks.some((c) => c.length > 255)) throw new Error('test DNS: a TXT character-string is at most 255 bytes');
   return Buffer.concat(chunks.flatMap((c) => [Buffer.from([c.length]), c]));
+}
+
+/** flags, tag length, tag, value (RFC 8659 §4.1). */
+function caaData(record: { flags?: number; tag: string; value: string }): Buffer {
+  const tag = Buffer.from(record.tag, 'ascii');
+  return Buffer.concat([Buffer.from([record.flags ?? 0, tag.length]), tag, Buffer.from(record.value, 'utf8')]);
 }
 
 function splitChunks(bytes: Buffer): Buffer[] {

@@ -3,7 +3,7 @@
 // twice or failed, and when each periodic duty ran again after the fault.
 import type postgres from 'postgres';
 import { certSerialHex, normaliseSerial, splitPemChain } from '../ca/pem.ts';
-import { DUTY_JOB } from '../cluster/scheduler.ts';
+import { DUTY_JOB } from '../cluster/duties.ts';
 
 export interface ConsistencyFigures {
   /** Chains a client downloaded whose leaf is not in the database. */

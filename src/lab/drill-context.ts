@@ -2,8 +2,8 @@
 // a fault, wait for an effect and record when it happened.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type postgres from 'postgres';
+import { clusterDuties } from '../cluster/duties.ts';
 import { DEFAULTS } from '../config/schema.ts';
-import { duties } from '../duties.ts';
 import { dutiesResumedMs } from './drill-checks.ts';
 import type { OutageMeter, Timeline, watchRoles } from './drill-probes.ts';
 import type { LabControl } from './lab-control.ts';
@@ -84,7 +84,7 @@ export function commonCriteria(f: Figures): Criterion[] {
 }
 
 /** The periodic duties whose resumption the drills time. */
-export const DUTY_NAMES: readonly string[] = duties(DEFAULTS.cluster).map((d) => d.name);
+export const DUTY_NAMES: readonly string[] = clusterDuties(DEFAULTS.cluster).map((d) => d.name);
 
 export function makeContext(base: Omit<ScenarioContext, 'settle' | 'fault' | 'recover' | 'until' | 'nodeReady' | 'healthz' | 'frontState' | 'waitForDuties'>): ScenarioContext {
   const node = (name: string): LabState['nodes'][number] => {

@@ -19,8 +19,8 @@ export interface LabPorts {
   tlsAlpn01: number;
 }
 
-export const ETCD_MEMBERS = 3;
-export const PG_MEMBERS = 2;
+const ETCD_MEMBERS = 3;
+const PG_MEMBERS = 2;
 /** `db_node<i>` listens at base+41.., below the front at base+60. */
 export const MAX_NODES = 19;
 
@@ -225,7 +225,7 @@ export function dbHaproxyConfig(ports: LabPorts, socket: string, interMs: number
 }
 
 /** One `server` line of the ACME front's backend. */
-export interface FrontBackend {
+interface FrontBackend {
   readonly name: string;
   readonly host: string;
   readonly port: number;

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findProgram, type RunAs } from './processes.ts';
 
-export const INSTALL_COMMAND = 'apt-get install -y patroni etcd-server etcd-client haproxy postgresql';
+const INSTALL_COMMAND = 'apt-get install -y patroni etcd-server etcd-client haproxy postgresql';
 
 /** Absolute paths of the programs the lab runs. */
 export interface LabPrograms {

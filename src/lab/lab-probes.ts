@@ -1,8 +1,7 @@
 // How the lab looks at its parts: HTTP(S) requests with a deadline, HAProxy's runtime API over
 // its stats socket, Patroni's REST API, and a wait loop that says what it was waiting for.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { createConnection } from 'node:net';
+import { httpRequest } from '../http-client.ts';
 import { sleep } from './processes.ts';
 
 export interface HttpAnswer {
@@ -18,28 +17,18 @@ export interface HttpOptions {
   ca?: string;
 }
 
-/** One request; rejects on connection errors and on the deadline. */
-export function httpCall(url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
-  const u = new URL(url);
-  const https = u.protocol === 'https:';
-  const send = https ? httpsRequest : httpRequest;
-  const timeoutMs = options.timeoutMs ?? 3_000;
-  return new Promise((resolve, reject) => {
-    const req = send(u, {
-      method: options.method ?? 'GET',
-      headers: options.body === undefined ? {} : { 'content-type': 'application/json' },
-      agent: false,
-      ...(https ? (options.ca === undefined ? { rejectUnauthorized: false } : { ca: options.ca }) : {}),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(options.body);
+/**
+ * One request with the lab's defaults: a JSON body, a 3 s deadline, and https without a `ca`
+ * unverified (readiness probes). Rejects on connection errors and on the deadline.
+ */
+export async function httpCall(url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
+  const res = await httpRequest(url, {
+    method: options.method ?? 'GET',
+    timeoutMs: options.timeoutMs ?? 3_000,
+    ...(options.body === undefined ? {} : { body: options.body, headers: { 'content-type': 'application/json' } }),
+    ...(options.ca === undefined ? { insecure: true } : { ca: options.ca }),
   });
+  return { status: res.status, body: res.body.toString('utf8') };
 }
 
 /** Status of a GET, 0 when nothing answers. */
@@ -101,18 +90,19 @@ export function haproxySocket(path: string, line: string, timeoutMs = 3_000): Pr
   });
 }
 
-/** `show stat` CSV → "proxy/server" → status (UP, DOWN, MAINT, NOLB, `UP 1/2`...), servers only. */
-export function serverStates(csv: string): Record<string, string> {
+/** `show stat` CSV (`# pxname,svname,...`) → one record per server row, keyed by the header (no FRONTEND/BACKEND rows). */
+export function serverStatRows(csv: string): Array<Record<string, string>> {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');
   const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const states: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
-    const row = Object.fromEntries(line.split(',').map((cell, i) => [header[i] ?? String(i), cell]));
-    const { pxname, svname, status } = row;
-    if (pxname === undefined || svname === undefined || svname === 'BACKEND' || svname === 'FRONTEND') continue;
-    states[`${pxname}/${svname}`] = status ?? '';
-  }
-  return states;
+  return lines
+    .slice(1)
+    .map((line) => Object.fromEntries(line.split(',').map((cell, i) => [header[i] ?? String(i), cell])))
+    .filter((row) => row['pxname'] !== undefined && row['svname'] !== undefined && row['svname'] !== 'BACKEND' && row['svname'] !== 'FRONTEND');
+}
+
+/** `show stat` CSV → "proxy/server" → status (UP, DOWN, MAINT, NOLB, `UP 1/2`...), servers only. */
+export function serverStates(csv: string): Record<string, string> {
+  return Object.fromEntries(serverStatRows(csv).map((row) => [`${row['pxname']}/${row['svname']}`, row['status'] ?? '']));
 }
 
 /** A member as Patroni's `GET /cluster` lists it. */

@@ -95,7 +95,7 @@ export interface LabState {
   processes: Record<string, LabProcessRecord>;
 }
 
-export function labFile(dir: string): string {
+function labFile(dir: string): string {
   return join(resolve(dir), 'lab.json');
 }
 

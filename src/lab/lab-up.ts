@@ -95,7 +95,7 @@ async function leaderName(state: LabState): Promise<string> {
 }
 
 /** A running leader, a sync standby, and the leader's pg_stat_replication saying `streaming`/`sync`. */
-export async function waitForSyncReplication(state: LabState, timeoutMs: number): Promise<void> {
+async function waitForSyncReplication(state: LabState, timeoutMs: number): Promise<void> {
   let last = '';
   await waitFor(async () => {
     const members = await patroniCluster(state.postgres.map((p) => p.restUrl));

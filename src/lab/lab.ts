@@ -12,9 +12,8 @@ import { DEFAULT_TUNING, type LabOptions, type LabProcessRecord, type LabState, 
 import { makeDirs, startDbProxy, startEtcd, startFront, startNodes, startPatroni, type UpContext } from './lab-up.ts';
 import { isAlive, killPostmaster, postgresIdentity, stopRecord } from './processes.ts';
 
-export { LabControl } from './lab-control.ts';
 export { readLab } from './lab-state.ts';
-export type { LabOptions, LabProcessRecord, LabState, LabTuning } from './lab-state.ts';
+export type { LabOptions, LabState } from './lab-state.ts';
 
 const secret = (): string => randomBytes(18).toString('base64url');
 

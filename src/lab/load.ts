@@ -8,7 +8,7 @@ import type { AcmeResponse, TransportOptions } from '../acme-client/client.ts';
 export const BACKEND_HEADER = 'x-certainty-backend';
 
 /** A request that got no usable answer: a network error, or a 5xx. */
-export interface FailedRequest {
+interface FailedRequest {
   readonly at: number;
   readonly method: string;
   readonly path: string;
@@ -97,7 +97,7 @@ async function authorize(client: AcmeClient, url: string, solver: ChallengeSolve
  * Takes an order from whatever state it is in to a downloaded certificate: the same steps a
  * client retrying after an error would take (RFC 8555 §7.1.6: pending → ready → processing → valid).
  */
-export async function finishOrder(client: AcmeClient, orderUrl: string, solver: ChallengeSolver): Promise<string> {
+async function finishOrder(client: AcmeClient, orderUrl: string, solver: ChallengeSolver): Promise<string> {
   let order: AcmeOrder = { ...(await client.signedPost(orderUrl, '')).body, url: orderUrl };
   if (order.status === 'pending') {
     await Promise.all(order.authorizations.map((u) => authorize(client, u, solver)));
@@ -146,7 +146,7 @@ export interface LoadOptions {
 }
 
 /** A certificate chain a client downloaded, with the order it came from. */
-export interface Received {
+interface Received {
   readonly url: string;
   readonly chainPem: string;
 }
@@ -232,7 +232,7 @@ export interface RetryOutcome {
   readonly error?: string;
 }
 
-/** p-th percentile (nearest rank) of `values`. */
+/** p-th percentile (nearest rank) of `values`, in any order. */
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;

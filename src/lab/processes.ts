@@ -90,7 +90,7 @@ export function procStat(pid: number): { state: string; ppid: number; startTicks
 }
 
 /** `/proc/<pid>/cmdline` split into arguments; undefined when the process is gone or a zombie. */
-export function processArgs(pid: number): string[] | undefined {
+function processArgs(pid: number): string[] | undefined {
   try {
     if (procStat(pid)?.state === 'Z') return undefined;
     const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -135,7 +135,7 @@ export function signalRecord(record: LabProcessRecord, signal: NodeJS.Signals): 
 }
 
 /** Polls until `done()` or `timeoutMs`; resolves to whether it became true. */
-export async function pollUntil(done: () => boolean, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+async function pollUntil(done: () => boolean, timeoutMs: number, intervalMs = 100): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() >= deadline) return false;

@@ -1,7 +1,8 @@
 // The drill report as one self-contained HTML page: no scripts, no external assets, so it can be
 // mailed, attached to a ticket or opened from a CI artifact years later and still render.
 // Everything that came from a run (titles, labels, error messages, config) is escaped.
-import { formatMs, SEED_FIGURES } from './report.ts';
+import { humanDuration } from '../duration.ts';
+import { SEED_FIGURES } from './report.ts';
 import type { Criterion, DrillReport, Figures, ScenarioResult, SecondBucket, TimelineEvent } from './report.ts';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -139,7 +140,7 @@ function eventsSvg(events: readonly TimelineEvent[], f: Frame): string {
       const from = nearRight ? x - width : x;
       const row = rowEnd.findIndex((end) => end < from);
       const tx = nearRight ? x - 3 : x + 3;
-      const title = `${e.kind} at ${formatMs(e.atMs)}: ${e.label}`;
+      const title = `${e.kind} at ${humanDuration(e.atMs)}: ${e.label}`;
       let text = '';
       if (row >= 0) {
         rowEnd[row] = from + width;
@@ -216,7 +217,7 @@ function summaryTable(report: DrillReport): string {
     const cells = [
       `<td><a href="#${anchor(s)}">${escapeHtml(s.title)}</a></td>`,
       `<td>${badge(s.pass)}</td>`,
-      ...[formatMs(f.unavailabilityMs), formatMs(f.readsDownMs), formatMs(f.acmeWritesDownMs), `${f.failedRequests} / ${f.requests}`, `${f.ordersFailed} / ${f.ordersRetried}`, formatMs(f.dutiesResumeMs), formatMs(f.writeUnavailabilityMs), String(f.ordersLost), String(f.jobsRunTwice)].map(
+      ...[humanDuration(f.unavailabilityMs), humanDuration(f.readsDownMs), humanDuration(f.acmeWritesDownMs), `${f.failedRequests} / ${f.requests}`, `${f.ordersFailed} / ${f.ordersRetried}`, humanDuration(f.dutiesResumeMs), humanDuration(f.writeUnavailabilityMs), String(f.ordersLost), String(f.jobsRunTwice)].map(
         (v) => `<td class="num">${escapeHtml(v)}</td>`,
       ),
       `<td>${escapeHtml(s.seeds)}</td>`,
@@ -241,20 +242,20 @@ function criteriaTable(criteria: readonly Criterion[]): string {
 function figuresList(f: Figures): string {
   const count = (v: number | null): string => (v === null ? '—' : String(v));
   const items: [string, string][] = [
-    ['Longest unavailable (readyz)', formatMs(f.unavailabilityMs)],
+    ['Longest unavailable (readyz)', humanDuration(f.unavailabilityMs)],
     ['Readyz polls failed', `${f.readyzFailures} of ${f.readyzPolls}`],
-    ['Reads down (directory, newNonce)', formatMs(f.readsDownMs)],
-    ['ACME writes down (POSTs)', formatMs(f.acmeWritesDownMs)],
+    ['Reads down (directory, newNonce)', humanDuration(f.readsDownMs)],
+    ['ACME writes down (POSTs)', humanDuration(f.acmeWritesDownMs)],
     ['ACME requests failed', `${f.failedRequests} of ${f.requests}`],
     ['Orders completed', `${f.ordersCompleted} of ${f.ordersStarted}`],
     ['Orders retried / failed', `${f.ordersRetried} / ${f.ordersFailed}`],
-    ['Marked down by the front', formatMs(f.markedDownMs)],
-    ['Node not ready', formatMs(f.notReadyMs)],
-    ['Scheduler lease taken over', formatMs(f.takeoverMs)],
-    ['Duties resume', formatMs(f.dutiesResumeMs)],
-    ['Patroni failover', formatMs(f.failoverMs)],
-    ['Writes resume after promotion', formatMs(f.writesResumeMs)],
-    ['DB writes down', formatMs(f.writeUnavailabilityMs)],
+    ['Marked down by the front', humanDuration(f.markedDownMs)],
+    ['Node not ready', humanDuration(f.notReadyMs)],
+    ['Scheduler lease taken over', humanDuration(f.takeoverMs)],
+    ['Duties resume', humanDuration(f.dutiesResumeMs)],
+    ['Patroni failover', humanDuration(f.failoverMs)],
+    ['Writes resume after promotion', humanDuration(f.writesResumeMs)],
+    ['DB writes down', humanDuration(f.writeUnavailabilityMs)],
     ['Fenced writes rejected', count(f.fencedWritesRejected)],
     ['Orders lost', count(f.ordersLost)],
     ['Certificates no client received', count(f.certificatesUnknown)],
@@ -267,7 +268,7 @@ function figuresList(f: Figures): string {
 function scenarioSection(s: ScenarioResult): string {
   return (
     `<section id="${anchor(s)}"><h2>${escapeHtml(s.title)} ${badge(s.pass)}</h2>` +
-    `<p class="meta">${escapeHtml(s.name)} · started ${escapeHtml(s.startedAt)} · ran ${escapeHtml(formatMs(s.durationMs))}</p>` +
+    `<p class="meta">${escapeHtml(s.name)} · started ${escapeHtml(s.startedAt)} · ran ${escapeHtml(humanDuration(s.durationMs))}</p>` +
     `<p><strong>Fault:</strong> ${escapeHtml(s.fault)}</p>` +
     `<p><strong>Typical outage elsewhere:</strong> ${escapeHtml(s.seeds)}</p>` +
     (s.error === undefined ? '' : `<p class="error"><strong>The scenario did not run to the end:</strong> ${escapeHtml(s.error)}</p>`) +
@@ -292,7 +293,7 @@ export function renderHtml(report: DrillReport): string {
     `<title>Certainty drill report</title><style>${CSS}</style></head><body>` +
     `<h1>Certainty drill report</h1>` +
     `<p class="meta">${escapeHtml(report.startedAt)} to ${escapeHtml(report.finishedAt)}` +
-    (Number.isFinite(elapsed) ? ` (${escapeHtml(formatMs(elapsed))})` : '') +
+    (Number.isFinite(elapsed) ? ` (${escapeHtml(humanDuration(elapsed))})` : '') +
     ` on ${escapeHtml(report.host)}</p>` +
     `<p>${badge(report.pass, ' big')} ${passed} of ${report.scenarios.length} scenarios passed</p>` +
     summaryTable(report) +

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyBucket, emptyFigures, formatMs } from './report.ts';
+import { emptyBucket, emptyFigures } from './report.ts';
 import type { DrillReport, ScenarioResult, SecondBucket } from './report.ts';
 import { renderHtml, renderTimelineSvg } from './report-html.ts';
 import { renderTable } from './report-table.ts';
@@ -154,15 +154,4 @@ test('renderTable colours PASS and FAIL only when asked, without shifting the co
   assert.ok(colored.some((l) => l.includes('\u001b[32mPASS\u001b[0m')));
   assert.ok(colored.some((l) => l.includes('\u001b[31mFAIL\u001b[0m')));
   assert.deepEqual(colored.map(strip), plain);
-});
-
-test('formatMs', () => {
-  assert.equal(formatMs(null), '—');
-  assert.equal(formatMs(0), '0 s');
-  assert.equal(formatMs(340), '340 ms');
-  assert.equal(formatMs(999.7), '1 s');
-  assert.equal(formatMs(1200), '1.2 s');
-  assert.equal(formatMs(2000), '2 s');
-  assert.equal(formatMs(36_420), '36.4 s');
-  assert.equal(formatMs(125_600), '126 s');
 });

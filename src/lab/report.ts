@@ -149,17 +149,3 @@ export function emptyFigures(): Figures {
 export function emptyBucket(second: number): SecondBucket {
   return { second, requests: 0, errors: 0, ordersCompleted: 0, readyzOk: 0, readyzFailed: 0, writesOk: 0, writesFailed: 0 };
 }
-
-/**
- * A duration for people: '—' when not measured, '340 ms' under a second, then seconds with one
- * decimal ('1.2 s', '36 s'). Whole seconds drop the '.0' so columns of round figures stay short.
- */
-export function formatMs(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '—';
-  if (ms === 0) return '0 s';
-  // Rounded first so 999.7 ms reads '1 s', not '1000 ms'.
-  if (Math.abs(Math.round(ms)) < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  const text = Math.abs(seconds) >= 100 ? Math.round(seconds).toString() : seconds.toFixed(1).replace(/\.0$/, '');
-  return `${text} s`;
-}

@@ -5,9 +5,10 @@ import {
   toChallenge, toOrder, type AccountRow, type AuthorizationRow, type CertificateRow, type ChallengeRow, type OrderRow,
 } from './acme-rows.ts';
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
-import { JobQueue, type EnqueueOptions, type Job } from '../jobs/queue.ts';
-import { recordRevocation } from './crl-store.ts';
-import type { Database, Queryable } from './db.ts';
+import { auditChainOn } from './audit-store.ts';
+import type { EnqueueOptions, Job } from '../jobs/queue.ts';
+import { isUniqueViolation, type Database, type Queryable } from './db.ts';
+import { SqlJobStore } from './job-store.ts';
 
 const ACCOUNT_COLS = 'id, thumbprint, jwk, status, contact, eab_kid, created_at, version';
 const ORDER_COLS = 'id, account_id, status, identifiers, not_before, not_after, expires_at, error, certificate_id, replaces, created_at, version';
@@ -24,35 +25,41 @@ interface Window {
 
 /** AcmeStore over SQL, the same statements on SQLite and PostgreSQL. Updates are compare-and-swap on `version`. */
 export class SqlAcmeStore implements AcmeStore {
+  /** The job queue's statements on the same connection or transaction. */
+  private readonly jobs: SqlJobStore;
+
   constructor(
     private readonly db: Database,
     private readonly recorder: AuditRecorder | undefined = undefined,
     private readonly q: Queryable = db,
-  ) {}
+  ) {
+    this.jobs = new SqlJobStore(db, q);
+  }
 
   transaction<T>(fn: (store: AcmeStore) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => fn(new SqlAcmeStore(this.db, this.recorder, tx)));
   }
 
   async audit(event: AuditEvent): Promise<void> {
-    await this.recorder?.record(this.q, event);
+    await this.recorder?.record(auditChainOn(this.db, this.q), event);
   }
 
   enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<Job | undefined> {
-    return new JobQueue(this.db).enqueue(this.q, kind, payload, options);
+    return this.jobs.enqueue(kind, payload, options);
   }
 
   completeJob(id: string, owner: string): Promise<boolean> {
-    return new JobQueue(this.db).complete(id, owner, this.q);
+    return this.jobs.complete(id, owner);
   }
 
   async pendingValidations(accountId: string): Promise<number> {
     await this.q.query(`SELECT id FROM accounts WHERE id = ? ${this.db.dialect.forUpdate}`, [accountId]);
-    return new JobQueue(this.db).pendingForKey(this.q, accountId);
+    return this.jobs.pendingForKey(accountId);
   }
 
-  async insertAccount(a: Account): Promise<void> {
-    await this.q.exec(`INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (${marks(8)})`, fromAccount(a));
+  async insertAccount(a: Account): Promise<boolean> {
+    // DO NOTHING rather than a caught violation: the caller's transaction stays usable on PostgreSQL.
+    return (await this.q.exec(`INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (${marks(8)}) ON CONFLICT DO NOTHING`, fromAccount(a))) === 1;
   }
 
   async bindEabKey(kid: string, accountId: string): Promise<boolean> {
@@ -70,12 +77,18 @@ export class SqlAcmeStore implements AcmeStore {
     return rows[0] && toAccount(rows[0]);
   }
 
-  async updateAccount(a: Account): Promise<boolean> {
-    const n = await this.q.exec(
-      'UPDATE accounts SET thumbprint = ?, jwk = ?, status = ?, contact = ?, version = version + 1 WHERE id = ? AND version = ?',
-      [a.thumbprint, JSON.stringify(a.jwk), a.status, JSON.stringify(a.contact), a.id, a.version],
-    );
-    return n === 1;
+  async updateAccount(a: Account): Promise<'updated' | 'changed' | 'keyInUse'> {
+    try {
+      const n = await this.q.exec(
+        'UPDATE accounts SET thumbprint = ?, jwk = ?, status = ?, contact = ?, version = version + 1 WHERE id = ? AND version = ?',
+        [a.thumbprint, JSON.stringify(a.jwk), a.status, JSON.stringify(a.contact), a.id, a.version],
+      );
+      return n === 1 ? 'updated' : 'changed';
+    } catch (err) {
+      // The thumbprint is unique: another account took the same new key.
+      if (isUniqueViolation(err)) return 'keyInUse';
+      throw err;
+    }
   }
 
   async redeemNonces(nonces: ReadonlyArray<{ nonce: string; expiresAt: number }>): Promise<Set<string>> {
@@ -223,10 +236,6 @@ export class SqlAcmeStore implements AcmeStore {
       [accountId, now],
     );
     return new Set(rows.map((r) => r.v));
-  }
-
-  async revokeCertificate(id: string, at: number, reason: number): Promise<boolean> {
-    return (await recordRevocation(this.db, this.q, { id }, at, reason)) !== undefined;
   }
 
   private async window(sql: string, params: unknown[]): Promise<Window> {

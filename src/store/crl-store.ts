@@ -1,13 +1,13 @@
-import type { CrlSnapshot, CrlStore, StoredCrl } from '../ca/crl-publisher.ts';
-import { JobQueue } from '../jobs/queue.ts';
+import type { AuditRecorder } from '../audit/log.ts';
+import { CRL_JOB, type CrlSnapshot, type CrlStore, type StoredCrl } from '../ca/crl-publisher.ts';
+import type { RevocationEvent, RevocationStore } from '../ca/store.ts';
+import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
-
-/** The job kind queued with every revocation: brings its issuer's CRL up to date (run by src/serve.ts). */
-export const CRL_JOB = 'crl';
+import { SqlJobStore } from './job-store.ts';
 
 /** The CRL tables: numbers allocated on `issuers`, generations in `revocation_generations`, CRLs in `crls`. */
 export class SqlCrlStore implements CrlStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database, private readonly q: Queryable = db) {}
 
   snapshot(issuerId: string, now: number): Promise<CrlSnapshot> {
     return this.db.transaction(async (tx) => {
@@ -29,7 +29,7 @@ export class SqlCrlStore implements CrlStore {
   }
 
   async publish(issuerId: string, crl: { number: number; generation: number; der: Buffer; thisUpdate: number; nextUpdate: number }): Promise<boolean> {
-    const n = await this.db.exec(
+    const n = await this.q.exec(
       `INSERT INTO crls (issuer_id, number, der, this_update, next_update, generation) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (issuer_id) DO UPDATE SET number = excluded.number, der = excluded.der, this_update = excluded.this_update,
          next_update = excluded.next_update, generation = excluded.generation
@@ -41,7 +41,7 @@ export class SqlCrlStore implements CrlStore {
 
   async current(issuerId: string): Promise<StoredCrl | undefined> {
     // One statement, so the CRL and the generation it is compared with come from one snapshot.
-    const rows = await this.db.query<{ der: Buffer; next_update: number; generation: number; latest: number | null }>(
+    const rows = await this.q.query<{ der: Buffer; next_update: number; generation: number; latest: number | null }>(
       `SELECT c.der, c.next_update, c.generation, g.generation AS latest
        FROM crls c LEFT JOIN revocation_generations g ON g.issuer_id = c.issuer_id WHERE c.issuer_id = ?`,
       [issuerId],
@@ -53,28 +53,38 @@ export class SqlCrlStore implements CrlStore {
 }
 
 /**
- * Revokes a certificate inside the caller's transaction `tx` and, in that same transaction, bumps
- * its issuer's revocation generation and queues a CRL job: a revocation commits only together with
- * the work that publishes it, so a crash right after the commit still gets it onto the CRL.
- * Undefined when there is no such unrevoked certificate.
+ * The revocation columns of `certificates`, the per-issuer counter in `revocation_generations`,
+ * and, bound to the same transaction, the job queue and the audit log.
  */
-export async function recordRevocation(
-  db: Database, tx: Queryable, cert: { id: string } | { serial: string }, at: number, reason: number,
-): Promise<{ issuerId: string; generation: number } | undefined> {
-  const [column, value] = 'id' in cert ? ['id', cert.id] : ['serial', cert.serial];
-  const revoked = await tx.query<{ issuer_id: string }>(
-    `UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE ${column} = ? AND revoked_at IS NULL RETURNING issuer_id`,
-    [at, reason, value],
-  );
-  const issuerId = revoked[0]?.issuer_id;
-  if (issuerId === undefined) return undefined;
-  // Revocations of one issuer queue on this row until they commit, so generations follow commit order.
-  const bumped = await tx.query<{ generation: number }>(
-    `INSERT INTO revocation_generations (issuer_id, generation) VALUES (?, 1)
-     ON CONFLICT (issuer_id) DO UPDATE SET generation = revocation_generations.generation + 1 RETURNING generation`,
-    [issuerId],
-  );
-  const generation = Number(bumped[0]?.generation);
-  await new JobQueue(db).enqueue(tx, CRL_JOB, { issuerId }, { idempotencyKey: `crl:${issuerId}:${generation}` });
-  return { issuerId, generation };
+export class SqlRevocationStore implements RevocationStore {
+  constructor(private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined) {}
+
+  transaction<T>(fn: (store: RevocationStore) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new SqlRevocationStore(this.db, tx, this.recorder)));
+  }
+
+  async markRevoked(certificateId: string, at: number, reason: number): Promise<string | undefined> {
+    const revoked = await this.q.query<{ issuer_id: string }>(
+      'UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL RETURNING issuer_id',
+      [at, reason, certificateId],
+    );
+    return revoked[0]?.issuer_id;
+  }
+
+  async bumpRevocationGeneration(issuerId: string): Promise<number> {
+    const bumped = await this.q.query<{ generation: number }>(
+      `INSERT INTO revocation_generations (issuer_id, generation) VALUES (?, 1)
+       ON CONFLICT (issuer_id) DO UPDATE SET generation = revocation_generations.generation + 1 RETURNING generation`,
+      [issuerId],
+    );
+    return Number(bumped[0]?.generation);
+  }
+
+  async queueCrlJob(issuerId: string, generation: number): Promise<void> {
+    await new SqlJobStore(this.db, this.q).enqueue(CRL_JOB, { issuerId }, { idempotencyKey: `crl:${issuerId}:${generation}` });
+  }
+
+  async audit(event: RevocationEvent): Promise<void> {
+    await this.recorder?.record(auditChainOn(this.db, this.q), event);
+  }
 }

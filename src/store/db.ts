@@ -4,7 +4,7 @@
  * differences are declared as capabilities on `Dialect`, never as `if (postgres)` in domain code.
  */
 
-export type Row = Record<string, unknown>;
+type Row = Record<string, unknown>;
 
 export interface Queryable {
   /** Runs a statement that returns rows. */
@@ -40,14 +40,6 @@ export interface Database extends Queryable {
   /** Whether writes are accepted (false on a PostgreSQL standby). */
   writable(): Promise<boolean>;
   close(): Promise<void>;
-}
-
-/** Thrown when a compare-and-swap update changed no row. */
-export class ConflictError extends Error {
-  constructor(what: string) {
-    super(`${what} changed concurrently`);
-    this.name = 'ConflictError';
-  }
 }
 
 /** Unique-key violation, as reported by either dialect. */

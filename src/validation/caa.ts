@@ -1,8 +1,8 @@
 import type { CaaRecord } from 'node:dns';
 import { AppError } from '../errors.ts';
 import type { ValidationResolver } from './resolver.ts';
-import type { ValidationIdentifier } from './types.ts';
-import type { ChallengeType } from './validate.ts';
+import type { Identifier } from '../ca/identifier.ts';
+import type { ChallengeType } from './types.ts';
 
 /**
  * Property tags this CA understands. An unknown tag with the critical flag forbids issuance
@@ -22,7 +22,7 @@ const PARAMETER = /^([A-Za-z0-9](?:-*[A-Za-z0-9])*)[ \t]*=[ \t]*([\x21-\x3a\x3c-
 
 /** Who asks for what: the identifier, the challenge that proved it and the requesting account. */
 export interface CaaSubject {
-  identifier: ValidationIdentifier;
+  identifier: Identifier;
   method: ChallengeType;
   accountId: string;
 }

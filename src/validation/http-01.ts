@@ -6,7 +6,8 @@ import { fetchPinned, MAX_BODY_BYTES, type FetchResult } from './http-fetch.ts';
 import { sanitize } from './network-errors.ts';
 import type { ValidationResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
-import type { ChallengeInput, ValidationIdentifier, ValidationRecord } from './types.ts';
+import type { Identifier } from '../ca/identifier.ts';
+import type { ChallengeInput, ValidationRecord } from './types.ts';
 
 const DEFAULT_MAX_REDIRECTS = 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -51,7 +52,7 @@ interface Hop {
   shown: string;
 }
 
-function challengeUrl(identifier: ValidationIdentifier, token: string): URL {
+function challengeUrl(identifier: Identifier, token: string): URL {
   if (!TOKEN.test(token)) throw new AppError('malformed', 'The challenge token is not base64url');
   if (identifier.type === 'ip' && canonicalIp(identifier.value) === undefined) {
     throw new AppError('malformed', `"${identifier.value}" is not an IP address`);

@@ -1,9 +1,9 @@
 import type { EgressPolicy } from './egress.ts';
-import type { ValidationIdentifier } from './types.ts';
+import type { Identifier } from '../ca/identifier.ts';
 
 /** The issuance policy's verdict on a name or address (src/acme/policy.ts implements it). */
 export interface IdentifierGate {
-  permits(identifier: ValidationIdentifier): boolean;
+  permits(identifier: Identifier): boolean;
 }
 
 /** How the validation authority reaches validation targets. */

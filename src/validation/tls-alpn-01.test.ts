@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { buildAcmeIdentifierCertificate } from '../ca/tls-alpn.ts';
+import { buildAcmeIdentifierCertificate } from '../../test/support/acme-identifier-cert.ts';
 import { createResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
 import { DEFAULT_EGRESS_DENY, EgressPolicy } from './egress.ts';

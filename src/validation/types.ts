@@ -1,14 +1,12 @@
 /** Shapes shared by the challenge validators. */
+import type { Identifier } from '../ca/identifier.ts';
 
-/** An identifier being validated (RFC 8555 §9.7.7, RFC 8738 for `ip`). */
-export interface ValidationIdentifier {
-  type: 'dns' | 'ip';
-  value: string;
-}
+/** The challenge types this validation authority performs (RFC 8555 §8.3–8.4, RFC 8737). */
+export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
 
 /** What every validator needs: the identifier, the challenge token and the expected key authorization. */
 export interface ChallengeInput {
-  identifier: ValidationIdentifier;
+  identifier: Identifier;
   token: string;
   /** token + '.' + base64url(JWK thumbprint), RFC 8555 §8.1. */
   keyAuthorization: string;

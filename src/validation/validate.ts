@@ -3,16 +3,13 @@ import { validateHttp01 } from './http-01.ts';
 import { createResolver, type ValidationResolver } from './resolver.ts';
 import type { ValidationSettings } from './settings.ts';
 import { validateTlsAlpn01 } from './tls-alpn-01.ts';
-import type { ChallengeInput, ValidationRecord } from './types.ts';
-
-/** The challenge types this validation authority performs (RFC 8555 §8.3–8.4, RFC 8737). */
-export type ChallengeType = 'http-01' | 'dns-01' | 'tls-alpn-01';
+import type { ChallengeInput, ChallengeType, ValidationRecord } from './types.ts';
 
 /**
  * Runs one validation attempt. Resolves with the record to store on the challenge; rejects with an
  * AppError whose code and detail become the challenge's `error` (RFC 8555 §8.2).
  */
-export function validateChallenge(
+function validateChallenge(
   type: ChallengeType,
   input: ChallengeInput,
   settings: ValidationSettings,

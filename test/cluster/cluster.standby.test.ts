@@ -11,7 +11,7 @@ import { AcmeClient, AcmeError, AcmeTransport, type AcmeResponse } from '../../s
 import { startHttp01Responder } from '../../src/acme-client/responder.ts';
 import { startCluster, type Cluster } from '../support/cluster.ts';
 import { startTestDns } from '../support/dns.ts';
-import { httpRequestOnce } from '../support/http.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { startPostgres } from '../support/postgres.ts';
 import { waitFor } from '../support/wait.ts';
 import { pgStop, startStandby } from './pg-control.ts';
@@ -30,7 +30,7 @@ class RecordingTransport extends AcmeTransport {
 /** Each node's own /readyz: status and the `writes` it reports (undefined when it does not answer). */
 async function readyz(cluster: Cluster): Promise<Array<{ status: number; writes: unknown }>> {
   return Promise.all(cluster.nodes.map(async (n) => {
-    const res = await httpRequestOnce(`${n.baseUrl}/readyz`, { ca: cluster.rootPem, timeoutMs: 3_000 }).catch(() => undefined);
+    const res = await httpRequest(`${n.baseUrl}/readyz`, { ca: cluster.rootPem, timeoutMs: 3_000 }).catch(() => undefined);
     if (res === undefined) return { status: 0, writes: undefined };
     return { status: res.status, writes: (JSON.parse(res.body.toString('utf8')) as { writes?: unknown }).writes };
   }));
@@ -55,9 +55,9 @@ test('only a standby answers: reads served and nodes ready, writes refused 503 w
     assert.equal(seen.length, cluster.nodes.length);
     await cluster.haproxy.waitForStates(Object.fromEntries(cluster.nodes.map((_n, i) => [cluster.backendName(i), 'UP'])), 30_000);
 
-    const directory = await httpRequestOnce(cluster.directoryUrl);
+    const directory = await httpRequest(cluster.directoryUrl);
     assert.equal(directory.status, 200, 'the directory is served through the front');
-    const nonce = await httpRequestOnce(`${cluster.frontUrl}/acme/new-nonce`, { method: 'HEAD' });
+    const nonce = await httpRequest(`${cluster.frontUrl}/acme/new-nonce`, { method: 'HEAD' });
     assert.equal(nonce.status, 200, 'newNonce is served through the front');
     assert.match(String(nonce.headers['replay-nonce']), /^[A-Za-z0-9_-]+$/);
 

@@ -5,9 +5,11 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { hashRecord, RECORD_COLS, toRecord, type AuditRow } from '../../src/audit/chain.ts';
+import { hashRecord } from '../../src/audit/chain.ts';
 import { AuditLog, type AuditEvent } from '../../src/audit/log.ts';
 import { verifyChains, type ChainReport } from '../../src/audit/verify.ts';
+import { RECORD_COLS, toRecord, type AuditRow } from '../../src/store/audit-rows.ts';
+import { auditChainOn, SqlAuditChainStore, SqlAuditReadStore } from '../../src/store/audit-store.ts';
 import type { Database } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { PostgresDatabase } from '../../src/store/postgres.ts';
@@ -61,6 +63,9 @@ function chain(report: { chains: ChainReport[] }, nodeId: string): ChainReport {
   return found;
 }
 
+const logOn = (db: Database, nodeId: string): AuditLog => new AuditLog({ chain: new SqlAuditChainStore(db), nodeId });
+const verify = (db: Database, options: Parameters<typeof verifyChains>[1]): ReturnType<typeof verifyChains> => verifyChains(new SqlAuditReadStore(db), options);
+
 const kinds = (c: ChainReport): string[] => c.problems.map((p) => `${p.kind}@${p.seq}`);
 
 for (const dialect of dialects()) {
@@ -73,18 +78,18 @@ for (const dialect of dialects()) {
     after(async () => pair?.cleanup());
 
     test('two nodes appending at once keep two intact chains; a rolled-back record leaves no trace', async () => {
-      const logA = new AuditLog(pair.a, 'node-a');
-      const logB = new AuditLog(pair.b, 'node-b');
+      const logA = logOn(pair.a, 'node-a');
+      const logB = logOn(pair.b, 'node-b');
       for (let i = 0; i < 10; i += 1) {
         // Interleaved across nodes, and several appends at once on each node.
-        await Promise.all([logA.record(undefined, event(i)), logB.record(pair.b, event(i)), logA.record(undefined, event(i + 100)), logB.record(undefined, event(i + 100))]);
+        await Promise.all([logA.record(undefined, event(i)), logB.record(new SqlAuditChainStore(pair.b), event(i)), logA.record(undefined, event(i + 100)), logB.record(undefined, event(i + 100))]);
       }
       await assert.rejects(pair.a.transaction(async (tx) => {
-        await logA.record(tx, event(999));
+        await logA.record(auditChainOn(pair.a, tx), event(999));
         throw new Error('the change failed');
       }), /the change failed/);
-      await pair.a.transaction((tx) => logA.record(tx, event(1000)));
-      const report = await verifyChains(pair.a, { key: undefined });
+      await pair.a.transaction((tx) => logA.record(auditChainOn(pair.a, tx), event(1000)));
+      const report = await verify(pair.a, { key: undefined });
       assert.equal(report.intact, true, JSON.stringify(report, null, 2));
       assert.deepEqual(report.chains.map((c) => [c.nodeId, c.records, c.headSeq]), [['node-a', 21, 21], ['node-b', 20, 20]]);
       const last = toRecord(await row(pair.a, 'node-a', 21));
@@ -97,16 +102,16 @@ for (const dialect of dialects()) {
     });
 
     test('secrets are refused before anything is written', async () => {
-      const log = new AuditLog(pair.a, 'node-a');
+      const log = logOn(pair.a, 'node-a');
       await assert.rejects(log.record(undefined, { ...event(1), details: { hmacKey: 'x' } }), /must not carry secrets: remove "details.hmacKey"/);
       await assert.rejects(log.record(undefined, { ...event(1), details: { note: `cty_${'0'.repeat(12)}_abc` } }), /holds an admin token/);
-      assert.equal((await verifyChains(pair.a, { nodeId: 'node-a', key: undefined })).chains[0]?.records, 21);
+      assert.equal((await verify(pair.a, { nodeId: 'node-a', key: undefined })).chains[0]?.records, 21);
     });
 
     test('edit, delete, swap, re-hash and truncation are each reported at their node and seq', async () => {
       const nodes = ['edit', 'delete', 'swap', 'adjacent', 'rehash', 'truncate', 'clean'];
       for (const n of nodes) {
-        const log = new AuditLog(n === 'clean' ? pair.b : pair.a, `node-${n}`);
+        const log = logOn(n === 'clean' ? pair.b : pair.a, `node-${n}`);
         for (let i = 0; i < 10; i += 1) await log.record(undefined, event(i));
       }
       const { a } = pair;
@@ -123,7 +128,7 @@ for (const dialect of dialects()) {
       await overwrite(a, 'node-rehash', 7, { ...(await row(a, 'node-rehash', 7)), actor: forged.actor, hash: hashRecord(forged) });
       await a.exec('DELETE FROM audit_records WHERE node_id = ? AND seq > ?', ['node-truncate', 7]);
 
-      const report = await verifyChains(a, { key: undefined });
+      const report = await verify(a, { key: undefined });
       assert.equal(report.intact, false);
       assert.deepEqual(kinds(chain(report, 'node-edit')), ['edited@3']);
       assert.deepEqual(kinds(chain(report, 'node-delete')), ['missing@5']);

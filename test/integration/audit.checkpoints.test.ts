@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { fromRecord, genesisHash, hashRecord, RECORD_COLS, toRecord, type AuditRecord, type AuditRow } from '../../src/audit/chain.ts';
+import { genesisHash, hashRecord, type AuditRecord } from '../../src/audit/chain.ts';
 import { checkpointMessage, writeCheckpoint } from '../../src/audit/checkpoint.ts';
 import { checkpointSigner, storedCheckpointKey, type CheckpointKey, type CheckpointSigner } from '../../src/audit/checkpoint-key.ts';
 import { AuditForwarder } from '../../src/audit/forwarder.ts';
@@ -24,7 +24,11 @@ import type { Keyring } from '../../src/kek/envelope.ts';
 import { loadKekFile } from '../../src/kek/kek.ts';
 import { openKek } from '../../src/kek/open.ts';
 import { rotateKek, sealedByKek } from '../../src/kek/rotate.ts';
+import { SqlAuditOutboxStore } from '../../src/store/audit-outbox-store.ts';
+import { fromRecord, RECORD_COLS, toRecord, type AuditRow } from '../../src/store/audit-rows.ts';
+import { SqlAuditChainStore, SqlAuditReadStore, SqlCheckpointKeyStore } from '../../src/store/audit-store.ts';
 import type { Database } from '../../src/store/db.ts';
+import { SqlKekRotationStore, SqlKekSettingsStore } from '../../src/store/kek-store.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { PostgresDatabase } from '../../src/store/postgres.ts';
 import { SqliteDatabase } from '../../src/store/sqlite.ts';
@@ -65,10 +69,19 @@ const chain = (report: { chains: ChainReport[] }, nodeId: string): ChainReport =
 };
 const kinds = (c: ChainReport): string[] => c.problems.map((p) => `${p.kind}@${p.seq}`);
 
+/** The audit and KEK stores over one database, as src/serve.ts builds them. */
+function storesOf(db: Database) {
+  return {
+    chain: new SqlAuditChainStore(db), read: new SqlAuditReadStore(db), outbox: new SqlAuditOutboxStore(db), keys: new SqlCheckpointKeyStore(db),
+    kek: new SqlKekSettingsStore(db), rotation: new SqlKekRotationStore(db),
+  };
+}
+
 for (const dialect of dialects()) {
   describe(`audit checkpoints (${dialect})`, { timeout: 180_000 }, () => {
     let dir: string;
     let db: Database;
+    let stores: ReturnType<typeof storesOf>;
     let kek: Keyring;
     let signer: CheckpointSigner;
     let key: CheckpointKey;
@@ -77,9 +90,9 @@ for (const dialect of dialects()) {
     const sinkLog: string[] = [];
     /** Appends `n` events to `nodeId`'s chain, then, unless `sign` is false, a checkpoint. */
     const grow = async (nodeId: string, n: number, signHead = true): Promise<void> => {
-      const log = new AuditLog(db, nodeId);
+      const log = new AuditLog({ chain: stores.chain, nodeId });
       for (let i = 0; i < n; i += 1) await log.record(undefined, { actor: 'cli:op', action: 'eab.created', object: `eab:k${i}`, outcome: 'success', details: { label: `team ${i}` } });
-      if (signHead) assert.ok(await writeCheckpoint(db, nodeId, signer), 'a checkpoint was written');
+      if (signHead) assert.ok(await writeCheckpoint(stores.chain, nodeId, signer), 'a checkpoint was written');
     };
 
     before(async () => {
@@ -88,10 +101,11 @@ for (const dialect of dialects()) {
       db = url === undefined ? new SqliteDatabase(join(dir, 'certainty.db')) : new PostgresDatabase(url, { poolSize: 3, connectTimeoutSeconds: 5, statementTimeoutMs: 10_000 });
       env = { CERTAINTY_DATA_DIR: dir, ...(url === undefined ? {} : { CERTAINTY_DATABASE_URL: url }) };
       await migrate(db);
-      kek = await openKek(db, {}, dir, true);
-      signer = await checkpointSigner(db, kek);
-      key = (await storedCheckpointKey(db, kek)) as CheckpointKey;
-      assert.equal((await checkpointSigner(db, kek)).keyId, key.keyId, 'one key, created on first use');
+      stores = storesOf(db);
+      kek = await openKek(stores.kek, {}, dir, true);
+      signer = await checkpointSigner(stores.keys, kek);
+      key = (await storedCheckpointKey(stores.keys, kek)) as CheckpointKey;
+      assert.equal((await checkpointSigner(stores.keys, kek)).keyId, key.keyId, 'one key, created on first use');
     });
     after(async () => {
       await db?.close();
@@ -100,9 +114,9 @@ for (const dialect of dialects()) {
 
     test('a checkpoint is written only when the head moved', async () => {
       await grow('node-idle', 3);
-      assert.equal(await writeCheckpoint(db, 'node-idle', signer), undefined);
-      assert.equal(await writeCheckpoint(db, 'node-empty', signer), undefined);
-      const report = chain(await verifyChains(db, { key }), 'node-idle');
+      assert.equal(await writeCheckpoint(stores.chain, 'node-idle', signer), undefined);
+      assert.equal(await writeCheckpoint(stores.chain, 'node-empty', signer), undefined);
+      const report = chain(await verifyChains(stores.read, { key }), 'node-idle');
       assert.deepEqual([report.intact, report.records, report.checkpoint?.seq, report.checkpoint?.recordSeq, report.unsigned], [true, 4, 3, 4, 0]);
     });
 
@@ -115,7 +129,7 @@ for (const dialect of dialects()) {
         const recs = await records(db, n);
         await rebuild(db, n, recs.map((r) => (r.seq === 8 ? { ...r, actor: 'account:someone-else' } : r)));
       }
-      const report = await verifyChains(db, { key });
+      const report = await verifyChains(stores.read, { key });
       assert.equal(chain(report, 'node-plain').intact, true, 'the hash chain alone cannot see it: this is the gap checkpoints close');
       const signed = chain(report, 'node-signed');
       assert.deepEqual(kinds(signed), ['rewritten@11']);
@@ -134,7 +148,7 @@ for (const dialect of dialects()) {
       await grow('node-cut', 5);
       await grow('node-cut', 3, false);
       await rebuild(db, 'node-cut', (await records(db, 'node-cut')).slice(0, 8));
-      const report = await verifyChains(db, { key });
+      const report = await verifyChains(stores.read, { key });
       assert.deepEqual(kinds(chain(report, 'node-hole')), ['rewritten@10']);
       const cut = chain(report, 'node-cut');
       assert.deepEqual([cut.intact, cut.checkpoint?.seq, cut.unsigned], [true, 5, 2], 'the last checkpoint left is the one before the cut; what follows it is unsigned');
@@ -156,11 +170,11 @@ for (const dialect of dialects()) {
       const cp = badsig[4] as AuditRecord;
       const details = { ...JSON.parse(cp.details), signature: randomBytes(64).toString('base64url') };
       await rebuild(db, 'node-badsig', [...badsig.slice(0, 4), { ...cp, details: JSON.stringify(details) }]);
-      const report = await verifyChains(db, { key });
+      const report = await verifyChains(stores.read, { key });
       assert.deepEqual(kinds(chain(report, 'node-foreign')), ['foreign-key@5']);
       assert.match(chain(report, 'node-foreign').problems[0]?.message ?? '', /not by this cluster's key .* \(forged\)/);
       assert.deepEqual(kinds(chain(report, 'node-badsig')), ['bad-signature@5']);
-      const keyless = chain(await verifyChains(db, { key: undefined }), 'node-idle');
+      const keyless = chain(await verifyChains(stores.read, { key: undefined }), 'node-idle');
       assert.deepEqual(kinds(keyless), ['foreign-key@4']);
       assert.match(keyless.problems[0]?.message ?? '', /no checkpoint key is known/);
     });
@@ -178,9 +192,10 @@ for (const dialect of dialects()) {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
       const { port } = server.address() as { port: number };
-      const forwarder = new AuditForwarder(db, createSinks([{ type: 'webhook', url: `http://127.0.0.1:${port}/audit` }], 2000), {
-        owner: 'node-sink', batchSize: 50, pollMs: 50, timeoutMs: 2000, retryMinMs: 100, retryMaxMs: 400,
-      }, pino({ level: 'silent' }));
+      const forwarder = new AuditForwarder({
+        outbox: stores.outbox, sinks: createSinks([{ type: 'webhook', url: `http://127.0.0.1:${port}/audit` }], 2000), log: pino({ level: 'silent' }),
+        options: { owner: 'node-sink', batchSize: 50, pollMs: 50, timeoutMs: 2000, retryMinMs: 100, retryMaxMs: 400 },
+      });
       try {
         await grow('node-sink', 3);
         forwarder.start();
@@ -222,13 +237,13 @@ for (const dialect of dialects()) {
 
     test('kek rotate re-wraps the checkpoint key: the same key signs and verifies under the new KEK', async () => {
       const newFile = join(dir, 'new.key');
-      await rotateKek(db, kek, loadKekFile(newFile, true), 2);
-      const rotated = await openKek(db, { file: newFile }, dir, false);
-      assert.deepEqual(Object.keys(await sealedByKek(db)), [rotated.current.id], 'nothing left under the old KEK');
-      assert.equal((await storedCheckpointKey(db, rotated))?.keyId, key.keyId);
+      await rotateKek(stores.rotation, kek, loadKekFile(newFile, true), { batchSize: 2 });
+      const rotated = await openKek(stores.kek, { file: newFile }, dir, false);
+      assert.deepEqual(Object.keys(await sealedByKek(stores.rotation)), [rotated.current.id], 'nothing left under the old KEK');
+      assert.equal((await storedCheckpointKey(stores.keys, rotated))?.keyId, key.keyId);
       await grow('node-idle', 2, false);
-      assert.ok(await writeCheckpoint(db, 'node-idle', await checkpointSigner(db, rotated)));
-      const idle = chain(await verifyChains(db, { key }), 'node-idle');
+      assert.ok(await writeCheckpoint(stores.chain, 'node-idle', await checkpointSigner(stores.keys, rotated)));
+      const idle = chain(await verifyChains(stores.read, { key }), 'node-idle');
       assert.deepEqual([idle.intact, idle.checkpoint?.seq, idle.unsigned], [true, 6, 0]);
       const r = await cli({ ...env, CERTAINTY_KEK_FILE: newFile }, 'audit', 'verify', '--node', 'node-idle');
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
@@ -239,7 +254,7 @@ for (const dialect of dialects()) {
       const rotate = await cli({ ...env, CERTAINTY_KEK_FILE: oldFile }, 'kek', 'rotate', '--new-file', newFile);
       assert.equal(rotate.code, 0, rotate.stderr);
       const nodeId = readFileSync(join(dir, 'server_id'), 'utf8').trim();
-      const cliChain = chain(await verifyChains(db, { key }), nodeId);
+      const cliChain = chain(await verifyChains(stores.read, { key }), nodeId);
       assert.deepEqual([cliChain.intact, cliChain.records, cliChain.checkpoint?.seq, cliChain.unsigned], [true, 2, 1, 0]);
     });
   });

@@ -6,15 +6,18 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { after, before, describe, test } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { canonicalJson, hashRecord, type AuditAction } from '../../src/audit/chain.ts';
 import type { AuditSinkConfig } from '../../src/audit/config.ts';
-import { AuditForwarder } from '../../src/audit/forwarder.ts';
+import { AuditForwarder, type ForwarderOptions } from '../../src/audit/forwarder.ts';
 import { AuditLog } from '../../src/audit/log.ts';
-import { cursorStatus } from '../../src/audit/outbox.ts';
-import { createSinks } from '../../src/audit/sinks.ts';
+import { createSinks, type AuditSink } from '../../src/audit/sinks.ts';
+import type { CursorStatus } from '../../src/audit/store.ts';
 import { SD_ID } from '../../src/audit/syslog.ts';
 import type { AuditRecordJson } from '../../src/audit/wire.ts';
+import { SqlAuditOutboxStore } from '../../src/store/audit-outbox-store.ts';
+import { SqlAuditChainStore } from '../../src/store/audit-store.ts';
+import type { Database } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { openTwo } from '../support/databases.ts';
 import { freePort } from '../support/free-port.ts';
@@ -22,6 +25,12 @@ import { dialects } from '../support/node.ts';
 import { createTestTlsCert } from '../support/tls-cert.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
+
+/** This node's audit log, its forwarder and its sinks' cursors over `db`, as src/serve.ts builds them. */
+const logOn = (db: Database, nodeId: string): AuditLog => new AuditLog({ chain: new SqlAuditChainStore(db), nodeId });
+const forwarderOn = (db: Database, sinks: AuditSink[], options: ForwarderOptions, log: Logger): AuditForwarder =>
+  new AuditForwarder({ outbox: new SqlAuditOutboxStore(db), sinks, options, log });
+const cursorStatus = (db: Database): Promise<CursorStatus[]> => new SqlAuditOutboxStore(db).cursors();
 
 const quiet = pino({ level: 'silent' });
 const RFC5424 = new RegExp(`^<(\\d+)>1 (\\S+) (\\S+) certainty - (\\S+) \\[${SD_ID} seq="(\\d+)" actor="[^"]*" object="[^"]*" outcome="(success|failure)" hash="([0-9a-f]{64})" prevHash="([0-9a-f]{64})"\\] \\uFEFF(.*)$`, 's');
@@ -123,10 +132,10 @@ for (const dialect of dialects()) {
       const receiver = new SyslogReceiver(port);
       await receiver.start();
       const sink: AuditSinkConfig[] = [{ type: 'syslog', address: `127.0.0.1:${port}` }];
-      const logs = [new AuditLog(dbs.a, 'node-s1'), new AuditLog(dbs.b, 'node-s2')];
+      const logs = [logOn(dbs.a, 'node-s1'), logOn(dbs.b, 'node-s2')];
       // Two nodes, each forwarding both chains.
-      let first = new AuditForwarder(dbs.a, createSinks(sink, 2000), options('node-s1'), quiet);
-      const second = new AuditForwarder(dbs.b, createSinks(sink, 2000), options('node-s2'), quiet);
+      let first = forwarderOn(dbs.a, createSinks(sink, 2000), options('node-s1'), quiet);
+      const second = forwarderOn(dbs.b, createSinks(sink, 2000), options('node-s2'), quiet);
       first.start();
       second.start();
       let appended = 0;
@@ -142,7 +151,7 @@ for (const dialect of dialects()) {
         await waitFor(async () => ((await cursorStatus(dbs.a)).some((c) => c.attempts > 0 && c.lastError !== null) ? true : undefined), { what: 'a failed delivery', timeoutMs: 10_000 });
         // The node restarts its forwarder while the receiver is down.
         await first.stop();
-        first = new AuditForwarder(dbs.a, createSinks(sink, 2000), options('node-s1'), quiet);
+        first = forwarderOn(dbs.a, createSinks(sink, 2000), options('node-s1'), quiet);
         first.start();
         await burst(40);
         await receiver.start();
@@ -164,10 +173,10 @@ for (const dialect of dialects()) {
       const port = await freePort();
       const receiver = new SyslogReceiver(port, { cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) });
       await receiver.start();
-      const trusted = new AuditForwarder(dbs.a, createSinks([{ type: 'syslog', name: 'tls-ok', address: `localhost:${port}`, tls: true, caFile: cert.caPemPath }], 2000), options('node-s1'), quiet);
-      const untrusted = new AuditForwarder(dbs.a, createSinks([{ type: 'syslog', name: 'tls-untrusted', address: `127.0.0.1:${port}`, tls: true }], 2000), options('node-s1'), quiet);
+      const trusted = forwarderOn(dbs.a, createSinks([{ type: 'syslog', name: 'tls-ok', address: `localhost:${port}`, tls: true, caFile: cert.caPemPath }], 2000), options('node-s1'), quiet);
+      const untrusted = forwarderOn(dbs.a, createSinks([{ type: 'syslog', name: 'tls-untrusted', address: `127.0.0.1:${port}`, tls: true }], 2000), options('node-s1'), quiet);
       try {
-        const log = new AuditLog(dbs.a, 'node-tls');
+        const log = logOn(dbs.a, 'node-tls');
         for (let i = 0; i < 15; i += 1) await log.record(undefined, event(i));
         trusted.start();
         untrusted.start();

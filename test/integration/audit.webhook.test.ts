@@ -4,16 +4,25 @@
 import * as assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { AuditForwarder } from '../../src/audit/forwarder.ts';
+import pino, { type Logger } from 'pino';
+import { AuditForwarder, type ForwarderOptions } from '../../src/audit/forwarder.ts';
 import { AuditLog } from '../../src/audit/log.ts';
-import { cursorStatus } from '../../src/audit/outbox.ts';
-import { createSinks } from '../../src/audit/sinks.ts';
+import { createSinks, type AuditSink } from '../../src/audit/sinks.ts';
+import type { CursorStatus } from '../../src/audit/store.ts';
 import type { AuditRecordJson } from '../../src/audit/wire.ts';
+import { SqlAuditOutboxStore } from '../../src/store/audit-outbox-store.ts';
+import { SqlAuditChainStore } from '../../src/store/audit-store.ts';
+import type { Database } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { openTwo } from '../support/databases.ts';
 import { dialects } from '../support/node.ts';
 import { waitFor } from '../support/wait.ts';
+
+/** This node's audit log, its forwarder and its sinks' cursors over `db`, as src/serve.ts builds them. */
+const logOn = (db: Database, nodeId: string): AuditLog => new AuditLog({ chain: new SqlAuditChainStore(db), nodeId });
+const forwarderOn = (db: Database, sinks: AuditSink[], options: ForwarderOptions, log: Logger): AuditForwarder =>
+  new AuditForwarder({ outbox: new SqlAuditOutboxStore(db), sinks, options, log });
+const cursorStatus = (db: Database): Promise<CursorStatus[]> => new SqlAuditOutboxStore(db).cursors();
 
 type Mode = 'fail' | 'hang' | 'ok';
 
@@ -83,8 +92,8 @@ for (const dialect of dialects()) {
       const url = await receiver.listen();
       const sinks = () => createSinks([{ type: 'webhook', url, headers: { authorization: 'Bearer receiver-secret' } }], 1000);
       const opts = (owner: string) => ({ owner, batchSize: 7, pollMs: 50, timeoutMs: 1000, retryMinMs: 100, retryMaxMs: 400 });
-      const forwarders = [new AuditForwarder(dbs.a, sinks(), opts('node-w1'), pino({ level: 'silent' })), new AuditForwarder(dbs.b, sinks(), opts('node-w2'), pino({ level: 'silent' }))];
-      const logs = [new AuditLog(dbs.a, 'node-w1'), new AuditLog(dbs.b, 'node-w2')];
+      const forwarders = [forwarderOn(dbs.a, sinks(), opts('node-w1'), pino({ level: 'silent' })), forwarderOn(dbs.b, sinks(), opts('node-w2'), pino({ level: 'silent' }))];
+      const logs = [logOn(dbs.a, 'node-w1'), logOn(dbs.b, 'node-w2')];
       try {
         receiver.mode = 'hang';
         for (const f of forwarders) f.start();

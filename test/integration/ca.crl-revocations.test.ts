@@ -10,8 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
 import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
 import { AdminService } from '../../src/admin/service.ts';
-import type { Authority } from '../../src/ca/authority.ts';
-import { openDb } from '../../src/context.ts';
+import { SqlAdminStore } from '../../src/store/admin-store.ts';
+import { SqlRevocationStore } from '../../src/store/crl-store.ts';
+import { openDb } from '../../src/config/database.ts';
 import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { certificateFacts, fetchCrl, readCrl, type CrlContents } from '../support/crl.ts';
@@ -117,8 +118,10 @@ for (const dialect of dialects()) {
       const db = openDb(node.config);
       try {
         // The revocation path as the CLI runs it, with a CA that "dies" right after the commit.
-        const crashed = { updateCrl: () => Promise.reject(new Error('process died after commit')) } as unknown as Authority;
-        await new AdminService(db, Date.now).revokeCertificate(crashed, cert.hex, 1).catch(() => undefined);
+        const crashed = { updateCrl: () => Promise.reject(new Error('process died after commit')) };
+        const service = new AdminService({ store: new SqlAdminStore(db), revocations: new SqlRevocationStore(db), now: Date.now, actor: 'cli:test' });
+        const { crlError } = await service.revokeCertificate(crashed, cert.hex, 1);
+        assert.match(crlError?.message ?? '', /process died/);
         // Read the stored CRL straight from the database: a GET /crl would rebuild it by itself.
         const stored = await waitFor(async () => {
           const rows = await db.query<{ der: Buffer }>('SELECT der FROM crls');

@@ -2,11 +2,14 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
+import { renderClusterStatus } from '../../src/cli/cluster-commands.ts';
 import { LeaseKeeper } from '../../src/cluster/lease-keeper.ts';
-import { FencedError, LeaseStore } from '../../src/cluster/leases.ts';
-import { NodeCloneError, NodeRegistry } from '../../src/cluster/nodes.ts';
+import { FencedError } from '../../src/cluster/leases.ts';
+import { NodeCloneError, NodeRegistry, nodeInfo } from '../../src/cluster/nodes.ts';
 import { Scheduler } from '../../src/cluster/scheduler.ts';
-import { JobQueue } from '../../src/jobs/queue.ts';
+import { clusterStatus } from '../../src/cluster/status.ts';
+import { SqlLeaseStore, SqlNodeStore, SqlScheduleStore } from '../../src/store/cluster-store.ts';
+import { SqlJobStore } from '../../src/store/job-store.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { openTwo } from '../support/databases.ts';
 import { dialects } from '../support/node.ts';
@@ -19,8 +22,8 @@ for (const dialect of dialects()) {
     const { a, b, cleanup } = await openTwo(dialect);
     try {
       await migrate(a);
-      const la = new LeaseStore(a);
-      const lb = new LeaseStore(b);
+      const la = new SqlLeaseStore(a);
+      const lb = new SqlLeaseStore(b);
       const first = await la.acquire('duty', 'node-a', 400);
       assert.equal(first?.token, 1);
       assert.equal(await lb.acquire('duty', 'node-b', 400), undefined, 'a live lease is not taken');
@@ -29,15 +32,8 @@ for (const dialect of dialects()) {
       const second = await lb.acquire('duty', 'node-b', 10_000);
       assert.ok(second && second.token > first.token, 'a takeover takes a strictly higher token');
       assert.equal(await la.renew(first, 'node-a', 400), false, 'the ex-holder cannot renew');
-      await assert.rejects(a.transaction(async (tx) => {
-        await la.fence(tx, first, 'node-a');
-        await tx.exec(`INSERT INTO settings (key, value) VALUES ('written-by', 'node-a')`);
-      }), FencedError);
-      await b.transaction(async (tx) => {
-        await lb.fence(tx, second, 'node-b');
-        await tx.exec(`INSERT INTO settings (key, value) VALUES ('written-by', 'node-b')`);
-      });
-      assert.deepEqual(await a.query(`SELECT value FROM settings WHERE key = 'written-by'`), [{ value: 'node-b' }]);
+      assert.equal(await new SqlScheduleStore(a).transaction((s) => s.fence(first, 'node-a')), false, 'nor write under the lease');
+      assert.equal(await new SqlScheduleStore(b).transaction((s) => s.fence(second, 'node-b')), true, 'the new holder can');
       await lb.release(second, 'node-b');
       const third = await la.acquire('duty', 'node-a', 400);
       assert.ok(third && third.token > second.token, 'a released lease is free at once, with a higher token');
@@ -51,12 +47,12 @@ for (const dialect of dialects()) {
     try {
       await migrate(a);
       const fencing = { rejected: 0 };
-      const la = new LeaseStore(a);
-      const lb = new LeaseStore(b);
-      const keeperA = new LeaseKeeper(la, { name: 'scheduler', holder: 'node-a', ttlMs: 3000 }, fencing, silent);
+      const la = new SqlLeaseStore(a);
+      const lb = new SqlLeaseStore(b);
+      const keeperA = new LeaseKeeper({ store: la, name: 'scheduler', holder: 'node-a', ttlMs: 3000, fencing, log: silent });
       const duties = [{ name: 'tidy', periodMs: 60_000 }];
-      const schedA = new Scheduler(a, la, keeperA, new JobQueue(a), 'node-a', duties, silent);
-      const schedB = new Scheduler(b, lb, keeperA, new JobQueue(b), 'node-b', duties, silent);
+      const schedA = new Scheduler({ store: new SqlScheduleStore(a), keeper: keeperA, holder: 'node-a', duties, log: silent });
+      const schedB = new Scheduler({ store: new SqlScheduleStore(b), keeper: keeperA, holder: 'node-b', duties, log: silent });
       await schedA.start();
       await schedB.start();
       schedA.stop();
@@ -83,7 +79,7 @@ for (const dialect of dialects()) {
     try {
       await migrate(a);
       const fa = { rejected: 0 };
-      const ka = new LeaseKeeper(new LeaseStore(a), { name: 'scheduler', holder: 'node-a', ttlMs: 3000 }, fa, silent);
+      const ka = new LeaseKeeper({ store: new SqlLeaseStore(a), name: 'scheduler', holder: 'node-a', ttlMs: 3000, fencing: fa, log: silent });
       ka.start();
       for (let i = 0; i < 50 && !ka.current(); i++) await sleep(50);
       assert.ok(ka.current(), 'node-a holds the lease');
@@ -91,7 +87,7 @@ for (const dialect of dialects()) {
       await ka.stop();
       await a.exec(`UPDATE leases SET holder = 'node-a', expires_at = 0`);
       const fb = { rejected: 0 };
-      const kb = new LeaseKeeper(new LeaseStore(b), { name: 'scheduler', holder: 'node-b', ttlMs: 3000 }, fb, silent);
+      const kb = new LeaseKeeper({ store: new SqlLeaseStore(b), name: 'scheduler', holder: 'node-b', ttlMs: 3000, fencing: fb, log: silent });
       kb.start();
       for (let i = 0; i < 80 && !kb.current(); i++) await sleep(50);
       assert.ok(kb.current(), 'node-b took over');
@@ -105,10 +101,10 @@ for (const dialect of dialects()) {
     const { a, b, cleanup } = await openTwo(dialect);
     try {
       await migrate(a);
-      const live = new NodeRegistry(a, 'node-x', '1', '127.0.0.1:1');
+      const live = new NodeRegistry({ store: new SqlNodeStore(a), nodeId: 'node-x', version: '1', address: '127.0.0.1:1' });
       await live.register();
       const beating = setInterval(() => void live.heartbeat('up'), 200);
-      const clone = new NodeRegistry(b, 'node-x', '1', '127.0.0.1:2');
+      const clone = new NodeRegistry({ store: new SqlNodeStore(b), nodeId: 'node-x', version: '1', address: '127.0.0.1:2' });
       try {
         await assert.rejects(clone.register(), (e: Error) => e instanceof NodeCloneError && /copied from a running node/.test(e.message));
       } finally {
@@ -117,8 +113,29 @@ for (const dialect of dialects()) {
       // A crashed predecessor (recent heartbeat, but no longer beating) is taken over.
       await clone.register();
       assert.equal(await live.heartbeat('up'), false, 'the old instance learns it lost its identity');
-      const nodes = await clone.list();
+      const nodes = (await new SqlNodeStore(b).list()).map(nodeInfo);
       assert.equal(nodes[0]?.status, 'up');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`cluster status shows a released lease as free, with no negative or raw-seconds figure (${dialect})`, { timeout: 60_000 }, async () => {
+    const { a, cleanup } = await openTwo(dialect);
+    try {
+      await migrate(a);
+      const leases = new SqlLeaseStore(a);
+      await new NodeRegistry({ store: new SqlNodeStore(a), nodeId: 'node-a', version: '1', address: '127.0.0.1:1' }).register();
+      const held = await leases.acquire('scheduler', 'node-a', 10_000);
+      assert.ok(held);
+      await leases.release(held, 'node-a');
+      await leases.acquire('audit', 'node-a', 10_000);
+      const status = await clusterStatus({ nodes: new SqlNodeStore(a), leases, jobs: new SqlJobStore(a) });
+      assert.deepEqual(status.leases.map((l) => [l.name, l.holder, l.expiresInMs === null]), [['audit', 'node-a', false], ['scheduler', null, true]]);
+      assert.deepEqual(status.nodes.map((n) => [n.id, n.leases]), [['node-a', ['audit']]]);
+      const text = renderClusterStatus(status);
+      assert.match(text, /^scheduler\s+-\s+1\s+-$/m, text);
+      assert.doesNotMatch(text, /-\d|\d+\.\d+ s|\d{3,} s/, text);
     } finally {
       await cleanup();
     }

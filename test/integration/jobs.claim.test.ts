@@ -2,7 +2,9 @@
 // taken over, retries back off, the last failure is kept, idempotency keys dedupe.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JobQueue } from '../../src/jobs/queue.ts';
+import { jobFailure } from '../../src/jobs/queue.ts';
+import type { JobStore } from '../../src/jobs/store.ts';
+import { SqlJobStore } from '../../src/store/job-store.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { dialects } from '../support/node.ts';
 import { openTwo } from '../support/databases.ts';
@@ -12,12 +14,12 @@ for (const dialect of dialects()) {
     const { a, b, cleanup } = await openTwo(dialect);
     try {
       await migrate(a);
-      const qa = new JobQueue(a);
-      const qb = new JobQueue(b);
-      for (let i = 0; i < 60; i++) await qa.enqueue(a, 'work', { i }, { idempotencyKey: `k${i}` });
-      await qa.enqueue(a, 'work', { i: 0 }, { idempotencyKey: 'k0' });
+      const qa = new SqlJobStore(a);
+      const qb = new SqlJobStore(b);
+      for (let i = 0; i < 60; i++) await qa.enqueue('work', { i }, { idempotencyKey: `k${i}` });
+      await qa.enqueue('work', { i: 0 }, { idempotencyKey: 'k0' });
       const seen = new Map<number, string>();
-      const drain = async (q: JobQueue, owner: string): Promise<void> => {
+      const drain = async (q: JobStore, owner: string): Promise<void> => {
         for (let round = 0; round < 50; round++) {
           const jobs = await q.claim(owner, ['work'], 7, 60_000);
           if (jobs.length === 0) return;
@@ -32,7 +34,7 @@ for (const dialect of dialects()) {
       await Promise.all([drain(qa, 'node-a'), drain(qb, 'node-b')]);
       assert.equal(seen.size, 60, 'every job ran exactly once; the duplicate key was ignored');
 
-      await qa.enqueue(a, 'slow', {}, { maxAttempts: 2 });
+      await qa.enqueue('slow', {}, { maxAttempts: 2 });
       const [first] = await qa.claim('node-a', ['slow'], 1, 200);
       assert.ok(first);
       assert.deepEqual(await qb.claim('node-b', ['slow'], 1, 200), [], 'a live claim is not taken');
@@ -41,14 +43,14 @@ for (const dialect of dialects()) {
       assert.equal(taken?.id, first.id, 'a lapsed claim is taken over');
       assert.equal(await qa.heartbeat(first.id, 'node-a', 1000), false, 'the old owner lost its claim');
       assert.equal(await qa.complete(first.id, 'node-a'), false, 'and cannot complete the job');
-      await qb.fail(taken, 'node-b', 'no luck');
+      await qb.fail(taken.id, 'node-b', jobFailure(taken, 'no luck'));
       const rows = await a.query<{ status: string; last_error: string; attempts: number }>(`SELECT status, last_error, attempts FROM jobs WHERE id = ?`, [first.id]);
       assert.deepEqual({ ...rows[0], attempts: Number(rows[0]?.attempts) }, { status: 'failed', last_error: 'no luck', attempts: 2 });
 
-      await qa.enqueue(a, 'retry', {}, { maxAttempts: 3 });
+      await qa.enqueue('retry', {}, { maxAttempts: 3 });
       const [r1] = await qa.claim('node-a', ['retry'], 1, 60_000);
       assert.ok(r1);
-      await qa.fail(r1, 'node-a', 'transient');
+      await qa.fail(r1.id, 'node-a', jobFailure(r1, 'transient'));
       assert.deepEqual(await qa.claim('node-a', ['retry'], 1, 60_000), [], 'a retry waits for its backoff');
       const depth = await qa.depth();
       assert.equal(depth.queued, 1);

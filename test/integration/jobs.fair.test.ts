@@ -3,7 +3,9 @@
 // exclusive under concurrent claimers.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { JobQueue, type Job } from '../../src/jobs/queue.ts';
+import type { Job } from '../../src/jobs/queue.ts';
+import type { JobStore } from '../../src/jobs/store.ts';
+import { SqlJobStore } from '../../src/store/job-store.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { dialects } from '../support/node.ts';
 import { openTwo } from '../support/databases.ts';
@@ -15,11 +17,11 @@ for (const dialect of dialects()) {
     const { a, b, cleanup } = await openTwo(dialect);
     try {
       await migrate(a);
-      const qa = new JobQueue(a);
-      const qb = new JobQueue(b);
+      const qa = new SqlJobStore(a);
+      const qb = new SqlJobStore(b);
       // Strictly increasing run_at (jobs enqueued within one millisecond would tie), all in the past.
-      for (let i = 0; i < 40; i++) await qa.enqueue(a, 'validate', { i }, { fairKey: 'account-A', delayMs: i - 1000 });
-      await qa.enqueue(a, 'validate', { first: true }, { fairKey: 'account-B' });
+      for (let i = 0; i < 40; i++) await qa.enqueue('validate', { i }, { fairKey: 'account-A', delayMs: i - 1000 });
+      await qa.enqueue('validate', { first: true }, { fairKey: 'account-B' });
 
       // Node a is busy with A's oldest jobs (at its per-account share); B's job arrived last.
       const running = await qa.claim('node-a', ['validate'], 16, 60_000, 4);
@@ -41,10 +43,10 @@ for (const dialect of dialects()) {
     const { a, b, cleanup } = await openTwo(dialect);
     try {
       await migrate(a);
-      const qa = new JobQueue(a);
-      const qb = new JobQueue(b);
-      for (let i = 0; i < 30; i++) await qa.enqueue(a, 'validate', { i }, { fairKey: `account-${i % 3}` });
-      await qa.enqueue(a, 'duty', { unkeyed: true });
+      const qa = new SqlJobStore(a);
+      const qb = new SqlJobStore(b);
+      for (let i = 0; i < 30; i++) await qa.enqueue('validate', { i }, { fairKey: `account-${i % 3}` });
+      await qa.enqueue('duty', { unkeyed: true });
       const first = await qa.claim('node-a', ['validate', 'duty'], 16, 60_000, 2);
       const perKey = new Map<string, number>();
       for (const j of first) perKey.set(j.fairKey ?? '(none)', (perKey.get(j.fairKey ?? '(none)') ?? 0) + 1);
@@ -54,7 +56,7 @@ for (const dialect of dialects()) {
       assert.deepEqual(keysOf(await qa.claim('node-a', ['validate'], 16, 60_000, 2)), ['account-1'], 'a finished job frees one slot of its account');
 
       const seen = new Map<number, string>();
-      const drain = async (q: JobQueue, owner: string): Promise<void> => {
+      const drain = async (q: JobStore, owner: string): Promise<void> => {
         for (let round = 0; round < 40; round++) {
           const jobs = await q.claim(owner, ['validate'], 5, 60_000, 2);
           if (jobs.length === 0 && round > 0) return;

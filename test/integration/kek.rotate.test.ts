@@ -4,10 +4,11 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { EabKeyStore } from '../../src/admin/eab.ts';
+import { EabKeyService } from '../../src/admin/eab.ts';
+import { SqlEabKeyStore } from '../../src/store/admin-store.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { openDb } from '../../src/context.ts';
-import { openKek } from '../../src/kek/open.ts';
+import { openDb } from '../../src/config/database.ts';
+import { openDatabaseKek } from '../../src/context.ts';
 import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode } from '../support/node.ts';
@@ -48,7 +49,7 @@ for (const dialect of dialects()) {
     const first = await startNode({ databaseUrl, dataDir, set: { 'kek.file': oldKek } });
     const config = loadConfig({ env: { CERTAINTY_DATA_DIR: dataDir, CERTAINTY_KEK_FILE: oldKek, ...dbEnv } });
     const db = openDb(config);
-    const eab = new EabKeyStore(db, await openKek(db, config.kek, dataDir, false), Date.now);
+    const eab = new EabKeyService({ store: new SqlEabKeyStore(db), kek: await openDatabaseKek(db, config), now: Date.now, actor: 'cli:test' });
     const keys = [];
     for (let i = 0; i < 40; i++) keys.push(await eab.create(`team-${i}`));
     await db.close();
@@ -75,7 +76,7 @@ for (const dialect of dialects()) {
       assert.deepEqual(Object.keys(after.sealedByKek), [after.current]);
       const onlyNew = loadConfig({ env: { CERTAINTY_DATA_DIR: dataDir, CERTAINTY_KEK_FILE: newKek, ...dbEnv } });
       const db2 = openDb(onlyNew);
-      const store = new EabKeyStore(db2, await openKek(db2, onlyNew.kek, dataDir, false), Date.now);
+      const store = new EabKeyService({ store: new SqlEabKeyStore(db2), kek: await openDatabaseKek(db2, onlyNew), now: Date.now, actor: 'cli:test' });
       for (const k of keys) assert.equal((await store.hmacKey(k.kid))?.toString('base64url'), k.hmacKey);
       await db2.close();
       // 5. The node that only has the old KEK now reports not ready, and saying why.

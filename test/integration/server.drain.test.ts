@@ -2,19 +2,12 @@
 // delay so a load balancer can notice, then exits 0.
 import * as assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { test } from 'node:test';
 import { startCertainty } from '../support/certainty.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { startTestDnsServer } from '../../src/lab/dns-server.ts';
 
-function get(url: string, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    request(url, { ca, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject).end();
-  });
-}
+const get = async (url: string, ca: string): Promise<number> => (await httpRequest(url, { ca })).status;
 
 test('SIGTERM: not ready at once, still serving during the drain delay, exit 0', { timeout: 60_000 }, async () => {
   const dns = await startTestDnsServer();

@@ -4,7 +4,6 @@ import { startPebble } from './pebble.ts';
 
 /** Which ACME server end-to-end tests drive: ours, or Pebble to check the harness itself. */
 export type TargetKind = 'certainty' | 'pebble';
-export type Dialect = 'sqlite' | 'postgres';
 
 /** An ACME server as the end-to-end tests see it, whichever implementation it is. */
 export interface AcmeTarget {
@@ -40,18 +39,6 @@ export function targetKindFromEnv(): TargetKind {
   const value = process.env['E2E_TARGET'] ?? 'certainty';
   if (value !== 'certainty' && value !== 'pebble') throw new Error(`E2E_TARGET must be certainty or pebble, not ${value}`);
   return value;
-}
-
-/** `DIALECTS`: comma-separated `sqlite`/`postgres`, default both. */
-export function dialectsFromEnv(): Dialect[] {
-  const dialects = (process.env['DIALECTS'] ?? 'sqlite,postgres')
-    .split(',')
-    .map((d) => d.trim())
-    .filter((d) => d !== '');
-  for (const d of dialects) {
-    if (d !== 'sqlite' && d !== 'postgres') throw new Error(`DIALECTS: unknown dialect ${d}`);
-  }
-  return dialects as Dialect[];
 }
 
 /** Starts the chosen ACME server with its own free http-01 and tls-alpn-01 ports. */

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
-import { httpRequestOnce } from './http.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { onProcessExit, startDaemon } from './process.ts';
 import type { Daemon, ExitStatus } from './process.ts';
 import { run } from './run.ts';
@@ -91,7 +91,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
     try {
       // The root is not known before the first start creates the CA, so readiness skips verification.
       await waitFor(
-        async () => ((await httpRequestOnce(`${baseUrl}/readyz`, { insecure: true, timeoutMs: 2_000 })).status === 200 ? true : undefined),
+        async () => ((await httpRequest(`${baseUrl}/readyz`, { insecure: true, timeoutMs: 2_000 })).status === 200 ? true : undefined),
         {
           what: `${baseUrl}/readyz`,
           timeoutMs: options.readyTimeoutMs ?? 30_000,
@@ -112,7 +112,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
     const pem = await cli(['ca', 'export']);
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`certainty ca export printed no certificate:\n${pem}`);
     await writeFile(rootPemPath, pem);
-    const res = await httpRequestOnce(`${baseUrl}/directory`, { ca: pem });
+    const res = await httpRequest(`${baseUrl}/directory`, { ca: pem });
     if (res.status !== 200) throw new Error(`GET ${baseUrl}/directory answered ${res.status}`);
   } catch (err) {
     await stop('SIGKILL');

@@ -37,14 +37,14 @@ export interface IssuedCert {
 /** Writes an executable `sh` wrapper around dns-hook.mjs (lego's EXEC_PATH must be a file). */
 async function writeHookScript(path: string, ctx: ClientContext, mode: string): Promise<string> {
   const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const script = `#!/bin/sh\nCHALLTESTSRV_URL=${q(ctx.dnsManagementUrl)} exec ${q(process.execPath)} ${q(DNS_HOOK)} ${mode} "$@"\n`;
+  const script = `#!/bin/sh\nTEST_DNS_URL=${q(ctx.dnsManagementUrl)} exec ${q(process.execPath)} ${q(DNS_HOOK)} ${mode} "$@"\n`;
   await writeFile(path, script);
   await chmod(path, 0o755);
   return path;
 }
 
-export type CertbotChallenge = 'http-01' | 'dns-01';
-export type CertbotRevocationReason = 'unspecified' | 'keycompromise' | 'affiliationchanged' | 'superseded' | 'cessationofoperation';
+type CertbotChallenge = 'http-01' | 'dns-01';
+type CertbotRevocationReason = 'unspecified' | 'keycompromise' | 'affiliationchanged' | 'superseded' | 'cessationofoperation';
 
 /** certbot with its own config/work/logs directories (and so its own account). */
 export interface CertbotClient {
@@ -107,7 +107,7 @@ export async function createCertbot(ctx: ClientContext): Promise<CertbotClient> 
   };
 }
 
-export type LegoChallenge = 'http-01' | 'tls-alpn-01' | 'dns-01';
+type LegoChallenge = 'http-01' | 'tls-alpn-01' | 'dns-01';
 
 /** lego with its own `--path` (and so its own account). */
 export interface LegoClient {

@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { startCertainty, type CertaintyServer } from './certainty.ts';
 import { freePort } from './free-port.ts';
 import { startHaproxy, type Haproxy } from './haproxy.ts';
-import { httpRequestOnce } from './http.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { startPostgres, type PgCluster } from './postgres.ts';
 import { onProcessExit } from './process.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
@@ -139,7 +139,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     haproxy = proxy;
     const readyz = async (i: number): Promise<number> => {
       const node = nodes[i] as CertaintyServer;
-      return httpRequestOnce(`${node.baseUrl}/readyz`, { ca: rootPem, timeoutMs: 3_000 }).then((r) => r.status, () => 0);
+      return httpRequest(`${node.baseUrl}/readyz`, { ca: rootPem, timeoutMs: 3_000 }).then((r) => r.status, () => 0);
     };
     const cluster: Cluster = {
       nodes,
@@ -155,7 +155,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       readyz,
       async healthz(i) {
         const node = nodes[i] as CertaintyServer;
-        const res = await httpRequestOnce(`${node.baseUrl}/healthz`, { ca: rootPem, timeoutMs: 5_000 });
+        const res = await httpRequest(`${node.baseUrl}/healthz`, { ca: rootPem, timeoutMs: 5_000 });
         return JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
       },
       async waitAllReady(timeoutMs = 30_000) {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { httpRequestOnce } from './http.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { run } from './run.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
 import { crlDistributionPoints, crlSerials, normalizeSerial } from './x509.ts';
@@ -30,7 +30,7 @@ export async function readCrl(der: Buffer): Promise<CrlContents> {
 
 /** GETs a CRL (DER) and reads it with openssl. */
 export async function fetchCrl(url: string, ca: string): Promise<CrlContents> {
-  const res = await httpRequestOnce(url, { ca });
+  const res = await httpRequest(url, { ca });
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${res.body.toString('utf8').slice(0, 300)}`);
   return readCrl(res.body);
 }

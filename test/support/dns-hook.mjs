@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// Publishes dns-01 TXT records in the test DNS (pebble-challtestsrv) for ACME clients' hooks.
+// Publishes dns-01 TXT records in the test DNS (test/support/dns.ts) for ACME clients' hooks.
 //   certbot --manual-auth-hook:    dns-hook.mjs certbot-auth     (CERTBOT_DOMAIN, CERTBOT_VALIDATION)
 //   certbot --manual-cleanup-hook: dns-hook.mjs certbot-cleanup
 //   lego --dns exec (EXEC_PATH):   dns-hook.mjs present|cleanup <fqdn> <value>
-// CHALLTESTSRV_URL is the management API, e.g. http://127.0.0.1:8055.
+// TEST_DNS_URL is its management API, e.g. http://127.0.0.1:8055.
 import { request } from 'node:http';
 
 function post(path, body) {
-  const base = process.env.CHALLTESTSRV_URL;
-  if (!base) throw new Error('CHALLTESTSRV_URL is not set');
+  const base = process.env.TEST_DNS_URL;
+  if (!base) throw new Error('TEST_DNS_URL is not set');
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();

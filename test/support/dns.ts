@@ -1,24 +1,18 @@
-import { Resolver } from 'node:dns/promises';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { freePorts } from './free-port.ts';
-import { postJson } from './http.ts';
-import { onProcessExit, startDaemon } from './process.ts';
-import { makeTempDir, removeDir } from './tmp.ts';
-import { waitFor } from './wait.ts';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { startTestDnsServer, type TestDnsRecords } from '../../src/lab/dns-server.ts';
 
 /**
- * A `pebble-challtestsrv` used only as a mock DNS server: every name resolves to 127.0.0.1
- * (no AAAA), TXT records are set through its management API. Its own challenge responders are
- * disabled so they cannot collide with the clients under test.
+ * The test DNS of the end-to-end, cluster and benchmark runs: the lab's DNS server
+ * (src/lab/dns-server.ts) answering 127.0.0.1 for every name (no AAAA), with records set per
+ * name, and a small HTTP API so ACME clients' hook scripts (dns-hook.mjs), which run in their own
+ * processes, can publish TXT records: `POST /set-txt {host, value}` and `POST /clear-txt {host}`.
  */
 export interface TestDns {
   /** `127.0.0.1:<port>`, for `-dnsserver`, `--dns.resolvers`, `CERTAINTY_VALIDATION_DNS`. */
   readonly dnsAddress: string;
-  readonly dnsPort: number;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`, for dns-hook.mjs (`TEST_DNS_URL`). */
   readonly managementUrl: string;
-  readonly logPath: string;
   /** Adds a TXT value for `host` (values accumulate until {@link TestDns.clearTxt}). */
   setTxt(host: string, value: string): Promise<void>;
   /** Removes every TXT value of `host`. */
@@ -29,70 +23,68 @@ export interface TestDns {
   /** Answers CAA queries for `host` (exactly that name) with these properties, flags 0 (RFC 8659). */
   setCaa(host: string, properties: ReadonlyArray<{ tag: string; value: string }>): Promise<void>;
   clearCaa(host: string): Promise<void>;
-  logTail(lines?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** `name` with exactly one trailing dot, as the mock DNS stores names. */
-export function fqdn(name: string): string {
-  return name.endsWith('.') ? name : `${name}.`;
+const DEFAULT_A = ['127.0.0.1'];
+
+/** Starts the DNS server and its management API on free 127.0.0.1 ports. */
+export async function startTestDns(): Promise<TestDns> {
+  const dns = await startTestDnsServer({}, { fallback: { A: DEFAULT_A } });
+  // Kept here too: the server's entry for a name is replaced whole, so changes start from these.
+  const names = new Map<string, TestDnsRecords>();
+  const update = (host: string, change: (records: TestDnsRecords) => void): void => {
+    const key = host.toLowerCase().replace(/\.$/, '');
+    const records = names.get(key) ?? { A: DEFAULT_A };
+    change(records);
+    names.set(key, records);
+    dns.set(key, records);
+  };
+  const setTxt = (host: string, value: string): void => update(host, (r) => { r.TXT = [...(r.TXT ?? []), value]; });
+  const clearTxt = (host: string): void => update(host, (r) => { delete r.TXT; });
+  const management = await startManagement(setTxt, clearTxt);
+  const address = management.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    dnsAddress: dns.address,
+    managementUrl: `http://127.0.0.1:${port}`,
+    setTxt: async (host, value) => setTxt(host, value),
+    clearTxt: async (host) => clearTxt(host),
+    addA: async (host, addresses) => update(host, (r) => { r.A = [...addresses]; }),
+    clearA: async (host) => update(host, (r) => { r.A = DEFAULT_A; }),
+    setCaa: async (host, properties) => update(host, (r) => { r.CAA = properties.map((p) => ({ ...p })); }),
+    clearCaa: async (host) => update(host, (r) => { delete r.CAA; }),
+    async stop() {
+      management.closeAllConnections();
+      await new Promise((resolve) => management.close(resolve));
+      await dns.close();
+    },
+  };
 }
 
-/** Starts the mock DNS server on free 127.0.0.1 ports and waits until it answers. */
-export async function startTestDns(): Promise<TestDns> {
-  const dir = await makeTempDir('dns');
-  const forgetDir = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
-  const [dnsPort = 0, managementPort = 0] = await freePorts(2);
-  const dnsAddress = `127.0.0.1:${dnsPort}`;
-  const managementUrl = `http://127.0.0.1:${managementPort}`;
-  const logPath = join(dir, 'challtestsrv.log');
-  const daemon = await startDaemon(
-    'pebble-challtestsrv',
-    // Empty bind addresses disable its http-01, https-01 and tls-alpn-01 responders.
-    ['-dns01', dnsAddress, '-management', `127.0.0.1:${managementPort}`, '-http01', '', '-https01', '', '-tlsalpn01', ''],
-    { logPath },
-  );
-  const manage = async (path: string, body: unknown): Promise<void> => {
-    await postJson(`${managementUrl}${path}`, body, { timeoutMs: 5_000 });
-  };
-  const stop = async (): Promise<void> => {
-    await daemon.stop({ timeoutMs: 5_000 });
-    await removeDir(dir);
-    forgetDir();
-  };
-  try {
-    const notRunning = (): string | undefined =>
-      daemon.isRunning() ? undefined : 'pebble-challtestsrv exited';
-    await waitFor(() => manage('/set-default-ipv4', { ip: '127.0.0.1' }).then(() => true), {
-      what: `pebble-challtestsrv management API on ${managementUrl}`,
-      timeoutMs: 10_000,
-      abortIf: notRunning,
+/** The two calls dns-hook.mjs makes; anything else is 404. */
+async function startManagement(setTxt: (host: string, value: string) => void, clearTxt: (host: string) => void): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      res.writeHead(handle(req.method, req.url, Buffer.concat(chunks).toString('utf8'))).end();
     });
-    await manage('/set-default-ipv6', { ip: '' });
-    const resolver = new Resolver({ timeout: 500, tries: 1 });
-    resolver.setServers([dnsAddress]);
-    await waitFor(async () => ((await resolver.resolve4('ready.example.test')).includes('127.0.0.1') ? true : undefined), {
-      what: `mock DNS on ${dnsAddress}`,
-      timeoutMs: 10_000,
-      abortIf: notRunning,
-    });
-  } catch (err) {
-    const tail = await daemon.logTail();
-    await stop();
-    throw new Error(`${(err as Error).message}\n--- pebble-challtestsrv log ---\n${tail}`, { cause: err });
-  }
-  return {
-    dnsAddress,
-    dnsPort,
-    managementUrl,
-    logPath,
-    setTxt: (host, value) => manage('/set-txt', { host: fqdn(host), value }),
-    clearTxt: (host) => manage('/clear-txt', { host: fqdn(host) }),
-    addA: (host, addresses) => manage('/add-a', { host: fqdn(host), addresses }),
-    clearA: (host) => manage('/clear-a', { host: fqdn(host) }),
-    setCaa: (host, properties) => manage('/add-caa', { host: fqdn(host), policies: properties }),
-    clearCaa: (host) => manage('/clear-caa', { host: fqdn(host) }),
-    logTail: (lines) => daemon.logTail(lines),
-    stop,
+  });
+  const handle = (method: string | undefined, url: string | undefined, text: string): number => {
+    let body: { host?: unknown; value?: unknown };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return 400;
+    }
+    if (method !== 'POST' || typeof body.host !== 'string') return 400;
+    if (url === '/set-txt' && typeof body.value === 'string') setTxt(body.host, body.value);
+    else if (url === '/clear-txt') clearTxt(body.host);
+    else return 404;
+    return 200;
   };
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
 }

@@ -3,12 +3,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { dialectsFromEnv, startTarget, targetKindFromEnv } from './acme-target.ts';
-import type { AcmeTarget, Dialect } from './acme-target.ts';
+import { startTarget, targetKindFromEnv } from './acme-target.ts';
+import type { AcmeTarget } from './acme-target.ts';
+import { dialects as dialectsFromEnv, type Dialect } from './dialects.ts';
 import type { ClientContext, IssuedCert } from './clients.ts';
 import { startTestDns } from './dns.ts';
 import type { TestDns } from './dns.ts';
-import { httpRequestOnce } from './http.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { startPostgres } from './postgres.ts';
 import type { PgCluster } from './postgres.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
@@ -26,7 +27,7 @@ import {
 const HOOK_LIMIT = { timeout: 120_000 };
 
 /** What one end-to-end test gets: a running ACME server on one dialect, and the test DNS. */
-export interface E2eEnv {
+interface E2eEnv {
   readonly dialect: Dialect;
   readonly target: AcmeTarget;
   readonly dns: TestDns;
@@ -44,7 +45,7 @@ export type E2eTest = (
 /**
  * Declares `body`'s tests once per dialect in `DIALECTS`, against `E2E_TARGET`. The test DNS
  * (and PostgreSQL, if needed) start once per file, the ACME server once per dialect; on failure
- * the tails of the server and DNS logs are printed.
+ * the tail of the server's log is printed.
  */
 export function describePerDialect(title: string, body: (it: E2eTest, dialect: Dialect) => void): void {
   const kind = targetKindFromEnv();
@@ -86,18 +87,18 @@ export function describePerDialect(title: string, body: (it: E2eTest, dialect: D
         after(async () => {
           await env?.target.stop();
         }, HOOK_LIMIT);
-        const it: E2eTest = (name, fn, options = {}) =>
+        const it: E2eTest = (name, fn, options = {}) => {
           // The client commands have their own limits; this is the backstop for the whole test.
-          test(name, { skip: options.skip ?? false, timeout: 300_000 }, async (t) => {
+          void test(name, { skip: options.skip ?? false, timeout: 300_000 }, async (t) => {
             assert.ok(env, 'the ACME server did not start');
             try {
               await fn(env, t);
             } catch (err) {
               console.error(`--- ${env.target.kind} log tail (${name}) ---\n${await env.target.logTail(80)}`);
-              console.error(`--- test DNS log tail ---\n${await env.dns.logTail(20)}`);
               throw err;
             }
           });
+        };
         body(it, dialect);
       });
     }
@@ -134,7 +135,7 @@ export async function assertRevoked(target: AcmeTarget, cert: IssuedCert, t: Tes
     // The CRL may be regenerated asynchronously after the revocation: poll, bounded.
     const listed = await waitFor(
       async () => {
-        const res = await httpRequestOnce(crlUrl, { ca });
+        const res = await httpRequest(crlUrl, { ca });
         assert.equal(res.status, 200, `GET ${crlUrl} answered ${res.status}`);
         await writeFile(crlPath, res.body);
         return (await crlSerials(crlPath)).includes(serial) ? true : undefined;

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../src/backup/scratch.ts';
 
 /**
  * Ports handed out by this process, so two calls never return the same port even when the
@@ -6,37 +6,25 @@ import { createServer } from 'node:net';
  */
 const handedOut = new Set<number>();
 
-function bindEphemeral(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
 /**
- * A TCP port that was free on `host` a moment ago. Another process may still take it before the
- * caller binds it; the window is small and the callers fail loudly if it happens.
+ * A TCP port that was free on 127.0.0.1 a moment ago (the DR test's own helper), never one this
+ * process handed out before. Another process may still take it before the caller binds it; the
+ * window is small and the callers fail loudly if it happens.
  */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await bindEphemeral(host);
+    const port = await freeLoopbackPort();
     if (!handedOut.has(port)) {
       handedOut.add(port);
       return port;
     }
   }
-  throw new Error(`could not find a free port on ${host}`);
+  throw new Error('could not find a free port on 127.0.0.1');
 }
 
-/** `count` distinct free ports on `host`. */
-export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+/** `count` distinct free ports on 127.0.0.1. */
+export async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
-  for (let i = 0; i < count; i += 1) ports.push(await freePort(host));
+  for (let i = 0; i < count; i += 1) ports.push(await freePort());
   return ports;
 }

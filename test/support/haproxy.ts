@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { haproxySocket } from '../../src/lab/lab-probes.ts';
+import { haproxySocket, serverStatRows } from '../../src/lab/lab-probes.ts';
 import { join } from 'node:path';
 import { FRONT_BACKEND, frontHaproxyConfig } from '../../src/lab/lab-config.ts';
 import { freePort } from './free-port.ts';
@@ -10,7 +10,7 @@ import { makeTempDir, removeDir } from './tmp.ts';
 import { waitFor } from './wait.ts';
 
 /** One `server` line of the backend. */
-export interface HaproxyBackend {
+interface HaproxyBackend {
   readonly name: string;
   readonly host: string;
   readonly port: number;
@@ -36,7 +36,7 @@ export interface HaproxyOptions {
 }
 
 /** A server's state as `show stat` reports it: UP, DOWN, `UP 1/2`, `DOWN 1/2`, MAINT, NOLB... */
-export type BackendState = string;
+type BackendState = string;
 
 /** A running `haproxy -db`; killed when the test process exits. */
 export interface Haproxy {
@@ -66,21 +66,13 @@ export interface Haproxy {
 const BACKEND = FRONT_BACKEND;
 
 /** The lab's ACME front configuration (src/lab/lab-config.ts explains each choice), on `frontPort`. */
-export function haproxyConfig(options: HaproxyOptions, frontPort: number, socketPath: string): string {
+function haproxyConfig(options: HaproxyOptions, frontPort: number, socketPath: string): string {
   return frontHaproxyConfig({ ...options, frontPort, socketPath });
 }
 
-/** Rows of our backend's servers from `show stat` CSV (`# pxname,svname,...`), by server name. */
-export function parseStat(csv: string): Record<string, Record<string, string>> {
-  const lines = csv.split('\n').filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const rows: Record<string, Record<string, string>> = {};
-  for (const line of lines.slice(1)) {
-    const row = Object.fromEntries(line.split(',').map((cell, i) => [header[i] ?? String(i), cell]));
-    if (row['pxname'] !== BACKEND || row['svname'] === undefined || row['svname'] === 'BACKEND') continue;
-    rows[row['svname']] = row;
-  }
-  return rows;
+/** Rows of our backend's servers from `show stat` CSV, by server name. */
+function parseStat(csv: string): Record<string, Record<string, string>> {
+  return Object.fromEntries(serverStatRows(csv).filter((row) => row['pxname'] === BACKEND).map((row) => [row['svname'] ?? '', row]));
 }
 
 /** Writes the config, checks it with `haproxy -c`, runs `haproxy -db` and waits for its stats socket. */

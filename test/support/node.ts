@@ -9,14 +9,10 @@ import { makeTempDir, removeDir } from './tmp.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type Dialect = 'sqlite' | 'postgres';
+import type { Dialect } from './dialects.ts';
 
-/** Dialects to run on: env DIALECTS (comma separated), default both. */
-export function dialects(): Dialect[] {
-  const list = (process.env.DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim()).filter((d) => d !== '');
-  for (const d of list) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`DIALECTS: unknown dialect "${d}"`);
-  return list as Dialect[];
-}
+// Most integration tests take the dialect list from here, beside freshDatabaseUrl.
+export { dialects, type Dialect } from './dialects.ts';
 
 let cluster: Promise<PgCluster> | undefined;
 // Registered at load time on the root test, so the cluster outlives every suite of the file.

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePorts } from './free-port.ts';
-import { httpRequestOnce } from './http.ts';
+import { httpRequest } from '../../src/http-client.ts';
 import { onProcessExit, startDaemon } from './process.ts';
 import { createTestTlsCert } from './tls-cert.ts';
 import { makeTempDir, removeDir } from './tmp.ts';
@@ -78,13 +78,13 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
   };
   try {
     const ready = { timeoutMs: 15_000, abortIf: () => (daemon.isRunning() ? undefined : 'pebble exited') };
-    await waitFor(async () => ((await httpRequestOnce(directoryUrl, { ca, timeoutMs: 2_000 })).status === 200 ? true : undefined), {
+    await waitFor(async () => ((await httpRequest(directoryUrl, { ca, timeoutMs: 2_000 })).status === 200 ? true : undefined), {
       what: `Pebble directory ${directoryUrl}`,
       ...ready,
     });
     const root = await waitFor(
       async () => {
-        const res = await httpRequestOnce(`${managementUrl}/roots/0`, { ca, timeoutMs: 2_000 });
+        const res = await httpRequest(`${managementUrl}/roots/0`, { ca, timeoutMs: 2_000 });
         return res.status === 200 ? res.body : undefined;
       },
       { what: 'Pebble root certificate', ...ready },
@@ -102,7 +102,7 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
     rootPemPath,
     logPath,
     async certStatus(serialHex) {
-      const res = await httpRequestOnce(`${managementUrl}/cert-status-by-serial/${serialHex.toLowerCase()}`, { ca });
+      const res = await httpRequest(`${managementUrl}/cert-status-by-serial/${serialHex.toLowerCase()}`, { ca });
       if (res.status !== 200) throw new Error(`Pebble cert status for ${serialHex}: ${res.status} ${res.body.toString('utf8')}`);
       const status = (JSON.parse(res.body.toString('utf8')) as { Status?: unknown }).Status;
       return String(status);

@@ -20,7 +20,7 @@ export interface RunResult {
 }
 
 /** A command that exited non-zero, died on a signal or ran out of time; the message holds its output. */
-export class RunError extends Error {
+class RunError extends Error {
   readonly result: RunResult;
 
   constructor(result: RunResult) {

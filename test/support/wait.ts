@@ -1,36 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
-export interface WaitOptions {
-  /** What is being waited for, for the timeout message. */
-  readonly what: string;
-  readonly timeoutMs: number;
-  readonly intervalMs?: number;
-  /** Checked before each attempt; a non-undefined return value aborts the wait with that reason. */
-  readonly abortIf?: () => string | undefined;
-}
+import { waitFor as labWaitFor, type WaitOptions } from '../../src/lab/lab-probes.ts';
 
 /**
- * Polls `probe` until it returns a value other than `undefined`, or fails after `timeoutMs`
- * with the last error `probe` threw.
+ * The lab's wait loop (src/lab/lab-probes.ts), polling every 100 ms unless told: tests wait for
+ * local processes that come up in tens of milliseconds.
  */
-export async function waitFor<T>(probe: () => Promise<T | undefined>, options: WaitOptions): Promise<T> {
-  const deadline = Date.now() + options.timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    const abortReason = options.abortIf?.();
-    if (abortReason !== undefined) throw new Error(`gave up waiting for ${options.what}: ${abortReason}`);
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${detail}`, { cause: lastError });
-    }
-    await sleep(options.intervalMs ?? 100);
-  }
+export function waitFor<T>(probe: () => Promise<T | undefined>, options: WaitOptions): Promise<T> {
+  return labWaitFor(probe, { intervalMs: 100, ...options });
 }
 
 /** Rejects if `promise` has not settled within `timeoutMs`. */

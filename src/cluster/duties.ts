@@ -1,0 +1,19 @@
+/** A periodic duty: enqueued as a job of kind `DUTY_JOB` once per period, cluster-wide. */
+export interface Duty {
+  name: string;
+  periodMs: number;
+}
+
+/** The job kind the scheduler enqueues for every duty (its payload names the duty). */
+export const DUTY_JOB = 'duty';
+
+/**
+ * The cluster-wide periodic duties, each enqueued once per period by the scheduler lease holder.
+ * What each one does is wired in src/duties.ts; the drills (src/lab) time their resumption.
+ */
+export function clusterDuties(periods: { housekeepingPeriodMs: number; crlPeriodMs: number }): readonly Duty[] {
+  return [
+    { name: 'housekeeping', periodMs: periods.housekeepingPeriodMs },
+    { name: 'crl', periodMs: periods.crlPeriodMs },
+  ];
+}
