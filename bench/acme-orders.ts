@@ -33,7 +33,9 @@ interface BenchContext {
 
 async function benchTarget(ctx: BenchContext, name: TargetName, databaseUrl: string | undefined): Promise<TargetOutcome> {
   const { opts, responder, runTag } = ctx;
-  const target = await startTarget(name, ctx.env, { build: opts.build, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
+  const target = await startTarget(name, ctx.env, {
+    build: opts.build, ...(databaseUrl === undefined ? {} : { databaseUrl }), ...(opts.cpuProf === undefined ? {} : { cpuProfDir: opts.cpuProf }),
+  });
   const transport = new AcmeTransport({ directoryUrl: target.directoryUrl, ca: target.ca, maxSockets: opts.concurrency * 2 });
   try {
     const clients = await createAccounts(transport, opts.accounts, opts.concurrency);
@@ -112,7 +114,7 @@ async function main(): Promise<number> {
   }
   console.log(`\n${formatResults(outcomes).join('\n')}`);
   if (opts.json) {
-    const { build: _build, databaseUrl: _url, postgres: _postgres, ...shown } = opts;
+    const { build: _build, databaseUrl: _url, postgres: _postgres, cpuProf: _cpuProf, ...shown } = opts;
     const options = { ...shown, database: database(opts) };
     const report = { date: new Date().toISOString(), machine, options, results: outcomes, ratio: ratio(outcomes['certainty'], outcomes['pebble']) ?? null };
     await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);

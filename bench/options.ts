@@ -14,6 +14,8 @@ export interface BenchOptions {
   readonly postgres: boolean;
   readonly json?: string;
   readonly build: boolean;
+  /** Directory for Certainty's CPU profile (`node --cpu-prof`), written when it stops. */
+  readonly cpuProf?: string;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -26,7 +28,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --database-url URL               run Certainty on this PostgreSQL database instead of SQLite
   --postgres                       run Certainty on a throwaway local PostgreSQL cluster
   --json FILE                      also write the results as JSON
-  --skip-build                     do not run "npm run build" before starting Certainty`;
+  --skip-build                     do not run "npm run build" before starting Certainty
+  --cpu-prof DIR                   write Certainty's CPU profile (node --cpu-prof) into DIR when it stops`;
 
 /** Inclusive limits, so every run stays bounded in count and time whatever is asked. */
 const LIMITS = { orders: 100_000, concurrency: 512, 'max-seconds': 3_600, accounts: 1_000, warmup: 10_000 } as const;
@@ -55,6 +58,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       postgres: { type: 'boolean' },
       json: { type: 'string' },
       'skip-build': { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,5 +80,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     postgres: values.postgres === true,
     ...(values.json ? { json: values.json } : {}),
     build: values['skip-build'] !== true,
+    ...(values['cpu-prof'] ? { cpuProf: values['cpu-prof'] } : {}),
   };
 }

@@ -29,6 +29,8 @@ export interface CertaintySettings {
   readonly databaseUrl?: string;
   /** Run `npm run build` first so `bin/certainty.js` runs the current sources. */
   readonly build: boolean;
+  /** Write the server's CPU profile (`node --cpu-prof`) into this directory when it stops. */
+  readonly cpuProfDir?: string;
 }
 
 /** Every bench client creates its accounts from 127.0.0.1: no per-address limit on account creation. */
@@ -111,6 +113,7 @@ async function startCertaintyTarget(env: TargetEnvironment, settings: CertaintyS
     tlsAlpn01Port: await freePort(),
     ...(settings.databaseUrl === undefined ? {} : { databaseUrl: settings.databaseUrl }),
     env: BENCH_ENV,
+    ...(settings.cpuProfDir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] }),
   });
   return {
     name: 'certainty',

@@ -26,6 +26,8 @@ export interface CertaintyOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** How long to wait for `/readyz`; default 30 s. */
   readonly readyTimeoutMs?: number;
+  /** Options for the server's node (e.g. `--cpu-prof`), before the script. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** A `certainty serve` process; `restart()` keeps its port, data directory and database. */
@@ -86,7 +88,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
   const forgetRoot = onProcessExit(() => rmSync(root, { recursive: true, force: true }));
   let daemon: Daemon | undefined;
   const launch = async (): Promise<void> => {
-    const started = await startDaemon(process.execPath, [CERTAINTY_BIN, 'serve'], { cwd: REPO_ROOT, env: childEnv, logPath });
+    const started = await startDaemon(process.execPath, [...(options.nodeArgs ?? []), CERTAINTY_BIN, 'serve'], { cwd: REPO_ROOT, env: childEnv, logPath });
     daemon = started;
     try {
       // The root is not known before the first start creates the CA, so readiness skips verification.
