@@ -9,10 +9,11 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK } from 'jose';
-import { AcmeClient, AcmeTransport, createCsr, generateAcmeKey, type AcmeKey, type AcmeResponse } from '../../src/acme-client/client.ts';
-import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
-import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
+import { AcmeClient, createCsr, generateAcmeKey, type AcmeKey, type AcmeResponse, type AcmeTransport } from '../../src/acme-client/client.ts';
+import type { Http01Responder } from '../../src/acme-client/responder.ts';
+import type { TestDnsServer } from '../../src/lab/dns-server.ts';
+import { startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
+import { dialects, type TestNode } from '../support/node.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 
 const P = 'urn:ietf:params:acme:error:';
@@ -40,6 +41,7 @@ function rawGet(node: TestNode, host: string, path: string): Promise<{ status: n
 
 for (const dialect of dialects()) {
   describe(`ACME hardening (${dialect})`, { timeout: 180_000 }, () => {
+    let acme: AcmeNode;
     let node: TestNode;
     let dns: TestDnsServer;
     let responder: Http01Responder;
@@ -49,25 +51,18 @@ for (const dialect of dialects()) {
 
     before(async () => {
       dir = await makeTempDir('hardening');
-      dns = await startTestDnsServer();
-      responder = await startHttp01Responder();
-      node = await startNode({
-        databaseUrl: await freshDatabaseUrl(dialect),
+      acme = await startAcmeNode(dialect, {
         set: {
-          'validation.dnsServer': dns.address, 'validation.http01Port': String(responder.port), 'validation.timeoutMs': '3000',
+          'validation.timeoutMs': '3000',
           // Two hours: wider than the intermediate's one hour of backdating, so both bounds can be hit.
           'policy.maxBackdateSeconds': '7200', 'tls.names': 'localhost,127.0.0.1,::1,*.acme.test',
         },
       });
-      t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
-      client = new AcmeClient(t, undefined, { minIntervalMs: 20, maxRetryAfterMs: 200 });
-      await client.createAccount();
+      ({ node, dns, responder, transport: t } = acme);
+      client = await acme.newClient();
     });
     after(async () => {
-      t?.close();
-      await node?.stop();
-      await responder?.close();
-      await dns?.close();
+      await acme?.stop();
       await removeDir(dir);
     });
 

@@ -5,10 +5,11 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AcmeClient, AcmeTransport, generateAcmeKey, type AcmeKey, type AcmeResponse } from '../../src/acme-client/client.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
+import type { TestDnsServer } from '../../src/lab/dns-server.ts';
 import type { Database } from '../../src/store/db.ts';
 import { PostgresDatabase } from '../../src/store/postgres.ts';
 import { SqliteDatabase } from '../../src/store/sqlite.ts';
+import { startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 
 const P = 'urn:ietf:params:acme:error:';
@@ -35,6 +36,7 @@ function openDb(node: TestNode, databaseUrl: string | undefined): Database {
 
 for (const dialect of dialects()) {
   describe(`ACME abuse limits (${dialect})`, { timeout: 180_000 }, () => {
+    let acme: AcmeNode;
     let dns: TestDnsServer;
     let node: TestNode;
     let proxied: TestNode;
@@ -43,29 +45,26 @@ for (const dialect of dialects()) {
     let client: AcmeClient;
 
     before(async () => {
-      dns = await startTestDnsServer();
-      databaseUrl = await freshDatabaseUrl(dialect);
-      const common = { 'validation.dnsServer': dns.address, 'validation.timeoutMs': '30000', 'acme.challengeWaitMs': '0', 'server.shutdownTimeoutMs': '2000' };
-      node = await startNode({
-        databaseUrl,
+      const common = { 'validation.timeoutMs': '30000', 'acme.challengeWaitMs': '0', 'server.shutdownTimeoutMs': '2000' };
+      acme = await startAcmeNode(dialect, {
         set: {
           ...common, 'rateLimits.pendingValidationsPerAccount': '2', 'policy.maxIdentifiersPerOrder': '3',
           'rateLimits.accountsPerAddress': '{"limit":3,"windowSeconds":3600}',
         },
       });
+      ({ node, dns, databaseUrl, transport: t } = acme);
       proxied = await startNode({
         databaseUrl: await freshDatabaseUrl(dialect),
-        set: { ...common, 'server.trustedProxies': '127.0.0.1/32', 'rateLimits.accountsPerAddress': '{"limit":1,"windowSeconds":3600}' },
+        set: {
+          ...common, 'validation.dnsServer': dns.address,
+          'server.trustedProxies': '127.0.0.1/32', 'rateLimits.accountsPerAddress': '{"limit":1,"windowSeconds":3600}',
+        },
       });
-      t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
-      client = new AcmeClient(t, undefined, { minIntervalMs: 20, maxRetryAfterMs: 200 });
-      await client.createAccount();
+      client = await acme.newClient();
     });
     after(async () => {
-      t?.close();
-      await node?.stop();
       await proxied?.stop();
-      await dns?.close();
+      await acme?.stop();
     });
 
     test('pending validations per account are capped: rateLimited with Retry-After', async () => {

@@ -4,10 +4,11 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { webcrypto } from 'node:crypto';
 import { base64url } from 'jose';
-import { AcmeClient, AcmeTransport, type AcmeError, createCsr, generateAcmeKey, type AcmeResponse } from '../../src/acme-client/client.ts';
-import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
+import { AcmeClient, type AcmeError, type AcmeTransport, createCsr, generateAcmeKey, type AcmeResponse } from '../../src/acme-client/client.ts';
+import { startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
+import { dialects, type TestNode } from '../support/node.ts';
+import type { Http01Responder } from '../../src/acme-client/responder.ts';
+import type { TestDnsServer } from '../../src/lab/dns-server.ts';
 
 const P = 'urn:ietf:params:acme:error:';
 
@@ -22,6 +23,7 @@ function assertProblem(res: AcmeResponse, type: string, status?: number): void {
 
 for (const dialect of dialects()) {
   describe(`ACME protocol (${dialect})`, { timeout: 180_000 }, () => {
+    let acme: AcmeNode;
     let node: TestNode;
     let dns: TestDnsServer;
     let responder: Http01Responder;
@@ -29,25 +31,16 @@ for (const dialect of dialects()) {
     let client: AcmeClient;
 
     before(async () => {
-      dns = await startTestDnsServer();
-      responder = await startHttp01Responder();
-      node = await startNode({
-        databaseUrl: await freshDatabaseUrl(dialect),
+      acme = await startAcmeNode(dialect, {
         set: {
-          'validation.dnsServer': dns.address, 'validation.http01Port': String(responder.port), 'validation.timeoutMs': '3000',
+          'validation.timeoutMs': '3000',
           'acme.maxBodyBytes': '20000', 'rateLimits.ordersPerAccount': '{"limit":25,"windowSeconds":3600}', 'policy.allowWildcards': 'true',
         },
       });
-      t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
-      client = new AcmeClient(t, undefined, { minIntervalMs: 20, maxRetryAfterMs: 200 });
-      await client.createAccount({ contact: ['mailto:ops@example.test'] });
+      ({ node, dns, responder, transport: t } = acme);
+      client = await acme.newClient({ contact: ['mailto:ops@example.test'] });
     });
-    after(async () => {
-      t?.close();
-      await node?.stop();
-      await responder?.close();
-      await dns?.close();
-    });
+    after(() => acme?.stop());
 
     const resolve = (name: string): void => dns.set(name, { A: ['127.0.0.1'] });
 

@@ -5,24 +5,20 @@
 import * as assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { AcmeClient, AcmeTransport, dns01TxtValue, type AcmeError, type ChallengeSolver } from '../../src/acme-client/client.ts';
-import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
-import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
+import { dns01TxtValue, type AcmeClient, type AcmeError, type ChallengeSolver } from '../../src/acme-client/client.ts';
+import type { Http01Responder } from '../../src/acme-client/responder.ts';
+import type { TestDnsServer } from '../../src/lab/dns-server.ts';
+import { localhostDns, startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
+import { dialects } from '../support/node.ts';
 
 const UNAUTHORIZED = 'urn:ietf:params:acme:error:unauthorized';
 
 for (const dialect of dialects()) {
   describe(`revocation by authorization and wildcards (${dialect})`, { timeout: 180_000 }, () => {
-    let node: TestNode;
+    let acme: AcmeNode;
     let dns: TestDnsServer;
     let responder: Http01Responder;
-    let t: AcmeTransport;
-    const account = async (): Promise<AcmeClient> => {
-      const c = new AcmeClient(t, undefined, { minIntervalMs: 20, maxRetryAfterMs: 200 });
-      await c.createAccount();
-      return c;
-    };
+    const account = (): Promise<AcmeClient> => acme.newClient();
     /** dns-01 through the test DNS server (RFC 8555 §8.4: TXT at _acme-challenge.<base name>). */
     const dns01: ChallengeSolver = {
       present: async (_type, identifier, _token, keyAuthorization) => dns.set(`_acme-challenge.${identifier.value}`, { TXT: [dns01TxtValue(keyAuthorization)] }),
@@ -31,20 +27,10 @@ for (const dialect of dialects()) {
     const certDer = (pem: string): Uint8Array => new X509Certificate(pem).raw;
 
     before(async () => {
-      dns = await startTestDnsServer({}, { fallback: { A: ['127.0.0.1'] } });
-      responder = await startHttp01Responder();
-      node = await startNode({
-        databaseUrl: await freshDatabaseUrl(dialect),
-        set: { 'validation.dnsServer': dns.address, 'validation.http01Port': String(responder.port), 'policy.allowWildcards': 'true' },
-      });
-      t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
+      acme = await startAcmeNode(dialect, { dns: localhostDns, set: { 'policy.allowWildcards': 'true' } });
+      ({ dns, responder } = acme);
     });
-    after(async () => {
-      t?.close();
-      await node?.stop();
-      await responder?.close();
-      await dns?.close();
-    });
+    after(() => acme?.stop());
 
     test('an authorization for w.test does not let another account revoke *.w.test; one for *.w.test does', async () => {
       const owner = await account();

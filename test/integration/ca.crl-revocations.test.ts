@@ -7,16 +7,16 @@ import * as assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AcmeClient, AcmeTransport } from '../../src/acme-client/client.ts';
-import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
+import type { AcmeClient } from '../../src/acme-client/client.ts';
+import type { Http01Responder } from '../../src/acme-client/responder.ts';
 import { AdminService } from '../../src/admin/service.ts';
 import { SqlAdminStore } from '../../src/store/admin-store.ts';
 import { SqlRevocationStore } from '../../src/store/crl-store.ts';
 import { openDb } from '../../src/config/database.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
+import { localhostDns, startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { certificateFacts, fetchCrl, readCrl, type CrlContents } from '../support/crl.ts';
-import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
+import { dialects, type TestNode } from '../support/node.ts';
 import { runUnchecked } from '../support/run.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -24,35 +24,26 @@ const N = 8;
 
 for (const dialect of dialects()) {
   describe(`revoked certificates are on the CRL (${dialect})`, { timeout: 300_000 }, () => {
+    let acme: AcmeNode;
     let node: TestNode;
-    let dns: TestDnsServer;
     let responder: Http01Responder;
-    let t: AcmeTransport;
     let client: AcmeClient;
     let cliEnv: Record<string, string>;
     let crlUrl = '';
     let lastNumber = -1n;
 
     before(async () => {
-      dns = await startTestDnsServer({}, { fallback: { A: ['127.0.0.1'] } });
-      responder = await startHttp01Responder();
-      const databaseUrl = await freshDatabaseUrl(dialect);
-      node = await startNode({
-        databaseUrl,
+      acme = await startAcmeNode(dialect, {
+        dns: localhostDns,
         // The scheduled CRL duty stays out of the way: what is tested is the revocation path itself.
-        set: { 'validation.dnsServer': dns.address, 'validation.http01Port': String(responder.port), 'cluster.crlPeriodMs': '86400000' },
+        set: { 'cluster.crlPeriodMs': '86400000' },
       });
+      ({ node, responder } = acme);
+      const { databaseUrl } = acme;
       cliEnv = { CERTAINTY_DATA_DIR: node.dataDir, ...(databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: databaseUrl }) };
-      t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
-      client = new AcmeClient(t, undefined, { minIntervalMs: 20, maxRetryAfterMs: 200 });
-      await client.createAccount();
+      client = await acme.newClient();
     });
-    after(async () => {
-      t?.close();
-      await node?.stop();
-      await responder?.close();
-      await dns?.close();
-    });
+    after(() => acme?.stop());
 
     /** `serial` as openssl lists it on a CRL, `hex` as the certificate carries it (for the CLI). */
     async function issue(label: string, n: number): Promise<Array<{ der: Uint8Array; serial: string; hex: string }>> {

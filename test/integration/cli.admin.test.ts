@@ -5,17 +5,19 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AcmeClient, AcmeTransport, generateAcmeKey, type AcmeError } from '../../src/acme-client/client.ts';
+import { AcmeClient, generateAcmeKey, type AcmeError, type AcmeTransport } from '../../src/acme-client/client.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
-import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
+import { startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
+import { dialects, type TestNode } from '../support/node.ts';
+import type { Http01Responder } from '../../src/acme-client/responder.ts';
 import { runUnchecked } from '../support/run.ts';
-import { startTestDnsServer, type TestDnsServer } from '../../src/lab/dns-server.ts';
+import type { TestDnsServer } from '../../src/lab/dns-server.ts';
 
 const P = 'urn:ietf:params:acme:error:';
 
 for (const dialect of dialects()) {
   describe(`CLI, admin API and EAB (${dialect})`, { timeout: 180_000 }, () => {
+    let acme: AcmeNode;
     let node: TestNode;
     let dns: TestDnsServer;
     let responder: Http01Responder;
@@ -33,22 +35,12 @@ for (const dialect of dialects()) {
       t.request(method, node.baseUrl + path, body === undefined ? undefined : JSON.stringify(body), token === undefined ? {} : { authorization: `Bearer ${token}` });
 
     before(async () => {
-      dns = await startTestDnsServer();
-      responder = await startHttp01Responder();
-      const databaseUrl = await freshDatabaseUrl(dialect);
-      node = await startNode({
-        databaseUrl,
-        set: { 'validation.dnsServer': dns.address, 'validation.http01Port': String(responder.port), 'acme.externalAccountRequired': 'true' },
-      });
+      acme = await startAcmeNode(dialect, { set: { 'acme.externalAccountRequired': 'true' } });
+      ({ node, dns, responder, transport: t } = acme);
+      const { databaseUrl } = acme;
       env = { CERTAINTY_DATA_DIR: node.dataDir, ...(databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: databaseUrl }) };
-      t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
     });
-    after(async () => {
-      t?.close();
-      await node?.stop();
-      await responder?.close();
-      await dns?.close();
-    });
+    after(() => acme?.stop());
 
     test('ca export prints the root; status and migrate report the schema', async () => {
       const r = await cli('ca', 'export');

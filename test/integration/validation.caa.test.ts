@@ -4,7 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AcmeClient, AcmeError, AcmeTransport, type AcmeProblem } from '../../src/acme-client/client.ts';
-import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
+import type { Http01Responder } from '../../src/acme-client/responder.ts';
+import { startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
 import { startTestDns, type TestDns } from '../support/dns.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 
@@ -13,6 +14,7 @@ const US = 'certainty.test';
 
 for (const dialect of dialects()) {
   describe(`CAA checking (${dialect})`, { timeout: 120_000 }, () => {
+    let acme: AcmeNode<TestDns>;
     let dns: TestDns;
     let responder: Http01Responder;
     let node: TestNode;
@@ -20,25 +22,11 @@ for (const dialect of dialects()) {
     let client: AcmeClient;
 
     before(async () => {
-      dns = await startTestDns();
-      responder = await startHttp01Responder();
-      node = await startNode({
-        databaseUrl: await freshDatabaseUrl(dialect),
-        set: {
-          'validation.dnsServer': dns.dnsAddress, 'validation.http01Port': String(responder.port), 'validation.timeoutMs': '3000',
-          'acme.caaIdentities': US,
-        },
-      });
-      transport = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
-      client = new AcmeClient(transport, undefined, { minIntervalMs: 20, maxRetryAfterMs: 200 });
-      await client.createAccount();
+      acme = await startAcmeNode(dialect, { dns: startTestDns, set: { 'validation.timeoutMs': '3000', 'acme.caaIdentities': US } });
+      ({ dns, responder, node, transport } = acme);
+      client = await acme.newClient();
     });
-    after(async () => {
-      transport?.close();
-      await node?.stop();
-      await responder?.close();
-      await dns?.stop();
-    });
+    after(() => acme?.stop());
 
     const issue = (name: string) => client.issue({ identifiers: [name], challengeType: 'http-01', solver: responder });
 
