@@ -20,7 +20,7 @@ export const LAYERS = [
   { name: 'config', members: ['config'] },
   { name: 'operations', members: ['backup', 'lab'] },
   { name: 'http', members: ['http'] },
-  { name: 'root', members: ['serve.ts', 'context.ts', 'duties.ts'] },
+  { name: 'root', members: ['serve.ts', 'context.ts', 'duties.ts', 'workers.ts'] },
   { name: 'cli', members: ['cli'] },
 ];
 

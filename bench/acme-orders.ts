@@ -12,6 +12,8 @@ import { parseOptions, USAGE, type BenchOptions, type TargetName } from './optio
 import { formatResults, machineFacts, ratio, runMain, type TargetOutcome } from './report.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { startTarget, type TargetEnvironment } from './targets.ts';
+import { startDatabaseMeter, type DatabaseMeter } from './database.ts';
+import { sampleRss } from './proc.ts';
 
 /** Creates `count` accounts, `parallel` at a time; not part of the timed load. */
 async function createAccounts(transport: AcmeTransport, count: number, parallel: number): Promise<AcmeClient[]> {
@@ -31,26 +33,35 @@ interface BenchContext {
   readonly runTag: string;
 }
 
-async function benchTarget(ctx: BenchContext, name: TargetName, databaseUrl: string | undefined): Promise<TargetOutcome> {
+async function benchTarget(ctx: BenchContext, name: TargetName, db: DatabaseMeter | undefined): Promise<TargetOutcome> {
   const { opts, responder, runTag } = ctx;
   const target = await startTarget(name, ctx.env, {
-    build: opts.build, ...(databaseUrl === undefined ? {} : { databaseUrl }), ...(opts.cpuProf === undefined ? {} : { cpuProfDir: opts.cpuProf }),
+    build: opts.build, ...(db === undefined ? {} : { databaseUrl: db.url }), ...(opts.cpuProf === undefined ? {} : { cpuProfDir: opts.cpuProf }),
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+    ...(opts.workers === undefined ? {} : { workers: opts.workers }),
   });
   const transport = new AcmeTransport({ directoryUrl: target.directoryUrl, ca: target.ca, maxSockets: opts.concurrency * 2 });
   try {
-    const clients = await createAccounts(transport, opts.accounts, opts.concurrency);
+    const clients = await createAccounts(transport, opts.accounts, Math.min(opts.concurrency, 64));
     const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: responder };
     if (opts.warmup > 0) {
       await runLoad(clients, { ...load, orders: opts.warmup, name: (n) => `w${n}.${runTag}.bench.test` });
     }
     const servedBefore = responder.served();
+    const rss = sampleRss(() => target.rssBytes());
+    const endDatabase = await db?.begin();
     const serverCpuBefore = await target.cpuSeconds();
     const clientCpuBefore = process.cpuUsage();
-    const result = await runLoad(clients, { ...load, orders: opts.orders, name: (n) => `o${n}.${runTag}.bench.test` });
+    const measured = { ...load, orders: opts.orders, name: (n: number) => `o${n}.${runTag}.bench.test` };
+    const result = await runLoad(clients, opts.rate === undefined ? measured : { ...measured, rate: opts.rate });
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const serverCpuAfter = await target.cpuSeconds();
+    const database = await endDatabase?.();
+    const rssSummary = await rss.stop();
     return {
       ...result,
+      ...(rssSummary === undefined ? {} : { rss: rssSummary }),
+      ...(database === undefined ? {} : { database }),
       accounts: clients.length,
       validationsServed: responder.served() - servedBefore,
       serverCpuSeconds: serverCpuBefore === undefined || serverCpuAfter === undefined ? null : serverCpuAfter - serverCpuBefore,
@@ -64,7 +75,7 @@ async function benchTarget(ctx: BenchContext, name: TargetName, databaseUrl: str
 
 function database(opts: BenchOptions): string {
   if (opts.postgres) return 'PostgreSQL (throwaway local cluster)';
-  return opts.databaseUrl ? 'PostgreSQL (--database-url)' : 'SQLite';
+  return opts.databaseUrl ? 'PostgreSQL (--database-url)' : opts.dataDir ? `SQLite in ${opts.dataDir}` : 'SQLite';
 }
 
 async function main(): Promise<number> {
@@ -85,7 +96,8 @@ async function main(): Promise<number> {
   console.log(`node ${machine.node}, pebble ${machine.pebble}`);
   console.log(
     `load per target: ${opts.orders} orders (max ${opts.maxSeconds} s), concurrency ${opts.concurrency}, ` +
-      `${opts.accounts} accounts, warmup ${opts.warmup}, http-01, certainty on ${database(opts)}`,
+      `${opts.accounts} accounts, warmup ${opts.warmup}, http-01, certainty on ${database(opts)}` +
+      (opts.rate === undefined ? ', closed loop' : `, open loop at ${opts.rate} orders/s`) + (opts.soak ? ', soak' : ''),
   );
   const runTag = `r${Date.now().toString(36)}`;
   const dns = await startTestDns();
@@ -94,17 +106,19 @@ async function main(): Promise<number> {
   console.log(`mock DNS ${dns.dnsAddress}, http-01 responder 127.0.0.1:${responder.port}, names o<n>.${runTag}.bench.test\n`);
   const outcomes: Record<string, TargetOutcome> = {};
   let cluster: PgCluster | undefined;
-  const certaintyDatabase = async (): Promise<string | undefined> => {
-    if (!opts.postgres) return opts.databaseUrl;
+  // Certainty on PostgreSQL talks through the counting proxy; on a local cluster its CPU is read too.
+  const certaintyDatabase = async (): Promise<DatabaseMeter | undefined> => {
+    if (!opts.postgres) return opts.databaseUrl === undefined ? undefined : startDatabaseMeter(opts.databaseUrl, undefined);
     cluster ??= await startPostgres();
-    return cluster.createDatabase();
+    return startDatabaseMeter(await cluster.createDatabase(), cluster.port);
   };
   try {
     for (const name of opts.targets) {
       process.stdout.write(`running ${name}... `);
-      outcomes[name] = await (name === 'certainty' ? certaintyDatabase() : Promise.resolve(undefined))
-        .then((databaseUrl) => benchTarget(ctx, name, databaseUrl))
-        .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
+      const db = name === 'certainty' ? await certaintyDatabase() : undefined;
+      outcomes[name] = await benchTarget(ctx, name, db)
+        .catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }))
+        .finally(() => db?.close());
       console.log('error' in outcomes[name] ? 'failed' : 'done');
     }
   } finally {
@@ -114,7 +128,7 @@ async function main(): Promise<number> {
   }
   console.log(`\n${formatResults(outcomes).join('\n')}`);
   if (opts.json) {
-    const { build: _build, databaseUrl: _url, postgres: _postgres, cpuProf: _cpuProf, ...shown } = opts;
+    const { build: _build, databaseUrl: _url, postgres: _postgres, cpuProf: _cpuProf, dataDir: _dataDir, ...shown } = opts;
     const options = { ...shown, database: database(opts) };
     const report = { date: new Date().toISOString(), machine, options, results: outcomes, ratio: ratio(outcomes['certainty'], outcomes['pebble']) ?? null };
     await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);

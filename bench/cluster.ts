@@ -18,7 +18,8 @@ import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { run } from '../test/support/run.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
-import { BENCH_ENV, listenerProcessGroup, processGroupCpuSeconds } from './targets.ts';
+import { BENCH_ENV } from './targets.ts';
+import { listenerPid, listenerProcessGroup, processGroupCpuSeconds, processTreeCpuSeconds } from './proc.ts';
 import { runMain } from './report.ts';
 
 const TARGETS = ['single', 'single-haproxy', 'cluster'] as const;
@@ -89,7 +90,23 @@ async function cpuSeconds(ports: readonly number[]): Promise<number | undefined>
   return total;
 }
 
-interface Outcome { result: LoadResult; nodeCpuMsPerOrder: number | null; proxyCpuMsPerOrder: number | null }
+/** CPU ms per completed order of each process taking part; null where /proc could not tell. */
+interface CpuShares { nodes: Array<number | null>; haproxy: number | null; postgres: number | null; bench: number }
+
+interface Outcome { result: LoadResult; cpu: CpuShares }
+
+/** CPU seconds so far of each node, HAProxy, PostgreSQL and this process. */
+async function cpuNow(running: Running, postmaster: number | undefined): Promise<{ nodes: Array<number | undefined>; haproxy: number | undefined; postgres: number | undefined; bench: number }> {
+  const nodes: Array<number | undefined> = [];
+  for (const port of running.ports) nodes.push(await cpuSeconds([port]));
+  const usage = process.cpuUsage();
+  return {
+    nodes,
+    haproxy: running.proxyPort === undefined ? undefined : await cpuSeconds([running.proxyPort]),
+    postgres: postmaster === undefined ? undefined : await processTreeCpuSeconds(postmaster),
+    bench: (usage.user + usage.system) / 1e6,
+  };
+}
 
 async function measure(target: Target, env: Env, opts: Options, tag: string): Promise<Outcome> {
   const running = await startTarget(target, env);
@@ -99,21 +116,41 @@ async function measure(target: Target, env: Env, opts: Options, tag: string): Pr
     for (let i = 0; i < clients.length; i += 8) await Promise.all(clients.slice(i, i + 8).map((c) => c.createAccount()));
     const load = { concurrency: opts.concurrency, maxSeconds: opts.maxSeconds, solver: env.responder };
     if (opts.warmup > 0) await runLoad(clients, { ...load, orders: opts.warmup, name: (n) => `w${n}.${tag}.cluster-bench.test` });
-    const proxyPorts = running.proxyPort === undefined ? [] : [running.proxyPort];
-    const [nodesBefore, proxyBefore] = [await cpuSeconds(running.ports), await cpuSeconds(proxyPorts)];
+    const postmaster = await listenerPid(env.pg.port);
+    const before = await cpuNow(running, postmaster);
     const result = await runLoad(clients, { ...load, orders: opts.orders, name: (n) => `o${n}.${tag}.cluster-bench.test` });
-    const [nodesAfter, proxyAfter] = [await cpuSeconds(running.ports), await cpuSeconds(proxyPorts)];
+    const after = await cpuNow(running, postmaster);
     const perOrder = (a: number | undefined, b: number | undefined): number | null =>
       a === undefined || b === undefined || result.completed === 0 ? null : ((b - a) * 1000) / result.completed;
-    return { result, nodeCpuMsPerOrder: perOrder(nodesBefore, nodesAfter), proxyCpuMsPerOrder: running.proxyPort === undefined ? null : perOrder(proxyBefore, proxyAfter) };
+    return {
+      result,
+      cpu: {
+        nodes: after.nodes.map((a, i) => perOrder(before.nodes[i], a)),
+        haproxy: perOrder(before.haproxy, after.haproxy),
+        postgres: perOrder(before.postgres, after.postgres),
+        bench: perOrder(before.bench, after.bench) ?? 0,
+      },
+    };
   } finally {
     transport.close();
     await running.stop();
   }
 }
 
+const sum = (xs: ReadonlyArray<number | null>): number | null => (xs.some((x) => x === null) ? null : xs.reduce<number>((a, x) => a + (x ?? 0), 0));
+
+/** Where one order's CPU went, and how busy that kept the machine's cores over the run. */
+function cpuLine(label: string, o: Outcome): string {
+  const c = o.cpu;
+  const fixed = (x: number | null): string => x?.toFixed(1) ?? '-';
+  const total = sum([sum(c.nodes), c.haproxy ?? 0, c.postgres, c.bench]);
+  const busy = total === null ? '-' : `${Math.round((total * o.result.completed) / 10 / (o.result.elapsedSeconds * cpus().length))} %`;
+  return `${label}: cpu ms/order: nodes ${fixed(sum(c.nodes))} (${c.nodes.map(fixed).join(' + ')}), haproxy ${fixed(c.haproxy)}, ` +
+    `postgresql ${fixed(c.postgres)}, bench client ${fixed(c.bench)}; total ${fixed(total)}, i.e. ${busy} of ${cpus().length} cores over the run`;
+}
+
 function format(outcomes: Partial<Record<Target, Outcome | { error: string }>>): string[] {
-  const head = ['target', 'done', 'errors', 'orders/s', 'p50 ms', 'p90 ms', 'p99 ms', 'secs', 'node cpu ms/order', 'haproxy cpu ms/order'];
+  const head = ['target', 'done', 'errors', 'orders/s', 'p50 ms', 'p90 ms', 'p99 ms', 'secs', 'node cpu ms/order', 'haproxy cpu ms/order', 'postgres cpu ms/order'];
   const lines = [head.map((h, i) => (i === 0 ? h.padEnd(18) : h.padStart(Math.max(8, h.length)))).join(' ')];
   const notes: string[] = [];
   for (const [target, o] of Object.entries(outcomes) as Array<[Target, Outcome | { error: string }]>) {
@@ -123,8 +160,9 @@ function format(outcomes: Partial<Record<Target, Outcome | { error: string }>>):
     }
     const r = o.result;
     const cells = [String(r.completed), String(r.failed), r.ordersPerSecond.toFixed(1), r.latencyMs.p50.toFixed(0), r.latencyMs.p90.toFixed(0),
-      r.latencyMs.p99.toFixed(0), r.elapsedSeconds.toFixed(1), o.nodeCpuMsPerOrder?.toFixed(1) ?? '-', o.proxyCpuMsPerOrder?.toFixed(1) ?? '-'];
+      r.latencyMs.p99.toFixed(0), r.elapsedSeconds.toFixed(1), sum(o.cpu.nodes)?.toFixed(1) ?? '-', o.cpu.haproxy?.toFixed(1) ?? '-', o.cpu.postgres?.toFixed(1) ?? '-'];
     lines.push([LABELS[target].padEnd(18), ...cells.map((c, i) => c.padStart(Math.max(8, head[i + 1]?.length ?? 8)))].join(' '));
+    notes.push(cpuLine(LABELS[target], o));
     if (r.stoppedBy === 'time') notes.push(`${LABELS[target]}: stopped by --max-seconds after ${r.started} orders started`);
     for (const [kind, n] of Object.entries(r.errors)) notes.push(`${LABELS[target]}: ${n} x ${kind} (e.g. ${r.errorExamples[kind] ?? ''})`);
   }

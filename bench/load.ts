@@ -11,6 +11,12 @@ export interface LoadOptions {
   /** The DNS name of order number `n`. */
   readonly name: (n: number) => string;
   readonly solver: ChallengeSolver;
+  /**
+   * Open loop: start orders at this many per second whatever the answers, `concurrency` then only
+   * caps orders in flight (a start that finds the cap full waits and is counted late). Latency is
+   * measured from each order's scheduled start, so a server that falls behind is not flattered.
+   */
+  readonly rate?: number;
 }
 
 interface LatencySummary {
@@ -34,6 +40,10 @@ export interface LoadResult {
   /** Milliseconds from newOrder to the downloaded chain, completed orders only. */
   readonly latencyMs: LatencySummary;
   readonly stoppedBy: 'count' | 'time';
+  /** Orders that failed because a request got no HTTP answer (client timeout or connection error). */
+  readonly unanswered: number;
+  /** Open loop only: starts that waited for a free slot under the in-flight cap. */
+  readonly lateStarts: number;
 }
 
 function summarize(latencies: readonly number[]): LatencySummary {
@@ -54,22 +64,38 @@ function errorKind(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') return `client:${code}`;
   const message = err instanceof Error ? err.message : String(err);
-  if (/timed out|still \w+ after/.test(message)) return 'client:timeout';
+  if (/timed out/.test(message)) return 'client:timeout';
+  if (/still \w+ after/.test(message)) return 'client:poll-timeout';
   return 'client:error';
 }
 
-/**
- * Complete orders (newOrder, authorization, challenge, poll, finalize, poll, download) from
- * `concurrency` workers sharing one counter, so the load stops at `orders` or `maxSeconds`,
- * whichever comes first. Order `n` uses account `n mod accounts`.
- */
-export async function runLoad(clients: readonly AcmeClient[], opts: LoadOptions): Promise<LoadResult> {
-  if (clients.length === 0) throw new Error('no accounts');
-  const latencies: number[] = [];
-  const errors: Record<string, number> = {};
-  const errorExamples: Record<string, string> = {};
-  const start = performance.now();
-  const deadline = start + opts.maxSeconds * 1000;
+/** Kinds meaning a request got no answer: the client's timeout, or a socket error code. */
+const unansweredKind = (kind: string): boolean => kind === 'client:timeout' || /^client:E[A-Z]+$/.test(kind);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Counts one order's outcome; shared by the closed and the open loop. */
+class Tally {
+  readonly latencies: number[] = [];
+  readonly errors: Record<string, number> = {};
+  readonly errorExamples: Record<string, string> = {};
+
+  async order(client: AcmeClient, opts: LoadOptions, n: number, t0: number): Promise<void> {
+    try {
+      await client.issue({ identifiers: [opts.name(n)], challengeType: 'http-01', solver: opts.solver });
+      this.latencies.push(performance.now() - t0);
+    } catch (err) {
+      const kind = errorKind(err);
+      this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+      this.errorExamples[kind] ??= err instanceof Error ? err.message : String(err);
+    }
+  }
+}
+
+interface LoopOutcome { started: number; stoppedBy: 'count' | 'time'; lateStarts: number }
+
+/** `concurrency` workers sharing one counter: each starts its next order when the last ends. */
+async function closedLoop(clients: readonly AcmeClient[], opts: LoadOptions, tally: Tally, deadline: number): Promise<LoopOutcome> {
   let next = 0;
   let stoppedBy: 'count' | 'time' = 'count';
   const worker = async (): Promise<void> => {
@@ -80,29 +106,58 @@ export async function runLoad(clients: readonly AcmeClient[], opts: LoadOptions)
         return;
       }
       const n = next++;
-      const client = clients[n % clients.length] as AcmeClient;
-      const t0 = performance.now();
-      try {
-        await client.issue({ identifiers: [opts.name(n)], challengeType: 'http-01', solver: opts.solver });
-        latencies.push(performance.now() - t0);
-      } catch (err) {
-        const kind = errorKind(err);
-        errors[kind] = (errors[kind] ?? 0) + 1;
-        errorExamples[kind] ??= err instanceof Error ? err.message : String(err);
-      }
+      await tally.order(clients[n % clients.length] as AcmeClient, opts, n, performance.now());
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.orders) }, () => worker()));
+  return { started: next, stoppedBy, lateStarts: 0 };
+}
+
+/** Order `n` is due at start + n / rate; at most `concurrency` in flight. */
+async function openLoop(clients: readonly AcmeClient[], opts: LoadOptions & { rate: number }, tally: Tally, start: number, deadline: number): Promise<LoopOutcome> {
+  const inFlight = new Set<Promise<void>>();
+  let lateStarts = 0;
+  let n = 0;
+  for (; n < opts.orders; n += 1) {
+    const due = start + (n * 1000) / opts.rate;
+    if (due >= deadline) break;
+    await sleep(due - performance.now());
+    if (inFlight.size >= opts.concurrency) {
+      lateStarts += 1;
+      while (inFlight.size >= opts.concurrency) await Promise.race(inFlight);
+    }
+    const p: Promise<void> = tally.order(clients[n % clients.length] as AcmeClient, opts, n, due).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+  return { started: n, stoppedBy: n < opts.orders ? 'time' : 'count', lateStarts };
+}
+
+/**
+ * Complete orders (newOrder, authorization, challenge, poll, finalize, poll, download) until
+ * `orders` have started or `maxSeconds` have passed, whichever comes first: closed loop by
+ * default, open loop with `rate`. Order `n` uses account `n mod accounts`.
+ */
+export async function runLoad(clients: readonly AcmeClient[], opts: LoadOptions): Promise<LoadResult> {
+  if (clients.length === 0) throw new Error('no accounts');
+  const tally = new Tally();
+  const start = performance.now();
+  const deadline = start + opts.maxSeconds * 1000;
+  const { rate } = opts;
+  const loop = rate === undefined ? await closedLoop(clients, opts, tally, deadline) : await openLoop(clients, { ...opts, rate }, tally, start, deadline);
   const elapsedSeconds = (performance.now() - start) / 1000;
+  const completed = tally.latencies.length;
   return {
-    started: next,
-    completed: latencies.length,
-    failed: next - latencies.length,
-    errors,
-    errorExamples,
+    started: loop.started,
+    completed,
+    failed: loop.started - completed,
+    errors: tally.errors,
+    errorExamples: tally.errorExamples,
     elapsedSeconds,
-    ordersPerSecond: elapsedSeconds > 0 ? latencies.length / elapsedSeconds : 0,
-    latencyMs: summarize(latencies),
-    stoppedBy,
+    ordersPerSecond: elapsedSeconds > 0 ? completed / elapsedSeconds : 0,
+    latencyMs: summarize(tally.latencies),
+    stoppedBy: loop.stoppedBy,
+    unanswered: Object.entries(tally.errors).reduce((sum, [kind, count]) => sum + (unansweredKind(kind) ? count : 0), 0),
+    lateStarts: loop.lateStarts,
   };
 }

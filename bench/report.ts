@@ -1,5 +1,7 @@
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import type { DatabaseUse } from './database.ts';
 import type { LoadResult } from './load.ts';
+import type { RssSummary } from './proc.ts';
 import { pebbleVersion } from './targets.ts';
 
 export interface MachineFacts {
@@ -35,6 +37,10 @@ export type TargetOutcome =
       readonly serverCpuSeconds: number | null;
       /** CPU used by this process (clients and responder) during the load. */
       readonly clientCpuSeconds: number;
+      /** The server's resident memory sampled every second over the measured load (after warm-up). */
+      readonly rss?: RssSummary;
+      /** Certainty on PostgreSQL: what it asked of the database and what that cost the database. */
+      readonly database?: DatabaseUse;
     })
   | { readonly error: string };
 
@@ -72,6 +78,26 @@ const ms = (x: number): string => (Number.isNaN(x) ? '-' : x.toFixed(0));
 const perOrder = (seconds: number | null, orders: number): string =>
   seconds === null || orders === 0 ? '-' : ((seconds * 1000) / orders).toFixed(1);
 
+const each = (count: number, orders: number): string => (orders === 0 ? '-' : (count / orders).toFixed(1));
+
+/** Lines under the table: answers, memory and database use of one target. */
+function details(name: string, o: Exclude<TargetOutcome, { error: string }>): string[] {
+  const lines = [`${name}: ${o.failed} failed orders, ${o.unanswered} with an unanswered request` + (o.lateStarts > 0 ? `, ${o.lateStarts} late starts (in-flight cap full)` : '')];
+  if (o.rss) lines.push(`${name}: server RSS over the measured load (${o.rss.samples} samples, 1 s apart): first ${o.rss.firstMB} MB, last ${o.rss.lastMB} MB, max ${o.rss.maxMB} MB, growth ${(o.rss.lastMB - o.rss.firstMB).toFixed(1)} MB`);
+  const db = o.database;
+  if (db) {
+    const w = db.wire;
+    const n = o.completed;
+    lines.push(
+      `${name}: PostgreSQL cpu ${perOrder(db.serverCpuSeconds, n)} ms/order beside the node's ${perOrder(o.serverCpuSeconds, n)} ms/order` +
+        (db.serverCpuSeconds === null || o.serverCpuSeconds === null ? '' : ` (together ${perOrder(db.serverCpuSeconds + o.serverCpuSeconds, n)})`),
+      `${name}: per order ${each(w.roundTrips, n)} database round trips, ${each(w.query + w.execute, n)} statements ` +
+        `(Query ${each(w.query, n)}, Execute ${each(w.execute, n)}; Parse ${each(w.parse, n)}, Bind ${each(w.bind, n)}, Sync ${each(w.sync, n)})`,
+    );
+  }
+  return lines;
+}
+
 /** The result table, error breakdown and ratio as printed lines. */
 export function formatResults(outcomes: Readonly<Record<string, TargetOutcome>>): string[] {
   const lines = [row(COLUMNS)];
@@ -87,6 +113,7 @@ export function formatResults(outcomes: Readonly<Record<string, TargetOutcome>>)
       ms(o.latencyMs.p99), ms(o.latencyMs.max), o.elapsedSeconds.toFixed(1), String(o.validationsServed),
       perOrder(o.serverCpuSeconds, o.completed), perOrder(o.clientCpuSeconds, o.completed),
     ]));
+    notes.push(...details(name, o));
     if (o.stoppedBy === 'time') notes.push(`${name}: stopped by --max-seconds after ${o.started} orders started`);
     for (const [kind, count] of Object.entries(o.errors)) {
       notes.push(`${name}: ${count} x ${kind} (e.g. ${o.errorExamples[kind] ?? ''})`);

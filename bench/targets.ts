@@ -1,9 +1,10 @@
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { startCertainty } from '../test/support/certainty.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { startPebble } from '../test/support/pebble.ts';
 import { run, runUnchecked } from '../test/support/run.ts';
 import type { TargetName } from './options.ts';
+import { listenerProcessGroup, processGroupCpuSeconds, processGroupRssBytes } from './proc.ts';
 
 /** An ACME server under test, running on 127.0.0.1. */
 export interface BenchTarget {
@@ -13,6 +14,8 @@ export interface BenchTarget {
   readonly ca: string;
   /** CPU seconds used so far by the server's processes (Linux), undefined where unknown. */
   cpuSeconds(): Promise<number | undefined>;
+  /** Resident memory of the server's processes in bytes (Linux), undefined where unknown. */
+  rssBytes(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,10 @@ export interface CertaintySettings {
   readonly build: boolean;
   /** Write the server's CPU profile (`node --cpu-prof`) into this directory when it stops. */
   readonly cpuProfDir?: string;
+  /** Serve this existing data directory (e.g. one filled by `npm run bench:seed`) instead of a fresh one. */
+  readonly dataDir?: string;
+  /** `serve --workers` (CERTAINTY_WORKERS); unset = one process. */
+  readonly workers?: number;
 }
 
 /** Every bench client creates its accounts from 127.0.0.1: no per-address limit on account creation. */
@@ -42,52 +49,18 @@ export async function pebbleVersion(): Promise<string> {
   return r?.code === 0 && r.stdout ? r.stdout : 'unknown';
 }
 
-/** Clock ticks per second of /proc/<pid>/stat times: 100 on every Linux build Node supports. */
-const CLOCK_TICKS = 100;
-
-async function numericDirs(path: string): Promise<string[]> {
-  return (await readdir(path).catch(() => [])).filter((e) => /^\d+$/.test(e));
-}
-
-/** Fields of /proc/<pid>/stat after "(comm)", so index 0 is `state` (field 3 in proc(5)). */
-async function statFields(pid: string): Promise<string[]> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-/** The process group of whoever listens on 127.0.0.1:`port`, found through /proc (Linux only). */
-export async function listenerProcessGroup(port: number): Promise<number | undefined> {
-  const table = await readFile('/proc/net/tcp', 'utf8').catch(() => '');
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  // State 0A is LISTEN; the inode is the tenth column.
-  const inode = table.split('\n').map((l) => l.trim().split(/\s+/)).find((c) => c[1] === `0100007F:${hexPort}` && c[3] === '0A')?.[9];
-  if (!inode) return undefined;
-  for (const pid of await numericDirs('/proc')) {
-    for (const fd of await numericDirs(`/proc/${pid}/fd`)) {
-      if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === `socket:[${inode}]`) {
-        return Number((await statFields(pid))[2]);
-      }
-    }
-  }
-  return undefined;
-}
-
-/** utime + stime (+ reaped children) of every live process in group `pgid`: a daemon and its workers. */
-export async function processGroupCpuSeconds(pgid: number): Promise<number> {
-  let ticks = 0;
-  for (const pid of await numericDirs('/proc')) {
-    const fields = await statFields(pid);
-    if (Number(fields[2]) !== pgid) continue;
-    ticks += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
-  }
-  return ticks / CLOCK_TICKS;
-}
-
-function cpuMeter(directoryUrl: string): () => Promise<number | undefined> {
+/** CPU and RSS readers for the process group listening on the directory URL's port. */
+function meters(directoryUrl: string): Pick<BenchTarget, 'cpuSeconds' | 'rssBytes'> {
   const group = listenerProcessGroup(Number(new URL(directoryUrl).port));
-  return async () => {
-    const pgid = await group;
-    return pgid === undefined ? undefined : processGroupCpuSeconds(pgid);
+  return {
+    cpuSeconds: async () => {
+      const pgid = await group;
+      return pgid === undefined ? undefined : processGroupCpuSeconds(pgid);
+    },
+    rssBytes: async () => {
+      const pgid = await group;
+      return pgid === undefined ? undefined : processGroupRssBytes(pgid);
+    },
   };
 }
 
@@ -99,7 +72,7 @@ async function startPebbleTarget(env: TargetEnvironment): Promise<BenchTarget> {
     name: 'pebble',
     directoryUrl: pebble.directoryUrl,
     ca: await readFile(pebble.tlsCaPemPath, 'utf8'),
-    cpuSeconds: cpuMeter(pebble.directoryUrl),
+    ...meters(pebble.directoryUrl),
     stop: () => pebble.stop(),
   };
 }
@@ -112,14 +85,15 @@ async function startCertaintyTarget(env: TargetEnvironment, settings: CertaintyS
     http01Port: env.http01Port,
     tlsAlpn01Port: await freePort(),
     ...(settings.databaseUrl === undefined ? {} : { databaseUrl: settings.databaseUrl }),
-    env: BENCH_ENV,
+    env: settings.workers === undefined ? BENCH_ENV : { ...BENCH_ENV, CERTAINTY_WORKERS: String(settings.workers) },
     ...(settings.cpuProfDir === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] }),
+    ...(settings.dataDir === undefined ? {} : { dataDir: settings.dataDir }),
   });
   return {
     name: 'certainty',
     directoryUrl: server.directoryUrl,
     ca: await readFile(server.rootPemPath, 'utf8'),
-    cpuSeconds: cpuMeter(server.directoryUrl),
+    ...meters(server.directoryUrl),
     stop: () => server.dispose(),
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { PATHS } from './acme/linker.ts';
+import { Linker } from './acme/linker.ts';
 import { EabKeyService } from './admin/eab.ts';
 import { AdminService } from './admin/service.ts';
 import type { InventoryCounts } from './admin/store.ts';
@@ -70,7 +70,7 @@ export async function openCa(config: Config, log: Logger, now: () => number = Da
     if (created) log.info({ algorithm: config.ca.algorithm, imported: importChainPem !== undefined }, 'certificate authority created');
     const base = publicBaseUrl(config);
     const authority = await Authority.load({
-      issuers, crls: new SqlCrlStore(db), kek, crlUrl: (id) => `${base}${PATHS.crl}${id}.crl`, crlLifetimeMs: config.ca.crlLifetimeHours * 3_600_000, now,
+      issuers, crls: new SqlCrlStore(db), kek, crlUrl: (id, shard) => new Linker(base).crl(id, shard), crlShards: config.ca.crlShards, crlLifetimeMs: config.ca.crlLifetimeHours * 3_600_000, now,
     });
     return { db, kek, authority, migration, created };
   } catch (err) {

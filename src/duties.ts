@@ -27,7 +27,7 @@ export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>
     // Also the backstop for a revocation whose crl job ran out of attempts: a CRL behind the
     // revocations is rebuilt, not only one past half its lifetime.
     async crl() {
-      await deps.authority.updateCrl();
+      await deps.authority.updateCrls();
     },
   };
 }

@@ -76,9 +76,9 @@ function registerJobs(worker: Worker, deps: JobDeps): void {
     if (!run) throw new Error(`unknown duty ${String(job.payload.duty)}`);
     await run();
   });
-  // Queued with every revocation: rebuilds the CRL unless a CRL covering it is already stored.
+  // Queued with every revocation: rebuilds the CRL (or the shard's) unless one covering it is already stored.
   worker.register(CRL_JOB, async (job) => {
-    await deps.authority.currentCrl(String(job.payload.issuerId));
+    await deps.authority.currentCrl(String(job.payload.issuerId), job.payload.shard === undefined ? undefined : Number(job.payload.shard));
   });
 }
 
@@ -99,11 +99,21 @@ function validationQueue(worker: Worker, waiters: Waiters, o: { owner: string; c
   };
 }
 
-/** Starts a node: database, KEK, CA, cluster duties, job worker and the HTTP(S) listener. */
-export async function serve(config: Config, log: Logger): Promise<RunningNode> {
+/** What the operator reads when the server is up: the node id(s), the directory, the root, the drain delay. */
+export function serveBanner(o: { nodes: readonly string[]; dialect: string; url: string; rootPath: string; drain: { ms: number; why: string } }): string {
+  const nodes = o.nodes.length === 1 ? `node ${o.nodes.join('')}` : `${o.nodes.length} workers: ${o.nodes.join(', ')}`;
+  return `\nCertainty ${VERSION} is serving (${nodes}, ${o.dialect})\n  ACME directory:   ${o.url}/directory\n  Root certificate: ${o.rootPath}\n  Drain delay:      ${o.drain.ms} ms (${o.drain.why})\n\n`;
+}
+
+/**
+ * Starts a node: database, KEK, CA, cluster duties, job worker and the HTTP(S) listener. As worker
+ * process `workerIndex` of `serve --workers` (src/workers.ts) it is node `<id>-w<workerIndex>`, and
+ * the primary, which already wrote root.pem, prints the banner for all of them.
+ */
+export async function serve(config: Config, log: Logger, workerIndex?: number): Promise<RunningNode> {
   const now = Date.now;
   const { db, kek, authority } = await openCa(config, log, now);
-  const nodeId = loadNodeId(config.dataDir);
+  const nodeId = loadNodeId(config.dataDir, workerIndex);
   const drain = resolveDrainDelay(config.server.drainDelayMs, db.dialect.name);
   const audit = await startAudit({
     stores: { chain: new SqlAuditChainStore(db), outbox: new SqlAuditOutboxStore(db), keys: new SqlCheckpointKeyStore(db) },
@@ -163,11 +173,13 @@ export async function serve(config: Config, log: Logger): Promise<RunningNode> {
   const renew = tls?.renew;
   const renewal = renew === undefined ? undefined : startLocalRenewal(() => renew(server as Server), log);
   const rootPath = join(config.dataDir, 'root.pem');
-  writePrivateFile(rootPath, authority.rootPem);
-  const openDir = dataDirWarning(config.dataDir);
+  // A worker's primary writes root.pem, warns about the directory and prints the banner, once.
+  const alone = workerIndex === undefined;
+  if (alone) writePrivateFile(rootPath, authority.rootPem);
+  const openDir = alone ? dataDirWarning(config.dataDir) : undefined;
   if (openDir !== undefined) log.warn(openDir);
   log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name, drainDelayMs: drain.ms, drainDelay: drain.why }, 'certainty is serving');
-  process.stderr.write(`\nCertainty ${VERSION} is serving (node ${nodeId}, ${db.dialect.name})\n  ACME directory:   ${url}/directory\n  Root certificate: ${rootPath}\n  Drain delay:      ${drain.ms} ms (${drain.why})\n\n`);
+  if (alone) process.stderr.write(serveBanner({ nodes: [nodeId], dialect: db.dialect.name, url, rootPath, drain }));
   return {
     url,
     async stop() {

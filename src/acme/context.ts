@@ -25,10 +25,11 @@ interface CertificateIssuer {
     notAfter: Date;
   }): Promise<{ der: Buffer; serial: string; chainPem: string; notBefore: number; notAfter: number }>;
   /**
-   * Brings the active issuer's CRL up to date with every committed revocation (a no-op when it
-   * already is). Only for freshness: the job queued with each revocation does it too.
+   * Brings the active issuer's CRL (or, given a shard, that shard's) up to date with every
+   * committed revocation (a no-op when it already is). Only for freshness: the job queued with
+   * each revocation does it too.
    */
-  updateCrl(): Promise<unknown>;
+  updateCrl(shard?: number): Promise<unknown>;
 }
 
 /** Queues challenge validation so any node can run it (src/jobs). */

@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { canonicalIp } from '../ca/ip.ts';
 import { AppError } from '../errors.ts';
 import { checkKeyPolicy, parseCsr, type ParsedCsr } from '../ca/csr.ts';
@@ -35,7 +34,7 @@ async function readCsr(deps: AcmeDeps, payload: Record<string, unknown>): Promis
  * to their RFC 7638 JWK thumbprint (the account's is stored).
  */
 async function checkNotAccountKey(csr: ParsedCsr, account: Account): Promise<void> {
-  const jwk = createPublicKey({ key: Buffer.from(csr.publicKey.spkiDer), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  const jwk = csr.key.export({ format: 'jwk' });
   if ((await thumbprint(jwk)) === account.thumbprint) {
     throw new AppError('badCSR', 'The CSR public key must not be the account key; generate a separate certificate key');
   }

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
-import { exportJWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { AppError } from '../errors.ts';
-import { checkAccountJwk, decodeProtectedHeader } from './jws.ts';
+import { checkAccountJwk, decodeProtectedHeader, thumbprint } from './jws.ts';
 
 const jwsWith = (header: object): { protected: string; payload: string; signature: string } => ({
   protected: Buffer.from(JSON.stringify(header)).toString('base64url'), payload: '', signature: '',
@@ -26,4 +26,19 @@ test('RSA account keys must have the public exponent 65537', async () => {
   assert.equal(checkAccountJwk(await withExponent(65537)).kty, 'RSA');
   // A leading zero octet does not change the value.
   assert.equal(checkAccountJwk({ ...e3, e: Buffer.from([0, 1, 0, 1]).toString('base64url') }).kty, 'RSA');
+});
+
+test('thumbprints are RFC 7638 and agree with jose for every accepted key type', async () => {
+  // RFC 7638 §3.1 example.
+  const rfc = {
+    kty: 'RSA', e: 'AQAB', alg: 'RS256', kid: '2011-04-29',
+    n: '0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw',
+  };
+  assert.equal(await thumbprint(rfc), 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
+  for (const [type, options] of [['ec', { namedCurve: 'P-256' }], ['ec', { namedCurve: 'P-384' }], ['ed25519', {}], ['rsa', { modulusLength: 2048 }]] as const) {
+    const jwk = await exportJWK(generateKeyPairSync(type as 'ec', options as { namedCurve: string }).publicKey);
+    assert.equal(await thumbprint(jwk), await calculateJwkThumbprint(jwk, 'sha256'), type);
+  }
+  await assert.rejects(thumbprint({ kty: 'EC', crv: 'P-256', x: 'AA' }), TypeError);
+  await assert.rejects(thumbprint({ kty: 'XYZ' }), TypeError);
 });

@@ -41,7 +41,10 @@ export class Linker {
   authz(id: string): string { return this.u(PATHS.authz + id); }
   challenge(id: string): string { return this.u(PATHS.challenge + id); }
   certificate(id: string): string { return this.u(PATHS.certificate + id); }
-  crl(issuerId: string): string { return this.u(`${PATHS.crl}${issuerId}.crl`); }
+  /** The issuer's CRL, or one shard's partitioned CRL (src/ca/crl-shards.ts). */
+  crl(issuerId: string, shard?: number): string {
+    return this.u(shard === undefined ? `${PATHS.crl}${issuerId}.crl` : `${PATHS.crl}${issuerId}/${shard}.crl`);
+  }
 }
 
 /** An ACME resource a path names, or undefined. */
@@ -70,9 +73,11 @@ const STATIC: Record<string, StaticKind> = {
   [PATHS.keyChange]: 'keyChange',
 };
 
-/** The issuer id a CRL path names, or undefined. */
-export function matchCrl(pathname: string): string | undefined {
-  return new RegExp(`^${PATHS.crl}${ID}\\.crl$`).exec(pathname)?.[1];
+/** The issuer id (and shard, for a partitioned CRL) a CRL path names, or undefined. */
+export function matchCrl(pathname: string): { issuerId: string; shard?: number } | undefined {
+  const m = new RegExp(`^${PATHS.crl}${ID}(?:/(0|[1-9][0-9]{0,3}))?\\.crl$`).exec(pathname);
+  if (!m?.[1]) return undefined;
+  return m[2] === undefined ? { issuerId: m[1] } : { issuerId: m[1], shard: Number(m[2]) };
 }
 
 export function matchRoute(pathname: string): Route | undefined {

@@ -87,7 +87,7 @@ export class AdminService {
    * the CRL update that follows fails, the revocation still stands and the error is returned (a
    * running node publishes the CRL from the queued job).
    */
-  async revokeCertificate(crl: { updateCrl(): Promise<unknown> }, serial: string, reason: number): Promise<{ crlError: Error | undefined }> {
+  async revokeCertificate(crl: { updateCrl(shard?: number): Promise<unknown> }, serial: string, reason: number): Promise<{ crlError: Error | undefined }> {
     const checked = checkRevocationReason(reason);
     const certificate = await this.certificate(serial);
     return revokeCertificate({ store: this.deps.revocations, crl, now: this.deps.now }, { certificate, reason: checked, actor: this.deps.actor });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kek } from '../kek/kek.ts';
 import { generateCrl } from './crl.ts';
-import { upToDateCrl, type CrlStore } from './crl-publisher.ts';
+import { upToDateCrl, type CrlPartition, type CrlStore } from './crl-publisher.ts';
+import { shardForSerial } from './crl-shards.ts';
 import { createHierarchy, importIssuer } from './hierarchy.ts';
 import { LeafSigner, randomSerialHex } from './issue.ts';
 import { canonicalIp } from './ip.ts';
@@ -22,6 +23,9 @@ export interface CaSetup {
 }
 
 const aad = (issuerId: string): string => `issuer:${issuerId}`;
+
+/** The most CRL shards `ca.crlShards` may ask for (src/config/schema.ts). */
+const MAX_CRL_SHARDS = 1024;
 
 /**
  * Creates the CA on first start (or imports one). Idempotent and safe when two nodes start at
@@ -73,8 +77,10 @@ export interface AuthorityDeps {
   issuers: IssuerStore;
   crls: CrlStore;
   kek: Kek;
-  /** The CRL distribution point written into leaves. */
-  crlUrl: (issuerId: string) => string;
+  /** The URL of the issuer's CRL, or of one shard's: the CRL distribution point written into leaves. */
+  crlUrl: (issuerId: string, shard?: number) => string;
+  /** `ca.crlShards`: 1 publishes one complete CRL; above 1, new leaves are spread over that many partitioned CRLs. */
+  crlShards: number;
   crlLifetimeMs: number;
   now: () => number;
 }
@@ -140,29 +146,50 @@ export class Authority {
 
   async sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date; extKeyUsage?: Array<'serverAuth' | 'clientAuth'> }): Promise<{ der: Buffer; serial: string; chainPem: string; notBefore: number; notAfter: number }> {
     const serial = randomSerialHex();
+    const crlUrl = this.deps.crlShards > 1 ? this.deps.crlUrl(this.issuerId, shardForSerial(serial, this.deps.crlShards)) : this.deps.crlUrl(this.issuerId);
     const issued = await this.signer.issue({
       subjectPublicKeySpki: input.spki, dnsNames: input.dnsNames, ipAddresses: input.ipAddresses, notBefore: input.notBefore, notAfter: input.notAfter,
-      serialHex: serial, crlUrl: this.deps.crlUrl(this.issuerId), extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
+      serialHex: serial, crlUrl, extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
     });
     // The issuer's own validity bounds the leaf's: report what was signed.
     const leaf = new x509.X509Certificate(issued.der);
     return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem, notBefore: leaf.notBefore.getTime(), notAfter: leaf.notAfter.getTime() };
   }
 
-  /** Brings the CRL up to date with every committed revocation (a no-op when it already is); returns it. */
-  updateCrl(): Promise<Buffer> {
+  /**
+   * Brings a CRL up to date with every committed revocation (a no-op when it already is); returns
+   * it. Without a shard, the CRL at the issuer's own URL: complete with one shard configured, else
+   * the partition of certificates issued without a shard (RFC 5280 §5.2.5; it then says so in its
+   * issuing distribution point, as every shard's CRL does).
+   */
+  updateCrl(shard?: number): Promise<Buffer> {
+    const partition: CrlPartition = shard ?? (this.deps.crlShards > 1 ? 'unsharded' : 'all');
+    const distributionPoint = partition === 'all' ? undefined : typeof partition === 'number' ? this.deps.crlUrl(this.issuerId, partition) : this.deps.crlUrl(this.issuerId);
     return upToDateCrl({
-      store: this.deps.crls, issuerId: this.issuerId, lifetimeMs: this.deps.crlLifetimeMs, now: this.deps.now,
+      store: this.deps.crls, issuerId: this.issuerId, partition, lifetimeMs: this.deps.crlLifetimeMs, now: this.deps.now,
       sign: async (c) => Buffer.from((await generateCrl({
         issuerCertPem: this.intermediatePem, issuerKey: this.issuer.key, issuerAlgorithm: this.issuer.algorithm, crlNumber: c.number,
-        thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries,
+        thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries, ...(distributionPoint === undefined ? {} : { distributionPoint }),
       })).der),
     });
   }
 
-  /** The CRL of `issuerId` if it is this issuer, rebuilt first when missing, behind or past half its lifetime. */
-  async currentCrl(issuerId: string): Promise<Buffer | undefined> {
-    return issuerId === this.issuerId ? this.updateCrl() : undefined;
+  /** Brings every CRL of this issuer up to date: its own URL's, each configured shard's, and any shard published before. */
+  async updateCrls(): Promise<void> {
+    const shards = new Set(await this.deps.crls.storedShards(this.issuerId));
+    if (this.deps.crlShards > 1) for (let s = 0; s < this.deps.crlShards; s++) shards.add(s);
+    await this.updateCrl();
+    for (const s of [...shards].sort((a, b) => a - b)) await this.updateCrl(s);
+  }
+
+  /**
+   * The CRL of `issuerId` (or of one of its shards) if it is this issuer, rebuilt first when
+   * missing, behind or past half its lifetime. Any shard below MAX_CRL_SHARDS is served, so a
+   * certificate issued before `ca.crlShards` was lowered still finds its CRL.
+   */
+  async currentCrl(issuerId: string, shard?: number): Promise<Buffer | undefined> {
+    if (issuerId !== this.issuerId || (shard !== undefined && !(Number.isInteger(shard) && shard >= 0 && shard < MAX_CRL_SHARDS))) return undefined;
+    return this.updateCrl(shard);
   }
 
   /** Signs a certificate for this server's own HTTPS listener. */

@@ -12,7 +12,7 @@ function memoryStore(): CrlStore & { latest: number; next: number; stored: (Stor
       this.next += 1;
       return { number: this.next, generation: this.latest, entries: [] };
     },
-    async publish(_issuer, crl) {
+    async publish(_issuer, _partition, crl) {
       if (this.stored && this.stored.number >= crl.number) return false;
       this.stored = { number: crl.number, der: crl.der, nextUpdate: crl.nextUpdate, generation: crl.generation, latestGeneration: 0 };
       return true;
@@ -20,11 +20,14 @@ function memoryStore(): CrlStore & { latest: number; next: number; stored: (Stor
     async current() {
       return this.stored && { ...this.stored, latestGeneration: this.latest };
     },
+    async storedShards() {
+      return [];
+    },
   };
 }
 
 function deps(store: CrlStore, now = 0): CrlPublisherDeps {
-  return { store, issuerId: 'i', lifetimeMs: LIFETIME, now: () => now, sign: async (c) => Buffer.from(String(c.number)) };
+  return { store, issuerId: 'i', partition: 'all', lifetimeMs: LIFETIME, now: () => now, sign: async (c) => Buffer.from(String(c.number)) };
 }
 
 describe('upToDateCrl', () => {

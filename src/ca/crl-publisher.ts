@@ -18,11 +18,22 @@
  *      leaves a gap in the numbers, which RFC 5280 §5.2.3 allows (increasing, not consecutive).
  * The stored CRL records the generation it covers, so `upToDateCrl` (used by the `crl` job, the `crl`
  * duty and GET /crl) sees a CRL that is behind, e.g. one whose newer rival died before storing.
+ *
+ * Partitioned CRLs (`ca.crlShards` > 1, src/ca/crl-shards.ts) follow the same steps per shard: a
+ * revocation in shard s also bumps shard s's generation and queues a job for that shard only; the
+ * number still comes from the issuer row, so numbers increase across all of an issuer's CRLs.
  */
 import type { CrlEntry } from './crl.ts';
 
 /** The job kind queued with every revocation: brings its issuer's CRL up to date (run by src/serve.ts). */
 export const CRL_JOB = 'crl';
+
+/**
+ * Which of an issuer's CRLs: 'all' is the complete CRL at the issuer's URL (no shards configured);
+ * 'unsharded' is the CRL at that URL when shards are on, listing only certificates issued without
+ * a shard; a number is that shard's CRL.
+ */
+export type CrlPartition = 'all' | 'unsharded' | number;
 
 /** What a builder reads, in one transaction, before signing. */
 export interface CrlSnapshot {
@@ -43,16 +54,19 @@ export interface StoredCrl {
 
 /** The storage a publisher needs (src/store/crl-store.ts). */
 export interface CrlStore {
-  /** Allocates the next CRL number and reads the revoked, unexpired set, in one transaction. */
-  snapshot(issuerId: string, now: number): Promise<CrlSnapshot>;
+  /** Allocates the next CRL number and reads the partition's revoked, unexpired set, in one transaction. */
+  snapshot(issuerId: string, partition: CrlPartition, now: number): Promise<CrlSnapshot>;
   /** Stores the CRL unless one with a higher number is already stored; false when not stored. */
-  publish(issuerId: string, crl: { number: number; generation: number; der: Buffer; thisUpdate: number; nextUpdate: number }): Promise<boolean>;
-  current(issuerId: string): Promise<StoredCrl | undefined>;
+  publish(issuerId: string, partition: CrlPartition, crl: { number: number; generation: number; der: Buffer; thisUpdate: number; nextUpdate: number }): Promise<boolean>;
+  current(issuerId: string, partition: CrlPartition): Promise<StoredCrl | undefined>;
+  /** The shards of the issuer that have a stored CRL. */
+  storedShards(issuerId: string): Promise<number[]>;
 }
 
 export interface CrlPublisherDeps {
   store: CrlStore;
   issuerId: string;
+  partition: CrlPartition;
   lifetimeMs: number;
   now: () => number;
   sign(input: { number: number; entries: CrlEntry[]; thisUpdate: Date; nextUpdate: Date }): Promise<Buffer>;
@@ -61,19 +75,19 @@ export interface CrlPublisherDeps {
 /** Builds, signs and stores a new CRL; returns the newest stored one (this, or a newer rival's). */
 async function rebuildCrl(deps: CrlPublisherDeps): Promise<Buffer> {
   const now = deps.now();
-  const snap = await deps.store.snapshot(deps.issuerId, now);
+  const snap = await deps.store.snapshot(deps.issuerId, deps.partition, now);
   const der = await deps.sign({
     number: snap.number, entries: snap.entries, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + deps.lifetimeMs),
   });
-  const stored = await deps.store.publish(deps.issuerId, { number: snap.number, generation: snap.generation, der, thisUpdate: now, nextUpdate: now + deps.lifetimeMs });
+  const stored = await deps.store.publish(deps.issuerId, deps.partition, { number: snap.number, generation: snap.generation, der, thisUpdate: now, nextUpdate: now + deps.lifetimeMs });
   if (stored) return der;
   // A builder with a higher number stored first: its snapshot is later than ours, so serve it.
-  return (await deps.store.current(deps.issuerId))?.der ?? der;
+  return (await deps.store.current(deps.issuerId, deps.partition))?.der ?? der;
 }
 
 /** The stored CRL, rebuilt first when missing, behind the revocations, or past half its lifetime. */
 export async function upToDateCrl(deps: CrlPublisherDeps): Promise<Buffer> {
-  const row = await deps.store.current(deps.issuerId);
+  const row = await deps.store.current(deps.issuerId, deps.partition);
   const fresh = row !== undefined && row.generation >= row.latestGeneration && row.nextUpdate - deps.now() > deps.lifetimeMs / 2;
   return fresh ? row.der : rebuildCrl(deps);
 }

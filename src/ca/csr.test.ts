@@ -55,6 +55,25 @@ describe('parseCsr', () => {
     await rejectsWith(parseCsr(new Uint8Array(tampered)), 'badCSR', /^CSR signature does not verify$/);
   });
 
+  test('RSA (PKCS#1 v1.5 and PSS) and ECDSA signatures verify with node:crypto; tampered ones do not', async () => {
+    const san = encodeSubjectAltName(['good.example.com'], []);
+    const rsa = await makeCsr({ alg: 'rsa-2048', san });
+    assert.equal((await parseCsr(rsa)).publicKey.kind, 'rsa');
+    const keys = await globalThis.crypto.subtle.generateKey(
+      { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify'],
+    );
+    const pss = await x509.Pkcs10CertificateRequestGenerator.create({
+      keys, signingAlgorithm: { name: 'RSA-PSS', hash: 'SHA-256', saltLength: 32 },
+      extensions: [new x509.Extension(OID_SUBJECT_ALT_NAME, false, san)],
+    });
+    assert.deepEqual((await parseCsr(new Uint8Array(pss.rawData))).dnsNames, ['good.example.com']);
+    for (const der of [rsa, new Uint8Array(pss.rawData), await makeCsr({ alg: 'ecdsa-p384', hash: 'SHA-512', san })]) {
+      const tampered = Buffer.from(der);
+      tampered[tampered.indexOf('good.example.com')] = 'e'.charCodeAt(0);
+      await rejectsWith(parseCsr(new Uint8Array(tampered)), 'badCSR', /^CSR signature does not verify$/);
+    }
+  });
+
   test('garbage is badCSR with a useful detail, never a TypeError', async () => {
     const valid = await makeCsr({ san: encodeSubjectAltName(['x.example'], []) });
     const cases: Uint8Array[] = [

@@ -2,9 +2,9 @@
  * PKCS#10 CSR parsing for ACME finalize (RFC 8555 §7.4). The CSR is client input: every problem
  * becomes an AppError (badCSR, or badPublicKey for the key) whose detail says what to change.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors.ts';
-import { readDerExact } from './der.ts';
+import { readDerChildren, readDerExact, TAG_BIT_STRING } from './der.ts';
 import { canonicalIp } from './ip.ts';
 import { decodeSubjectAltName, OID_SUBJECT_ALT_NAME } from './san.ts';
 import { x509 } from './x509.ts';
@@ -28,6 +28,8 @@ export interface ParsedCsr {
   /** The subject CN: canonical IP text if it is an address, else lowercased. */
   commonName: string | undefined;
   publicKey: CsrPublicKey;
+  /** The same key, decoded once (callers compare or export it without decoding it again). */
+  key: KeyObject;
   der: Uint8Array;
 }
 
@@ -43,13 +45,15 @@ const OID_COMMON_NAME = '2.5.4.3';
 
 const badCsr = (detail: string, cause?: unknown): AppError => new AppError('badCSR', detail, cause === undefined ? {} : { cause });
 
-function describePublicKey(spkiDer: Uint8Array): CsrPublicKey {
-  let key: KeyObject;
+function decodePublicKey(spkiDer: Uint8Array): KeyObject {
   try {
-    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+    return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
   } catch (err) {
     throw new AppError('badPublicKey', 'The CSR public key could not be decoded (invalid SubjectPublicKeyInfo or EC point)', { cause: err });
   }
+}
+
+function describePublicKey(spkiDer: Uint8Array, key: KeyObject): CsrPublicKey {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'ec') {
     const curve = NODE_CURVES[details.namedCurve ?? ''];
@@ -71,7 +75,11 @@ function hashName(algorithm: { hash?: unknown }): string | undefined {
 
 type Csr = InstanceType<typeof x509.Pkcs10CertificateRequest>;
 
-async function verifySignature(csr: Csr): Promise<void> {
+/**
+ * Verifies the CSR's self-signature with node:crypto and the key already decoded: going through
+ * WebCrypto (the library's csr.verify()) imports the key a second time and costs several times more.
+ */
+function verifySignature(csr: Csr, der: Uint8Array, key: KeyObject): void {
   let hash: string | undefined;
   try {
     hash = hashName(csr.signatureAlgorithm as { hash?: unknown });
@@ -83,11 +91,33 @@ async function verifySignature(csr: Csr): Promise<void> {
   }
   let ok: boolean;
   try {
-    ok = await csr.verify();
+    ok = verifyWith(csr, der, key, hash.replace('-', '').toLowerCase());
   } catch {
     ok = false;
   }
   if (!ok) throw badCsr('CSR signature does not verify');
+}
+
+/** RFC 2986 §4.2: CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }. */
+function verifyWith(csr: Csr, der: Uint8Array, key: KeyObject, hash: string): boolean {
+  const algorithm = csr.signatureAlgorithm as { name?: unknown; saltLength?: unknown };
+  const outer = readDerExact(der).value;
+  const [info, , bits] = readDerChildren(outer);
+  if (info === undefined || bits?.tag !== TAG_BIT_STRING || bits.value[0] !== 0) return false;
+  const tbs = outer.subarray(info.start, info.end);
+  const signature = bits.value.subarray(1);
+  switch (algorithm.name) {
+    case 'ECDSA':
+      return key.asymmetricKeyType === 'ec' && verify(hash, tbs, { key, dsaEncoding: 'der' }, signature);
+    case 'RSASSA-PKCS1-v1_5':
+      return key.asymmetricKeyType === 'rsa' && verify(hash, tbs, key, signature);
+    case 'RSA-PSS': {
+      const saltLength = typeof algorithm.saltLength === 'number' ? algorithm.saltLength : constants.RSA_PSS_SALTLEN_AUTO;
+      return key.asymmetricKeyType === 'rsa' && verify(hash, tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    }
+    default:
+      return false;
+  }
 }
 
 function readNames(csr: Csr): { dnsNames: string[]; ipAddresses: string[] } {
@@ -134,13 +164,16 @@ export async function parseCsr(der: Uint8Array): Promise<ParsedCsr> {
     throw badCsr('The CSR is not a DER-encoded PKCS#10 certification request (RFC 2986); send the DER bytes, base64url-encoded without PEM armour', err);
   }
   let publicKey: CsrPublicKey;
+  let key: KeyObject;
   try {
-    publicKey = describePublicKey(new Uint8Array(csr.publicKey.rawData));
+    const spkiDer = new Uint8Array(csr.publicKey.rawData);
+    key = decodePublicKey(spkiDer);
+    publicKey = describePublicKey(spkiDer, key);
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw badCsr('The CSR public key could not be read', err);
   }
-  await verifySignature(csr);
+  verifySignature(csr, der, key);
   let commonName: string | undefined;
   try {
     commonName = readCommonName(csr);
@@ -148,7 +181,7 @@ export async function parseCsr(der: Uint8Array): Promise<ParsedCsr> {
     if (err instanceof AppError) throw err;
     throw badCsr('The CSR subject could not be parsed', err);
   }
-  return { ...readNames(csr), commonName, publicKey, der };
+  return { ...readNames(csr), commonName, publicKey, key, der };
 }
 
 /**

@@ -5,6 +5,7 @@ import { DAY, leafOptions, NOW, testCa } from '../../test/support/issuing-ca.ts'
 import { issueCertificate, randomSerialHex } from './issue.ts';
 import { generateKeyPair } from './keys.ts';
 import { certNotAfter, certSerialHex, pemToDer } from './pem.ts';
+import { x509 } from './x509.ts';
 
 // What OpenSSL says of the leaves (chain, extensions, names, signature algorithms):
 // test/integration/ca.issue-openssl.test.ts.
@@ -45,6 +46,18 @@ describe('issueCertificate', () => {
     const other = await generateKeyPair('ecdsa-p256');
     await assert.rejects(issueCertificate(await leafOptions(ca, { issuerKey: other.privateKey })), /issuerKey does not match issuerCertPem/);
   });
+
+  test('the subjectKeyIdentifier is the SHA-1 of the subject key bits, as the library computes it', async () => {
+    const ca = await p256;
+    for (const alg of ['ecdsa-p384', 'rsa-2048'] as const) {
+      const opts = await leafOptions(ca, { subjectPublicKeySpki: new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', (await generateKeyPair(alg)).publicKey)) });
+      const leaf = new x509.X509Certificate((await issueCertificate(opts)).der);
+      const expected = await x509.SubjectKeyIdentifierExtension.create(opts.subjectPublicKeySpki);
+      assert.equal(leaf.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId, expected.keyId, alg);
+      const usage = leaf.getExtension(x509.KeyUsagesExtension)?.usages;
+      assert.equal(usage, alg === 'rsa-2048' ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature);
+    }
+  });
 });
 
 test('randomSerialHex: 16 bytes, positive, minimal, distinct', () => {
@@ -56,4 +69,5 @@ test('randomSerialHex: 16 bytes, positive, minimal, distinct', () => {
     serials.add(s);
   }
   assert.equal(serials.size, 2000);
+
 });

@@ -1,5 +1,6 @@
 /** Leaf certificate issuance: the minimal, correct end-entity profile (RFC 5280, CA/B BR style). */
-import { createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { readDerChildren, readDerExact, TAG_BIT_STRING } from './der.ts';
 import { authorityKeyIdFor, parseCertificatePem, type Certificate } from './issuer-cert.ts';
 import { canonicalIp } from './ip.ts';
 import { signingAlgorithmFor, type CryptoKey, type KeyAlgorithm } from './keys.ts';
@@ -69,11 +70,31 @@ function commonNameFor(opts: LeafOptions): string | undefined {
   return cn !== undefined && cn.length <= MAX_COMMON_NAME ? cn : undefined;
 }
 
-function keyUsageFor(spki: Uint8Array): x509.KeyUsageFlags {
-  const type = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyType;
-  if (type === 'rsa') return x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
-  if (type === 'ec') return x509.KeyUsageFlags.digitalSignature;
-  throw new Error(`cannot issue for a ${type ?? 'unknown'} subject key`);
+/** DER contents of the rsaEncryption (1.2.840.113549.1.1.1) and id-ecPublicKey (1.2.840.10045.2.1) OIDs. */
+const OID_RSA = Buffer.from('2a864886f70d010101', 'hex');
+const OID_EC = Buffer.from('2a8648ce3d0201', 'hex');
+
+/**
+ * The SubjectPublicKeyInfo's algorithm OID and subjectPublicKey bits, read from the DER: the key
+ * was decoded and checked when the CSR was parsed, and decoding it again (createPublicKey)
+ * costs far more than these few bytes of parsing.
+ */
+function readSpki(spki: Uint8Array): { algorithm: Buffer; publicKey: Uint8Array } {
+  const [algorithmId, bits] = readDerChildren(readDerExact(spki).value);
+  const [oid] = readDerChildren(algorithmId?.value ?? new Uint8Array(0));
+  if (oid === undefined || bits?.tag !== TAG_BIT_STRING) throw new Error('subjectPublicKeySpki is not a SubjectPublicKeyInfo');
+  return { algorithm: Buffer.from(oid.value), publicKey: bits.value.subarray(1) };
+}
+
+function keyUsageFor(algorithm: Buffer): x509.KeyUsageFlags {
+  if (algorithm.equals(OID_RSA)) return x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
+  if (algorithm.equals(OID_EC)) return x509.KeyUsageFlags.digitalSignature;
+  throw new Error('cannot issue for a subject key that is neither RSA nor EC');
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (what the library computes with WebCrypto). */
+function subjectKeyId(publicKey: Uint8Array): InstanceType<typeof x509.SubjectKeyIdentifierExtension> {
+  return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(publicKey).digest('hex'));
 }
 
 /** The issuer side of issuance: who signs, with which key. */
@@ -95,10 +116,12 @@ export type LeafOptions = Omit<IssueOptions, keyof IssuerKey>;
  */
 export class LeafSigner {
   private readonly issuer: Certificate;
+  private readonly authorityKeyId: ReturnType<typeof authorityKeyIdFor>;
   private verified = false;
 
   constructor(private readonly key: IssuerKey) {
     this.issuer = parseCertificatePem(key.issuerCertPem, 'issuerCertPem');
+    this.authorityKeyId = authorityKeyIdFor(this.issuer);
   }
 
   async issue(opts: LeafOptions): Promise<IssuedCertificate> {
@@ -111,12 +134,13 @@ export class LeafSigner {
     if (notBefore >= notAfter) throw new Error(`notBefore ${notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
 
     const commonName = commonNameFor(opts);
+    const spki = readSpki(opts.subjectPublicKeySpki);
     const extensions = [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(keyUsageFor(opts.subjectPublicKeySpki), true),
+      new x509.KeyUsagesExtension(keyUsageFor(spki.algorithm), true),
       new x509.ExtendedKeyUsageExtension(opts.extKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
-      await x509.SubjectKeyIdentifierExtension.create(opts.subjectPublicKeySpki),
-      await authorityKeyIdFor(issuer),
+      subjectKeyId(spki.publicKey),
+      await this.authorityKeyId,
       new x509.Extension(OID_SUBJECT_ALT_NAME, commonName === undefined, encodeSubjectAltName(opts.dnsNames, opts.ipAddresses)),
     ];
     if (opts.crlUrl !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([opts.crlUrl]));

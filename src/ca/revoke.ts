@@ -3,6 +3,7 @@
  * (CLI and admin API, src/admin/service.ts): each checks who may revoke, then calls this.
  */
 import { AppError } from '../errors.ts';
+import { crlShardOf } from './crl-shards.ts';
 import type { RevocationStore } from './store.ts';
 
 /** CRLReason codes that may be given (RFC 5280 §5.3.1; RFC 8555 §7.6). */
@@ -18,13 +19,13 @@ export function checkRevocationReason(reason: unknown): number {
 
 export interface RevocationDeps {
   store: RevocationStore;
-  /** Brings the CRL up to date with every committed revocation (src/ca/authority.ts). */
-  crl: { updateCrl(): Promise<unknown> };
+  /** Brings a CRL (the issuer-wide one, or one shard's) up to date with every committed revocation (src/ca/authority.ts). */
+  crl: { updateCrl(shard?: number): Promise<unknown> };
   now: () => number;
 }
 
 export interface Revocation {
-  certificate: { id: string; serial: string; revokedAt: number | null };
+  certificate: { id: string; serial: string; der: Buffer; revokedAt: number | null };
   /** A CRLReason code, already checked (checkRevocationReason). */
   reason: number;
   /** Who revokes, as the audit log names them (`account:<id>`, `certificate-key`, `cli:<user>`, `admin-api`). */
@@ -42,14 +43,19 @@ export async function revokeCertificate(deps: RevocationDeps, r: Revocation): Pr
   const { id, serial } = r.certificate;
   const alreadyRevoked = (): AppError => new AppError('alreadyRevoked', `Certificate ${serial} was already revoked`);
   if (r.certificate.revokedAt !== null) throw alreadyRevoked();
+  // The shard the certificate's own CRL distribution point names (src/ca/crl-shards.ts).
+  const shard = crlShardOf(r.certificate.der);
   await deps.store.transaction(async (store) => {
-    const issuerId = await store.markRevoked(id, deps.now(), r.reason);
+    const issuerId = await store.markRevoked(id, deps.now(), r.reason, shard);
     if (issuerId === undefined) throw alreadyRevoked();
-    await store.queueCrlJob(issuerId, await store.bumpRevocationGeneration(issuerId));
+    // Every revocation bumps the issuer's generation (the complete CRL covers all shards); one in
+    // a shard also bumps that shard's, and only that shard's CRL is rebuilt by the job.
+    const generation = await store.bumpRevocationGeneration(issuerId);
+    await store.queueCrlJob(issuerId, shard === null ? generation : await store.bumpShardGeneration(issuerId, shard), shard);
     await store.audit({ actor: r.actor, action: 'certificate.revoked', object: `certificate:${serial}`, outcome: 'success', details: { reason: r.reason } });
   });
   try {
-    await deps.crl.updateCrl();
+    await deps.crl.updateCrl(shard ?? undefined);
     return { crlError: undefined };
   } catch (err) {
     return { crlError: err instanceof Error ? err : new Error(String(err)) };

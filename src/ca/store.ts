@@ -43,14 +43,19 @@ export interface RevocationEvent {
  */
 export interface RevocationStore {
   transaction<T>(fn: (store: RevocationStore) => Promise<T>): Promise<T>;
-  /** Marks the certificate revoked unless it already is; its issuer's id, or undefined when it was already revoked. */
-  markRevoked(certificateId: string, at: number, reason: number): Promise<string | undefined>;
+  /**
+   * Marks the certificate revoked, on CRL shard `shard` (null: the issuer-wide CRL), unless it
+   * already is; its issuer's id, or undefined when it was already revoked.
+   */
+  markRevoked(certificateId: string, at: number, reason: number, shard: number | null): Promise<string | undefined>;
   /**
    * Bumps the issuer's revocation generation and returns it. Revocations of one issuer queue on
    * this counter until they commit, so generations follow commit order.
    */
   bumpRevocationGeneration(issuerId: string): Promise<number>;
-  /** Queues the job that brings the issuer's CRL up to `generation` (at most one per generation). */
-  queueCrlJob(issuerId: string, generation: number): Promise<void>;
+  /** The same for one CRL shard of the issuer. */
+  bumpShardGeneration(issuerId: string, shard: number): Promise<number>;
+  /** Queues the job that brings the issuer's CRL, or one shard's, up to `generation` (at most one per generation). */
+  queueCrlJob(issuerId: string, generation: number, shard: number | null): Promise<void>;
   audit(event: RevocationEvent): Promise<void>;
 }

@@ -5,8 +5,8 @@ import type { Config } from '../config/schema.ts';
 import { createLogger } from '../logger.ts';
 import type { GlobalOptions } from './index.ts';
 
-/** Loads the config from file, environment and the global flags of `cmd`. */
-export function configFrom(cmd: Command): Config {
+/** Loads the config from file, environment and the global flags of `cmd`, then `flags` (a command's own `key=value` options). */
+export function configFrom(cmd: Command, flags: ReadonlyArray<[string, string]> = []): Config {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   const overrides: Array<[string, string]> = [];
   if (opts.dataDir !== undefined) overrides.push(['dataDir', opts.dataDir]);
@@ -18,6 +18,7 @@ export function configFrom(cmd: Command): Config {
     if (eq <= 0) throw new ConfigError(`--set expects key=value (got "${pair}")`);
     overrides.push([pair.slice(0, eq), pair.slice(eq + 1)]);
   }
+  overrides.push(...flags);
   return loadConfig({ file: opts.config, overrides });
 }
 

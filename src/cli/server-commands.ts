@@ -4,6 +4,7 @@ import { publicBaseUrl } from '../config/urls.ts';
 import { inventoryCounts, openCa } from '../context.ts';
 import { createLogger } from '../logger.ts';
 import { serve } from '../serve.ts';
+import { runPrimary, runWorker, workerCount, workerIndex } from '../workers.ts';
 import { currentSchema, LATEST_SCHEMA, migrate } from '../store/migrations.ts';
 import { describeDatabase } from '../store/open.ts';
 import { configFrom, print, quietLogger } from './options.ts';
@@ -14,12 +15,22 @@ export function registerServerCommands(program: Command): void {
   program
     .command('serve')
     .description('start the server (creates the database, KEK and CA on first start)')
-    .action(async (_opts, cmd: Command) => {
-      const config = configFrom(cmd);
-      const log = createLogger(config.log.level);
+    .option('--workers <n>', 'processes sharing the listener, each a node of its own: a number or "auto" (server.workers, default 1)')
+    .action(async (opts: { workers?: string }, cmd: Command) => {
+      const config = configFrom(cmd, opts.workers === undefined ? [] : [['server.workers', opts.workers]]);
+      const worker = workerIndex();
+      const log = worker === undefined ? createLogger(config.log.level) : createLogger(config.log.level).child({ worker });
       // A driver may leave a promise rejected when a connection dies under it (e.g. during a
       // database failover); that is logged, not a reason to take the whole node down.
       process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+      const count = workerCount(config.server.workers);
+      if (worker !== undefined || count > 1) {
+        process.exitCode = worker === undefined ? await runPrimary(config, log, count) : await runWorker(config, log, worker);
+        // A worker's IPC channel to the primary, or a peer's keep-alive socket, must not hold the process up.
+        if (process.connected) process.disconnect();
+        setTimeout(() => process.exit(), 1_000).unref();
+        return;
+      }
       const node = await serve(config, log);
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {

@@ -35,6 +35,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_VALIDATION_EGRESS_ALLOW: 'validation.egress.allow',
   CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'validation.egress.loopback',
   CERTAINTY_DRAIN_DELAY_MS: 'server.drainDelayMs',
+  CERTAINTY_WORKERS: 'server.workers',
   CERTAINTY_LEASE_TTL_MS: 'cluster.leaseTtlMs',
   CERTAINTY_HOUSEKEEPING_PERIOD_MS: 'cluster.housekeepingPeriodMs',
   CERTAINTY_CRL_PERIOD_MS: 'cluster.crlPeriodMs',

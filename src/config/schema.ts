@@ -44,6 +44,8 @@ export const configSchema = z.strictObject({
     importCertFile: z.string().optional(),
     importKeyFile: z.string().optional(),
     crlLifetimeHours: positive,
+    /** 1: one complete CRL per issuer; above 1, new certificates are spread over this many partitioned CRLs. */
+    crlShards: z.number().int().min(1).max(1024),
   }),
   policy: z.strictObject({
     allowedDomains: z.array(z.string().min(1)),
@@ -101,6 +103,11 @@ export const configSchema = z.strictObject({
   server: z.strictObject({
     /** Unset: chosen at start from the database (src/config/drain-delay.ts). */
     drainDelayMs: z.number().int().min(0).optional(),
+    /** Processes sharing the listener (src/workers.ts); `auto` = the CPUs available. Unset: 1, no worker processes. */
+    workers: z.preprocess(
+      (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+      z.union([z.number().int().min(1).max(256), z.literal('auto')], { error: 'expected a number of processes from 1 to 256, or "auto"' }),
+    ).optional(),
     shutdownTimeoutMs: positive,
     requestTimeoutMs: positive,
     trustedProxies: z.array(cidr),
@@ -123,6 +130,7 @@ export const DEFAULTS: Config = {
     rootValidityDays: 3650,
     intermediateValidityDays: 1825,
     crlLifetimeHours: 168,
+    crlShards: 1,
   },
   policy: {
     allowedDomains: [],

@@ -52,7 +52,7 @@ async function caRoutes(deps: SideDeps, req: IncomingMessage, path: string): Pro
   if (!authority) throw new AppError('unavailable', 'The CA is not loaded yet');
   if (path === PATHS.rootPem) return { status: 200, raw: { contentType: 'application/x-pem-file', body: authority.rootPem } };
   if (path === PATHS.intermediatePem) return { status: 200, raw: { contentType: 'application/x-pem-file', body: authority.chainPem } };
-  const crl = await authority.currentCrl(crlId as string);
-  if (!crl) throw new AppError('notFound', `No CRL for issuer ${crlId as string}`);
+  const crl = crlId && await authority.currentCrl(crlId.issuerId, crlId.shard);
+  if (!crl) throw new AppError('notFound', `No CRL ${path}`);
   return { status: 200, headers: { 'Cache-Control': 'max-age=60' }, raw: { contentType: 'application/pkix-crl', body: crl } };
 }

@@ -34,7 +34,9 @@ export interface Database extends Queryable {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. `fn` may
    * run again (on PostgreSQL after a broken connection, only when its first run provably did not
-   * commit), so what it does outside the database must be safe to repeat.
+   * commit), so what it does outside the database must be safe to repeat. On SQLite, transactions
+   * queued together share one COMMIT (see SqliteDatabase): the promise settles after that COMMIT,
+   * so `fn` must not wait for another transaction's result, or for anything that does.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Whether writes are accepted (false on a PostgreSQL standby). */

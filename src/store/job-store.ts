@@ -110,8 +110,15 @@ export class SqlJobStore implements JobStore {
     return n === 1;
   }
 
-  pruneDone(olderThanMs: number): Promise<number> {
-    return this.q.exec(`DELETE FROM jobs WHERE status = 'done' AND completed_at < ${this.db.dialect.nowMs} - ?`, [olderThanMs]);
+  /**
+   * The cutoff is read from the database clock first and bound as a value: PostgreSQL cannot
+   * estimate `completed_at < clock_timestamp() - …` (a volatile expression), so it planned a
+   * sequential scan of every job instead of the jobs_done index (test/integration/store.explain.test.ts).
+   */
+  async pruneDone(olderThanMs: number): Promise<number> {
+    const rows = await this.q.query<{ now: number }>(`SELECT ${this.db.dialect.nowMs} AS now`);
+    const cutoff = Number(rows[0]?.now) - olderThanMs;
+    return this.q.exec(`DELETE FROM jobs WHERE status = 'done' AND completed_at < ?`, [cutoff]);
   }
 
   async fail(id: string, owner: string, failure: JobFailure): Promise<void> {

@@ -37,20 +37,49 @@ function keepPrivate(path: string): void {
   }
 }
 
+/** Bounds of one commit group: it commits after this many transactions or this long, whichever is first. */
+export interface GroupLimits {
+  maxMembers: number;
+  maxMs: number;
+}
+
+const DEFAULT_GROUP: GroupLimits = { maxMembers: 64, maxMs: 20 };
+
+interface Member {
+  run(tx: Transaction): Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
 /**
  * SQLite through better-sqlite3: one connection, WAL. better-sqlite3 is synchronous, so a single
  * statement is atomic with respect to the event loop; only transactions that span awaits need
- * ordering. They are queued so that no other statement runs on the connection inside them.
- * SQLite is the single-node mode; this queue orders one process's use of its one connection.
+ * ordering. SQLite is the single-node mode; this class orders one process's use of its one connection.
+ *
+ * Group commit: with `synchronous = FULL` every COMMIT waits for an fsync, on the event loop. The
+ * transactions queued while one group runs (or within one event-loop turn) share one
+ * BEGIN IMMEDIATE … COMMIT, each inside its own SAVEPOINT, so a throwing callback rolls back only
+ * its own work. Nobody learns a result before the shared COMMIT has returned (a CA must not report
+ * a certificate it could still forget), and a failed COMMIT rejects every member. Writes outside a
+ * transaction join a group the same way. Reads outside a transaction run on a second connection,
+ * which in WAL mode sees only committed rows and is never blocked by the writer (an in-memory
+ * database has no second connection: its reads wait until the open group has committed). Members
+ * run one after the other and see their predecessors' rows, as they would after separate commits.
  */
 export class SqliteDatabase implements Database {
   readonly dialect = dialect;
   private readonly db: BetterSqlite3.Database;
-  private tail: Promise<void> = Promise.resolve();
-  private inTransaction = false;
+  /** Reads outside transactions; undefined for an in-memory database (reads then use `db`). */
+  private readonly reader: BetterSqlite3.Database | undefined;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly readStatements = new Map<string, BetterSqlite3.Statement>();
+  private readonly limits: GroupLimits;
+  private readonly pending: Member[] = [];
+  private scheduled = false;
+  /** Set while a group holds the connection; resolves when it has committed or rolled back. */
+  private group: Promise<void> | undefined;
 
-  constructor(path: string, options: SqliteOptions = { synchronous: 'full' }) {
+  constructor(path: string, options: SqliteOptions = { synchronous: 'full' }, limits: GroupLimits = DEFAULT_GROUP) {
     keepPrivate(path);
     this.db = new BetterSqlite3(path);
     this.db.pragma('journal_mode = WAL');
@@ -59,6 +88,13 @@ export class SqliteDatabase implements Database {
     this.db.pragma('busy_timeout = 0');
     this.db.pragma('foreign_keys = ON');
     this.db.defaultSafeIntegers(false);
+    this.limits = limits;
+    if (!inMemory(path)) {
+      this.reader = new BetterSqlite3(path);
+      this.reader.pragma('busy_timeout = 0');
+      this.reader.pragma('query_only = ON');
+      this.reader.defaultSafeIntegers(false);
+    }
   }
 
   private prepare(sql: string): BetterSqlite3.Statement {
@@ -70,8 +106,23 @@ export class SqliteDatabase implements Database {
     return st;
   }
 
-  private runQuery<T>(sql: string, params: readonly unknown[]): T[] {
-    const st = this.prepare(sql);
+  /** A read outside a transaction: on the reader at once, or on the writer once no group is open. */
+  private async read<T>(sql: string, st: BetterSqlite3.Statement, run: (st: BetterSqlite3.Statement) => T): Promise<T> {
+    const reader = this.reader;
+    if (reader === undefined) {
+      await this.waitTurn();
+      return retryBusy(() => run(st));
+    }
+    let rst = this.readStatements.get(sql);
+    if (!rst) {
+      rst = reader.prepare(sql);
+      this.readStatements.set(sql, rst);
+    }
+    const readerSt = rst;
+    return retryBusy(() => run(readerSt));
+  }
+
+  private runQuery<T>(st: BetterSqlite3.Statement, params: readonly unknown[]): T[] {
     if (!st.reader) {
       st.run(...params.map(bind));
       return [];
@@ -79,52 +130,140 @@ export class SqliteDatabase implements Database {
     return st.all(...params.map(bind)) as T[];
   }
 
-  private runExec(sql: string, params: readonly unknown[]): number {
-    const st = this.prepare(sql);
+  private runExec(st: BetterSqlite3.Statement, params: readonly unknown[]): number {
     if (st.reader) return st.all(...params.map(bind)).length;
     return st.run(...params.map(bind)).changes;
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    if (this.inTransaction) await this.waitTurn();
-    return retryBusy(() => this.runQuery<T>(sql, params));
+    const st = this.prepare(sql);
+    if (!st.readonly) return this.enqueue(async () => this.runQuery<T>(st, params));
+    return this.read(sql, st, (s) => this.runQuery<T>(s, params));
   }
 
   async exec(sql: string, params: readonly unknown[] = []): Promise<number> {
-    if (this.inTransaction) await this.waitTurn();
-    return retryBusy(() => this.runExec(sql, params));
+    const st = this.prepare(sql);
+    if (!st.readonly) return this.enqueue(async () => this.runExec(st, params));
+    return this.read(sql, st, (s) => this.runExec(s, params));
   }
 
-  /** Waits until no transaction holds the connection. */
+  /** Waits until no group holds the connection. */
   private async waitTurn(): Promise<void> {
-    while (this.inTransaction) await this.tail;
+    while (this.group !== undefined) await this.group;
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const previous = this.tail;
-    let release!: () => void;
-    this.tail = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    await this.waitTurn();
-    this.inTransaction = true;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.enqueue(fn);
+  }
+
+  private enqueue<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * A group starts on the next check phase, not at once: requests whose data arrived in the same
+   * poll phase then share it. Started synchronously, the first transaction would run and commit
+   * (its statements are synchronous) before the others were even parsed.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.group !== undefined || this.pending.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      let done!: () => void;
+      this.group = new Promise<void>((resolve) => (done = resolve));
+      void this.runGroup().finally(() => {
+        this.group = undefined;
+        done();
+        this.schedule();
+      });
+    });
+  }
+
+  private async runGroup(): Promise<void> {
+    try {
+      await retryBusy(() => this.prepare('BEGIN IMMEDIATE').run());
+    } catch (err) {
+      for (const m of this.pending.splice(0)) m.reject(err);
+      return;
+    }
+    const committed: Array<{ member: Member; value: unknown }> = [];
+    const started = Date.now();
+    let count = 0;
+    for (let member = await this.next(); member !== undefined; member = await this.next()) {
+      count += 1;
+      const outcome = await this.runMember(member);
+      if ('aborted' in outcome) {
+        // SQLite rolled the whole transaction back (an I/O or out-of-memory error, say): earlier
+        // members are gone too.
+        const err = new Error('the transaction was rolled back with the commit group it shared', { cause: outcome.aborted });
+        for (const c of committed) c.member.reject(err);
+        return;
+      }
+      if ('value' in outcome) committed.push({ member, value: outcome.value });
+      if (count >= this.limits.maxMembers || Date.now() - started >= this.limits.maxMs) break;
+    }
+    try {
+      this.prepare('COMMIT').run();
+    } catch (err) {
+      this.rollbackQuietly();
+      for (const c of committed) c.member.reject(err);
+      return;
+    }
+    for (const c of committed) c.member.resolve(c.value);
+  }
+
+  /** Ends whatever transaction is open; used only on paths that already report an error. */
+  private rollbackQuietly(): void {
+    try {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite has rolled back already, or the connection is unusable: the callers learn of it.
+    }
+  }
+
+  /**
+   * The next member for the open group. When none is queued, the group waits one event-loop turn
+   * before it commits: the I/O callbacks and immediates of that turn (a nonce batch, a request
+   * whose signature check just finished) then share this commit instead of paying for their own.
+   */
+  private async next(): Promise<Member | undefined> {
+    if (this.pending.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    return this.pending.shift();
+  }
+
+  /** Runs one member in a savepoint; a throwing member is rejected at once (its work is undone). */
+  private async runMember(member: Member): Promise<{ value: unknown } | { failed: unknown } | { aborted: unknown }> {
+    let open = true;
+    const live = (): void => {
+      if (!open) throw new Error('a transaction was used after its callback returned');
+    };
     const tx: Transaction = {
-      query: async <R>(sql: string, params: readonly unknown[] = []) => this.runQuery<R>(sql, params),
-      exec: async (sql: string, params: readonly unknown[] = []) => this.runExec(sql, params),
-      execScript: async (script: string) => void this.db.exec(script),
+      query: async <R>(sql: string, params: readonly unknown[] = []) => (live(), this.runQuery<R>(this.prepare(sql), params)),
+      exec: async (sql: string, params: readonly unknown[] = []) => (live(), this.runExec(this.prepare(sql), params)),
+      execScript: async (script: string) => (live(), void this.db.exec(script)),
     };
     try {
-      await retryBusy(() => this.db.exec('BEGIN IMMEDIATE'));
+      this.prepare('SAVEPOINT member').run();
+      const value = await member.run(tx);
+      open = false;
+      this.prepare('RELEASE member').run();
+      return { value };
+    } catch (err) {
+      open = false;
+      member.reject(err);
+      if (!this.db.inTransaction) return { aborted: err };
       try {
-        const result = await fn(tx);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+        this.prepare('ROLLBACK TO member').run();
+        this.prepare('RELEASE member').run();
+      } catch (rollbackErr) {
+        this.rollbackQuietly();
+        return { aborted: rollbackErr };
       }
-    } finally {
-      this.inTransaction = false;
-      release();
+      return { failed: err };
     }
   }
 
@@ -133,9 +272,17 @@ export class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.waitTurn();
+    while (this.group !== undefined || this.pending.length > 0 || this.scheduled) {
+      await (this.group ?? new Promise((r) => setImmediate(r)));
+    }
+    this.reader?.close();
     this.db.close();
   }
+}
+
+/** Databases a second connection would not share (see keepPrivate for the same rule). */
+function inMemory(path: string): boolean {
+  return path === '' || path === ':memory:' || path.startsWith('file:');
 }
 
 function bind(value: unknown): unknown {

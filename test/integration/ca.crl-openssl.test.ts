@@ -108,6 +108,39 @@ describe('generateCrl', () => {
     assert.equal(ok.status, 0, ok.out);
   });
 
+  test('a shard\'s CRL: openssl prints its issuing distribution point, applies it to leaves naming that shard, refuses it for others', async () => {
+    const { base, root, intermediate } = await p256;
+    const shardUrl = 'http://ca.example.test/crl/abc/5.crl';
+    const leafFor = async (name: string, crlUrl: string) => issueCertificate({
+      ...base,
+      subjectPublicKeySpki: new Uint8Array(await crypto.subtle.exportKey('spki', (await generateKeyPair('ecdsa-p256')).publicKey)),
+      dnsNames: [name], ipAddresses: [], notBefore: NOW, notAfter: new Date(NOW.getTime() + 240 * HOUR),
+      serialHex: randomSerialHex(), extKeyUsage: ['serverAuth'], crlUrl,
+    });
+    const revoked = await leafFor('revoked.example', shardUrl);
+    const good = await leafFor('good.example', shardUrl);
+    const elsewhere = await leafFor('elsewhere.example', 'http://ca.example.test/crl/abc/6.crl');
+    const revokedSerial = new x509.X509Certificate(revoked.der).serialNumber;
+    const crl = await generateCrl(crlOptions(base, { distributionPoint: shardUrl, entries: [{ serialHex: revokedSerial, revokedAt: NOW, reason: 1 }] }));
+
+    const text = openssl(['crl', '-inform', 'DER', '-in', 'crl.der', '-noout', '-text'], { 'crl.der': crl.der });
+    assert.equal(text.status, 0, text.out);
+    assert.match(text.out, /X509v3 Issuing Distribution Point: critical\s+Full Name:\s+URI:http:\/\/ca\.example\.test\/crl\/abc\/5\.crl\s+Only User Certificates/);
+    assert.deepEqual(writtenBack(), crl.der);
+
+    const files = { 'root.pem': root.certPem, 'int.pem': intermediate.certPem, 'crl.pem': crl.pem, 'revoked.pem': revoked.pem, 'good.pem': good.pem, 'elsewhere.pem': elsewhere.pem };
+    const args = (leaf: string) => ['verify', '-attime', String(NOW.getTime() / 1000 + 60), '-crl_check', '-CAfile', 'root.pem', '-untrusted', 'int.pem', '-CRLfile', 'crl.pem', leaf];
+    const bad = openssl(args('revoked.pem'), files);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.out, /certificate revoked/);
+    const ok = openssl(args('good.pem'));
+    assert.equal(ok.status, 0, ok.out);
+    // A leaf naming another shard finds no CRL in scope: the shard's CRL is not taken for a complete one.
+    const other = openssl(args('elsewhere.pem'));
+    assert.notEqual(other.status, 0);
+    assert.match(other.out, /different CRL scope/);
+  });
+
   test('an empty CRL omits revokedCertificates; RSA issuers and 20-octet CRL numbers work', async () => {
     const rsa = await crlCa('rsa-2048');
     const big = (1n << 159n) - 1n;

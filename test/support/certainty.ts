@@ -28,6 +28,8 @@ export interface CertaintyOptions {
   readonly readyTimeoutMs?: number;
   /** Options for the server's node (e.g. `--cpu-prof`), before the script. */
   readonly nodeArgs?: readonly string[];
+  /** An existing data directory to serve (kept afterwards); default a fresh temporary one. */
+  readonly dataDir?: string;
 }
 
 /** A `certainty serve` process; `restart()` keeps its port, data directory and database. */
@@ -64,7 +66,7 @@ export async function startCertainty(options: CertaintyOptions): Promise<Certain
     throw new Error(`${CERTAINTY_BIN} needs a build: run \`npm run build\` first`);
   }
   const root = await makeTempDir('server');
-  const dataDir = join(root, 'data');
+  const dataDir = options.dataDir ?? join(root, 'data');
   const logPath = join(root, 'certainty.log');
   const rootPemPath = join(root, 'root.pem');
   const port = await freePort();

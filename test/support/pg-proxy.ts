@@ -16,9 +16,24 @@ export interface PgProxy {
   readonly url: string;
   /** Client→server socket writes seen so far (one per batch the driver flushes: a round trip's request). */
   readonly clientWrites: number;
+  /** Protocol messages counted so far over every connection (for the bench: statements and round trips). */
+  counts(): PgWireCounts;
   /** Cuts the next connection that sends a statement matching `match`; resolves once it is cut. */
   cutOnce(match: RegExp, when: 'before-request' | 'after-reply'): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Client messages by type, and the server's ReadyForQuery answers (after the startup's). */
+export interface PgWireCounts {
+  /** Simple-protocol Query ('Q'): one statement string, one round trip. */
+  readonly query: number;
+  readonly parse: number;
+  readonly bind: number;
+  /** Execute ('E'): one extended-protocol statement run. */
+  readonly execute: number;
+  readonly sync: number;
+  /** ReadyForQuery ('Z') answering a Sync or a Query: one per round trip the client waited for. */
+  readonly roundTrips: number;
 }
 
 interface Rule {
@@ -83,6 +98,7 @@ class Link {
         this.cutAtReady = this.syncs + 1;
       }
       if (!this.startup && (message[0] === 0x51 || message[0] === 0x53)) this.syncs += 1; // Q, S
+      if (!this.startup) this.proxy.countClientMessage(message[0] ?? 0);
       out.push(message);
     }
     if (out.length > 0) this.server.write(Buffer.concat(out));
@@ -142,7 +158,11 @@ class Link {
       if (this.untypedServerBytes > 0) this.untypedServerBytes -= 1;
       this.fromServer = buf.subarray(length);
       const armedExchange = this.cutting !== undefined && this.readies === this.cutAtReady - 1;
-      if (type === 'Z') this.readies += 1;
+      if (type === 'Z') {
+        // The first ReadyForQuery ends the startup; every later one answers a Sync or a Query.
+        if (this.readies > 0) this.proxy.countRoundTrip();
+        this.readies += 1;
+      }
       if (armedExchange && type === 'C') this.holding = true;
       if (armedExchange && type === 'Z' && this.cutting !== undefined) {
         if (out.length > 0) this.client.write(Buffer.concat(out));
@@ -156,12 +176,24 @@ class Link {
   }
 }
 
+const CLIENT_MESSAGES: Readonly<Record<string, Exclude<keyof PgWireCounts, 'roundTrips'>>> = { Q: 'query', P: 'parse', B: 'bind', E: 'execute', S: 'sync' };
+
 class Proxy {
   private rule: Rule | undefined;
   writes = 0;
+  readonly counts = { query: 0, parse: 0, bind: 0, execute: 0, sync: 0, roundTrips: 0 };
 
   countWrite(): void {
     this.writes += 1;
+  }
+
+  countClientMessage(type: number): void {
+    const key = CLIENT_MESSAGES[String.fromCharCode(type)];
+    if (key !== undefined) this.counts[key] += 1;
+  }
+
+  countRoundTrip(): void {
+    this.counts.roundTrips += 1;
   }
 
   arm(rule: Rule): void {
@@ -204,6 +236,7 @@ export async function startPgProxy(targetUrl: string): Promise<PgProxy> {
     get clientWrites() {
       return proxy.writes;
     },
+    counts: () => ({ ...proxy.counts }),
     cutOnce(match, when) {
       return new Promise<void>((resolve) => proxy.arm({ match, when, done: resolve }));
     },
