@@ -12,7 +12,7 @@ import { parseOptions, USAGE, type BenchOptions, type TargetName } from './optio
 import { formatResults, machineFacts, ratio, runMain, type TargetOutcome } from './report.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { startTarget, type TargetEnvironment } from './targets.ts';
-import { startDatabaseMeter, type DatabaseMeter } from './database.ts';
+import { beginSqliteGrowth, startDatabaseMeter, type DatabaseMeter } from './database.ts';
 import { sampleRss } from './proc.ts';
 
 /** Creates `count` accounts, `parallel` at a time; not part of the timed load. */
@@ -50,6 +50,7 @@ async function benchTarget(ctx: BenchContext, name: TargetName, db: DatabaseMete
     const servedBefore = responder.served();
     const rss = sampleRss(() => target.rssBytes());
     const endDatabase = await db?.begin();
+    const endSqlite = target.sqliteFile === undefined ? undefined : beginSqliteGrowth(target.sqliteFile);
     const serverCpuBefore = await target.cpuSeconds();
     const clientCpuBefore = process.cpuUsage();
     const measured = { ...load, orders: opts.orders, name: (n: number) => `o${n}.${runTag}.bench.test` };
@@ -57,11 +58,13 @@ async function benchTarget(ctx: BenchContext, name: TargetName, db: DatabaseMete
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const serverCpuAfter = await target.cpuSeconds();
     const database = await endDatabase?.();
+    const sqlite = await endSqlite?.();
     const rssSummary = await rss.stop();
     return {
       ...result,
       ...(rssSummary === undefined ? {} : { rss: rssSummary }),
       ...(database === undefined ? {} : { database }),
+      ...(sqlite === undefined ? {} : { sqlite }),
       accounts: clients.length,
       validationsServed: responder.served() - servedBefore,
       serverCpuSeconds: serverCpuBefore === undefined || serverCpuAfter === undefined ? null : serverCpuAfter - serverCpuBefore,

@@ -1,3 +1,6 @@
+import { stat } from 'node:fs/promises';
+import Sqlite from 'better-sqlite3';
+import postgres from 'postgres';
 import { startPgProxy, type PgWireCounts } from '../test/support/pg-proxy.ts';
 import { listenerPid, processTreeCpuSeconds } from './proc.ts';
 
@@ -7,6 +10,8 @@ export interface DatabaseUse {
   readonly wire: PgWireCounts;
   /** CPU of the postmaster and all its children (backends, writers), null when not a local cluster. */
   readonly serverCpuSeconds: number | null;
+  /** WAL bytes PostgreSQL wrote over the measurement (`pg_wal_lsn_diff`, the whole cluster), null if unreadable. */
+  readonly walBytes: number | null;
 }
 
 /**
@@ -30,15 +35,52 @@ export async function startDatabaseMeter(databaseUrl: string, localPort: number 
   const proxy = await startPgProxy(databaseUrl);
   const postmaster = localPort === undefined ? undefined : await listenerPid(localPort);
   const cpu = async (): Promise<number | null> => (postmaster === undefined ? null : processTreeCpuSeconds(postmaster));
+  // Straight to PostgreSQL, not through the proxy, so these two reads are not counted as the node's.
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
+  const lsn = async (): Promise<string | null> =>
+    sql<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`.then((r) => r[0]?.lsn ?? null, () => null);
   return {
     url: proxy.url,
     async begin() {
-      const [wireBefore, cpuBefore] = [proxy.counts(), await cpu()];
+      const [wireBefore, cpuBefore, lsnBefore] = [proxy.counts(), await cpu(), await lsn()];
       return async () => {
         const [wireAfter, cpuAfter] = [proxy.counts(), await cpu()];
-        return { wire: minus(wireAfter, wireBefore), serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore };
+        const walBytes = lsnBefore === null ? null : await sql<{ bytes: string }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsnBefore}::pg_lsn)::text AS bytes`
+          .then((r) => Number(r[0]?.bytes), () => null);
+        return { wire: minus(wireAfter, wireBefore), serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore, walBytes };
       };
     },
-    close: () => proxy.close(),
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await proxy.close();
+    },
   };
+}
+
+/** How a SQLite database file grew over the measured load. */
+export interface SqliteGrowth {
+  /** Growth of the pages in use (page_count - freelist_count, times page_size): rows and indexes kept. */
+  readonly databaseBytes: number;
+  /** Size of the -wal file at the end (it is reused after each checkpoint, so this bounds, not sums, the WAL writes). */
+  readonly walFileBytes: number;
+}
+
+/** Pages in use, read through a short-lived read-only connection of its own (the server's are untouched). */
+function sqliteBytesInUse(file: string): number {
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true });
+  try {
+    const get = (pragma: string): number => Number(db.pragma(pragma, { simple: true }));
+    return (get('page_count') - get('freelist_count')) * get('page_size');
+  } finally {
+    db.close();
+  }
+}
+
+/** Starts measuring the growth of SQLite database `file` (the server's data directory's certainty.db). */
+export function beginSqliteGrowth(file: string): () => Promise<SqliteGrowth> {
+  const before = sqliteBytesInUse(file);
+  return async () => ({
+    databaseBytes: sqliteBytesInUse(file) - before,
+    walFileBytes: await stat(`${file}-wal`).then((s) => s.size, () => 0),
+  });
 }

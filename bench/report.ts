@@ -1,5 +1,5 @@
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import type { DatabaseUse } from './database.ts';
+import type { DatabaseUse, SqliteGrowth } from './database.ts';
 import type { LoadResult } from './load.ts';
 import type { RssSummary } from './proc.ts';
 import { pebbleVersion } from './targets.ts';
@@ -41,6 +41,8 @@ export type TargetOutcome =
       readonly rss?: RssSummary;
       /** Certainty on PostgreSQL: what it asked of the database and what that cost the database. */
       readonly database?: DatabaseUse;
+      /** Certainty on SQLite: how its database file grew over the measured load. */
+      readonly sqlite?: SqliteGrowth;
     })
   | { readonly error: string };
 
@@ -79,6 +81,8 @@ const perOrder = (seconds: number | null, orders: number): string =>
   seconds === null || orders === 0 ? '-' : ((seconds * 1000) / orders).toFixed(1);
 
 const each = (count: number, orders: number): string => (orders === 0 ? '-' : (count / orders).toFixed(1));
+/** Bytes per order in kB (1000 bytes), as operators read disk use. */
+const kbEach = (bytes: number, orders: number): string => (orders === 0 ? '-' : `${(bytes / orders / 1000).toFixed(1)} kB`);
 
 /** Lines under the table: answers, memory and database use of one target. */
 function details(name: string, o: Exclude<TargetOutcome, { error: string }>): string[] {
@@ -93,6 +97,13 @@ function details(name: string, o: Exclude<TargetOutcome, { error: string }>): st
         (db.serverCpuSeconds === null || o.serverCpuSeconds === null ? '' : ` (together ${perOrder(db.serverCpuSeconds + o.serverCpuSeconds, n)})`),
       `${name}: per order ${each(w.roundTrips, n)} database round trips, ${each(w.query + w.execute, n)} statements ` +
         `(Query ${each(w.query, n)}, Execute ${each(w.execute, n)}; Parse ${each(w.parse, n)}, Bind ${each(w.bind, n)}, Sync ${each(w.sync, n)})`,
+    );
+    if (db.walBytes !== null) lines.push(`${name}: bytes written per order: ${kbEach(db.walBytes, n)} of PostgreSQL WAL (pg_wal_lsn_diff over the load, whole cluster)`);
+  }
+  if (o.sqlite) {
+    lines.push(
+      `${name}: bytes written per order: SQLite database grew ${kbEach(o.sqlite.databaseBytes, o.completed)} (pages in use x page size); ` +
+        `-wal file ${(o.sqlite.walFileBytes / 1e6).toFixed(1)} MB at the end`,
     );
   }
   return lines;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startCertainty } from '../test/support/certainty.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { startPebble } from '../test/support/pebble.ts';
@@ -16,6 +17,8 @@ export interface BenchTarget {
   cpuSeconds(): Promise<number | undefined>;
   /** Resident memory of the server's processes in bytes (Linux), undefined where unknown. */
   rssBytes(): Promise<number | undefined>;
+  /** Certainty on SQLite: its database file, for the bench to read page counts from. */
+  readonly sqliteFile?: string;
   stop(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ async function startCertaintyTarget(env: TargetEnvironment, settings: CertaintyS
     directoryUrl: server.directoryUrl,
     ca: await readFile(server.rootPemPath, 'utf8'),
     ...meters(server.directoryUrl),
+    ...(settings.databaseUrl === undefined ? { sqliteFile: join(server.dataDir, 'certainty.db') } : {}),
     stop: () => server.dispose(),
   };
 }
