@@ -9,15 +9,28 @@ import { CertificateList } from '@peculiar/asn1-x509';
 import { generateCrl, type CrlOptions } from '../../src/ca/crl.ts';
 import { readDerChildren, readDerExact } from '../../src/ca/der.ts';
 import { issueCertificate, randomSerialHex } from '../../src/ca/issue.ts';
-import { generateKeyPair } from '../../src/ca/keys.ts';
 import { pemToDer } from '../../src/ca/pem.ts';
 import { x509 } from '../../src/ca/x509.ts';
 import { opensslScratch } from '../support/openssl.ts';
-import { crlCa, crlOptions, HOUR, NOW } from '../support/issuing-ca.ts';
+import { crlCa, crlOptions, HOUR, NOW, spkiOf } from '../support/issuing-ca.ts';
 
 const scratch = opensslScratch('crl');
 after(() => scratch.remove());
 const openssl = scratch.run;
+
+/** A 10-day server leaf of `ca` for `name`, naming `crlUrl` as its CRL distribution point when given. */
+async function leafFor(ca: Awaited<ReturnType<typeof crlCa>>, name: string, crlUrl?: string) {
+  return issueCertificate({
+    ...ca.base,
+    subjectPublicKeySpki: await spkiOf('ecdsa-p256'),
+    dnsNames: [name], ipAddresses: [], notBefore: NOW, notAfter: new Date(NOW.getTime() + 240 * HOUR),
+    serialHex: randomSerialHex(), extKeyUsage: ['serverAuth'], ...(crlUrl === undefined ? {} : { crlUrl }),
+  });
+}
+
+/** `openssl verify` of `leaf` a minute after NOW, chaining to root.pem through int.pem, with crl.pem checked. */
+const verifyArgs = (leaf: string): string[] =>
+  ['verify', '-attime', String(NOW.getTime() / 1000 + 60), '-crl_check', '-CAfile', 'root.pem', '-untrusted', 'int.pem', '-CRLfile', 'crl.pem', leaf];
 
 /** crl.der as OpenSSL encodes it again after parsing it. */
 function writtenBack(): Uint8Array {
@@ -88,38 +101,27 @@ describe('generateCrl', () => {
   });
 
   test('openssl verify -crl_check reports a revoked leaf as revoked and a good one as OK', async () => {
-    const { base, root, intermediate } = await p256;
-    const leafFor = async (name: string) => issueCertificate({
-      ...base,
-      subjectPublicKeySpki: new Uint8Array(await crypto.subtle.exportKey('spki', (await generateKeyPair('ecdsa-p256')).publicKey)),
-      dnsNames: [name], ipAddresses: [], notBefore: NOW, notAfter: new Date(NOW.getTime() + 240 * HOUR),
-      serialHex: randomSerialHex(), extKeyUsage: ['serverAuth'],
-    });
-    const revoked = await leafFor('revoked.example');
-    const good = await leafFor('good.example');
+    const ca = await p256;
+    const { base, root, intermediate } = ca;
+    const revoked = await leafFor(ca, 'revoked.example');
+    const good = await leafFor(ca, 'good.example');
     const revokedSerial = new x509.X509Certificate(revoked.der).serialNumber;
     const crl = await generateCrl(crlOptions(base, { entries: [{ serialHex: revokedSerial, revokedAt: NOW, reason: 4 }] }));
     const files = { 'root.pem': root.certPem, 'int.pem': intermediate.certPem, 'crl.pem': crl.pem, 'revoked.pem': revoked.pem, 'good.pem': good.pem };
-    const args = (leaf: string) => ['verify', '-attime', String(NOW.getTime() / 1000 + 60), '-crl_check', '-CAfile', 'root.pem', '-untrusted', 'int.pem', '-CRLfile', 'crl.pem', leaf];
-    const bad = openssl(args('revoked.pem'), files);
+    const bad = openssl(verifyArgs('revoked.pem'), files);
     assert.notEqual(bad.status, 0);
     assert.match(bad.out, /certificate revoked/);
-    const ok = openssl(args('good.pem'));
+    const ok = openssl(verifyArgs('good.pem'));
     assert.equal(ok.status, 0, ok.out);
   });
 
   test('a shard\'s CRL: openssl prints its issuing distribution point, applies it to leaves naming that shard, refuses it for others', async () => {
-    const { base, root, intermediate } = await p256;
+    const ca = await p256;
+    const { base, root, intermediate } = ca;
     const shardUrl = 'http://ca.example.test/crl/abc/5.crl';
-    const leafFor = async (name: string, crlUrl: string) => issueCertificate({
-      ...base,
-      subjectPublicKeySpki: new Uint8Array(await crypto.subtle.exportKey('spki', (await generateKeyPair('ecdsa-p256')).publicKey)),
-      dnsNames: [name], ipAddresses: [], notBefore: NOW, notAfter: new Date(NOW.getTime() + 240 * HOUR),
-      serialHex: randomSerialHex(), extKeyUsage: ['serverAuth'], crlUrl,
-    });
-    const revoked = await leafFor('revoked.example', shardUrl);
-    const good = await leafFor('good.example', shardUrl);
-    const elsewhere = await leafFor('elsewhere.example', 'http://ca.example.test/crl/abc/6.crl');
+    const revoked = await leafFor(ca, 'revoked.example', shardUrl);
+    const good = await leafFor(ca, 'good.example', shardUrl);
+    const elsewhere = await leafFor(ca, 'elsewhere.example', 'http://ca.example.test/crl/abc/6.crl');
     const revokedSerial = new x509.X509Certificate(revoked.der).serialNumber;
     const crl = await generateCrl(crlOptions(base, { distributionPoint: shardUrl, entries: [{ serialHex: revokedSerial, revokedAt: NOW, reason: 1 }] }));
 
@@ -129,14 +131,13 @@ describe('generateCrl', () => {
     assert.deepEqual(writtenBack(), crl.der);
 
     const files = { 'root.pem': root.certPem, 'int.pem': intermediate.certPem, 'crl.pem': crl.pem, 'revoked.pem': revoked.pem, 'good.pem': good.pem, 'elsewhere.pem': elsewhere.pem };
-    const args = (leaf: string) => ['verify', '-attime', String(NOW.getTime() / 1000 + 60), '-crl_check', '-CAfile', 'root.pem', '-untrusted', 'int.pem', '-CRLfile', 'crl.pem', leaf];
-    const bad = openssl(args('revoked.pem'), files);
+    const bad = openssl(verifyArgs('revoked.pem'), files);
     assert.notEqual(bad.status, 0);
     assert.match(bad.out, /certificate revoked/);
-    const ok = openssl(args('good.pem'));
+    const ok = openssl(verifyArgs('good.pem'));
     assert.equal(ok.status, 0, ok.out);
     // A leaf naming another shard finds no CRL in scope: the shard's CRL is not taken for a complete one.
-    const other = openssl(args('elsewhere.pem'));
+    const other = openssl(verifyArgs('elsewhere.pem'));
     assert.notEqual(other.status, 0);
     assert.match(other.out, /different CRL scope/);
   });
