@@ -100,6 +100,21 @@ function validationQueue(worker: Worker, waiters: Waiters, o: { owner: string; c
 }
 
 /** What the operator reads when the server is up: the node id(s), the directory, the root, the drain delay. */
+const rootPemPath = (dataDir: string): string => join(dataDir, 'root.pem');
+
+/**
+ * Writes the root certificate into the data directory for clients to trust, and warns when the
+ * directory is open to other users. Done once per machine: by the node, or by the primary of
+ * `serve --workers`. Returns the root's path.
+ */
+export function publishRoot(dataDir: string, rootPem: string, log: Logger): string {
+  const path = rootPemPath(dataDir);
+  writePrivateFile(path, rootPem);
+  const openDir = dataDirWarning(dataDir);
+  if (openDir !== undefined) log.warn(openDir);
+  return path;
+}
+
 export function serveBanner(o: { nodes: readonly string[]; dialect: string; url: string; rootPath: string; drain: { ms: number; why: string } }): string {
   const nodes = o.nodes.length === 1 ? `node ${o.nodes.join('')}` : `${o.nodes.length} workers: ${o.nodes.join(', ')}`;
   return `\nCertainty ${VERSION} is serving (${nodes}, ${o.dialect})\n  ACME directory:   ${o.url}/directory\n  Root certificate: ${o.rootPath}\n  Drain delay:      ${o.drain.ms} ms (${o.drain.why})\n\n`;
@@ -172,12 +187,9 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   await worker.start();
   const renew = tls?.renew;
   const renewal = renew === undefined ? undefined : startLocalRenewal(() => renew(server as Server), log);
-  const rootPath = join(config.dataDir, 'root.pem');
   // A worker's primary writes root.pem, warns about the directory and prints the banner, once.
   const alone = workerIndex === undefined;
-  if (alone) writePrivateFile(rootPath, authority.rootPem);
-  const openDir = alone ? dataDirWarning(config.dataDir) : undefined;
-  if (openDir !== undefined) log.warn(openDir);
+  const rootPath = alone ? publishRoot(config.dataDir, authority.rootPem, log) : rootPemPath(config.dataDir);
   log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name, drainDelayMs: drain.ms, drainDelay: drain.why }, 'certainty is serving');
   if (alone) process.stderr.write(serveBanner({ nodes: [nodeId], dialect: db.dialect.name, url, rootPath, drain }));
   return {

@@ -8,15 +8,13 @@
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadNodeId } from './cluster/node-id.ts';
 import { resolveDrainDelay } from './config/drain-delay.ts';
 import type { Config } from './config/schema.ts';
 import { publicBaseUrl } from './config/urls.ts';
 import { openCa } from './context.ts';
-import { dataDirWarning, writePrivateFile } from './data-dir.ts';
-import { serve, serveBanner } from './serve.ts';
+import { publishRoot, serve, serveBanner } from './serve.ts';
 
 /** Tells a forked process which worker it is (1..N); a restarted worker gets its index back, so its node id. */
 const WORKER_ENV = 'CERTAINTY_WORKER';
@@ -87,10 +85,7 @@ export async function runPrimary(config: Config, log: Logger, count: number): Pr
   const { db, authority } = await openCa(config, log);
   const dialect = db.dialect.name;
   await db.close();
-  const rootPath = join(config.dataDir, 'root.pem');
-  writePrivateFile(rootPath, authority.rootPem);
-  const openDir = dataDirWarning(config.dataDir);
-  if (openDir !== undefined) log.warn(openDir);
+  const rootPath = publishRoot(config.dataDir, authority.rootPem, log);
   const nodes = Array.from({ length: count }, (_, i) => loadNodeId(config.dataDir, i + 1));
   const drain = resolveDrainDelay(config.server.drainDelayMs, dialect);
   const banner = serveBanner({ nodes, dialect, url: publicBaseUrl(config), rootPath, drain });
