@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { humanDuration } from './duration.ts';
+import { humanDuration, parseDuration } from './duration.ts';
 
 test('humanDuration: milliseconds, then seconds with one decimal, then two units at most', () => {
   const cases: Array<[number | null, string]> = [
@@ -17,4 +17,10 @@ test('humanDuration never prints a raw count of seconds above a minute', () => {
     const text = humanDuration(ms);
     assert.doesNotMatch(text, /^\d{3,} s|\.\d+ s/, `${ms} ms reads ${text}`);
   }
+});
+
+test('parseDuration reads what an operator types and refuses anything else with the accepted form', () => {
+  const cases: Array<[string, number]> = [['45s', 45_000], ['90m', 5_400_000], ['90min', 5_400_000], ['12h', 43_200_000], ['30d', 2_592_000_000], ['1h30m', 5_400_000], ['500ms', 500], ['2w', 1_209_600_000], [' 1.5h ', 5_400_000]];
+  for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
+  for (const bad of ['', '30', 'd', '1y', '1h banana', '-5m', '5 m x']) assert.throws(() => parseDuration(bad), /is not a duration; write it like 45s/, bad);
 });

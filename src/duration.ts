@@ -23,3 +23,19 @@ export function humanDuration(ms: number | null): string {
 function twoUnits(big: number, bigUnit: string, small: number, smallUnit: string): string {
   return small === 0 ? `${big} ${bigUnit}` : `${big} ${bigUnit} ${small} ${smallUnit}`;
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A duration an operator types (`--ttl 30d`, `90m`, `1h30m`, `45s`, `500ms`): one or more
+ * number-unit pairs, units ms, s, m or min, h, d, w. Throws an Error that shows the accepted form.
+ */
+export function parseDuration(text: string): number {
+  const t = text.trim().toLowerCase();
+  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)\s*(ms|min|s|m|h|d|w)/g)];
+  const consumed = parts.map((p) => p[0]).join('');
+  if (parts.length === 0 || consumed.replace(/\s/g, '') !== t.replace(/\s/g, '')) {
+    throw new Error(`"${text.slice(0, 40)}" is not a duration; write it like 45s, 90m, 12h, 30d or 1h30m`);
+  }
+  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0));
+}

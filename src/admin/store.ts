@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit/log.ts';
+import type { TokenRole } from './roles.ts';
 
 /** An account as an operator sees it. */
 export interface AccountOverview {
@@ -96,14 +97,26 @@ export interface NewAdminToken {
   name: string;
   /** SHA-256 of the token, hex: the token itself is never stored. */
   hash: string;
+  role: TokenRole;
   createdAt: number;
+  expiresAt: number | null;
 }
 
 export interface AdminTokenRecord extends CredentialRecord {
   id: string;
   name: string;
+  role: TokenRole;
+  expiresAt: number | null;
+}
+
+/** What verifying a token needs: its hash, role, and whether it still holds. */
+export interface StoredToken {
+  hash: string;
+  role: TokenRole;
+  revokedAt: number | null;
+  expiresAt: number | null;
 }
 
 export interface AdminTokenStore extends CredentialStore<NewAdminToken, AdminTokenRecord> {
-  tokenHash(id: string): Promise<{ hash: string; revokedAt: number | null } | undefined>;
+  tokenHash(id: string): Promise<StoredToken | undefined>;
 }

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createCredential, listCredentials, revokeCredential, type Listed } from './credentials.ts';
+import { AppError } from '../errors.ts';
+import type { Caller, TokenRole } from './roles.ts';
 import type { AdminTokenRecord, AdminTokenStore } from './store.ts';
 
 const PREFIX = 'cty_';
@@ -19,33 +21,44 @@ export interface AdminTokenDeps {
 export class AdminTokens {
   constructor(private readonly deps: AdminTokenDeps) {}
 
-  async create(name: string): Promise<{ id: string; token: string }> {
+  /**
+   * A new token, shown once. `role` defaults to `admin`; `ttlMs` makes it expire (it is refused
+   * from then on, like a revoked one).
+   */
+  async create(name: string, options: { role?: TokenRole; ttlMs?: number } = {}): Promise<{ id: string; token: string; role: TokenRole; expiresAt: string | null }> {
+    const role = options.role ?? 'admin';
+    if (options.ttlMs !== undefined && !(options.ttlMs > 0)) throw new AppError('malformed', 'A token\'s lifetime must be positive, e.g. 30d or 12h');
     const id = randomBytes(6).toString('hex');
     const token = `${PREFIX}${id}_${randomBytes(24).toString('base64url')}`;
-    await createCredential(this.deps.store, { id, name, hash: hashToken(token), createdAt: this.deps.now() }, {
-      actor: this.deps.actor, action: 'admin.token-created', object: `token:${id}`, outcome: 'success', details: { name },
+    const createdAt = this.deps.now();
+    const expiresAt = options.ttlMs === undefined ? null : createdAt + options.ttlMs;
+    await createCredential(this.deps.store, { id, name, hash: hashToken(token), role, createdAt, expiresAt }, {
+      actor: this.deps.actor, action: 'admin.token-created', object: `token:${id}`, outcome: 'success',
+      details: { name, role, ...(expiresAt === null ? {} : { expiresAt: new Date(expiresAt).toISOString() }) },
     });
-    return { id, token };
+    return { id, token, role, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() };
   }
 
-  list(): Promise<Array<Listed<AdminTokenRecord>>> {
-    return listCredentials(this.deps.store);
+  /** Every token, oldest first, times as ISO 8601 (`expiresAt` null when it never expires). */
+  async list(): Promise<Array<Omit<Listed<AdminTokenRecord>, 'expiresAt'> & { expiresAt: string | null }>> {
+    return (await listCredentials(this.deps.store)).map((t) => ({ ...t, expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString() }));
   }
 
   revoke(id: string): Promise<boolean> {
     return revokeCredential(this.deps.store, id, this.deps.now(), { actor: this.deps.actor, action: 'admin.token-revoked', object: `token:${id}`, outcome: 'success' });
   }
 
-  /** The token's id when it is valid and not revoked. */
-  async verify(token: string): Promise<string | undefined> {
+  /** Who the token is when it is valid: not revoked, not expired, and its hash matches. */
+  async verify(token: string): Promise<Caller | undefined> {
     const m = /^cty_([0-9a-f]{12})_[A-Za-z0-9_-]{32}$/.exec(token);
     const id = m?.[1];
     if (id === undefined) return undefined;
     const row = await this.deps.store.tokenHash(id);
     if (!row) return undefined;
-    const ok = row.revokedAt === null && timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hashToken(token), 'hex'));
+    const live = row.revokedAt === null && (row.expiresAt === null || row.expiresAt > this.deps.now());
+    const ok = live && timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hashToken(token), 'hex'));
     // Only ids that exist are recorded, and nothing but the id: one record per admin request.
     await this.deps.store.audit({ actor: `token:${id}`, action: 'admin.token-used', object: `token:${id}`, outcome: ok ? 'success' : 'failure' });
-    return ok ? id : undefined;
+    return ok ? { tokenId: id, role: row.role } : undefined;
   }
 }

@@ -5,6 +5,8 @@ import type { Config } from '../config/schema.ts';
 import { adminServices, openCa, openCliAudit, type AdminServices, type CaContext } from '../context.ts';
 import { configFrom, print, quietLogger } from './options.ts';
 import { table } from '../table.ts';
+import { humanDuration, parseDuration } from '../duration.ts';
+import { isTokenRole, TOKEN_ROLES } from '../admin/roles.ts';
 
 type Json = { json?: boolean };
 
@@ -107,15 +109,22 @@ function registerCaAndTokens(program: Command): void {
       process.stdout.write(opts.chain ? authority.chainPem : authority.rootPem);
     }));
   const token = program.command('token').description('admin API bearer tokens');
-  token.command('create <name>').description('create a token (shown once)').option('--json', 'print JSON')
-    .action((name: string, opts: Json, cmd: Command) => withCa(cmd, async (ctx) => {
-      const t = await admin(ctx).tokens.create(name);
-      print(opts.json === true, t, () => `Token ${t.id} for "${name}":\n${t.token}\n(shown once; send it as "Authorization: Bearer <token>")`);
+  token.command('create <name>').description('create a token (shown once)')
+    .option('--role <role>', `what it may do: ${TOKEN_ROLES.join(' or ')} (a machine token only does what an SSH role or a secrets policy grants it)`, 'admin')
+    .option('--ttl <duration>', 'expire after this long, e.g. 12h or 90d (default: never)')
+    .option('--json', 'print JSON')
+    .action((name: string, opts: Json & { role: string; ttl?: string }, cmd: Command) => withCa(cmd, async (ctx) => {
+      if (!isTokenRole(opts.role)) throw new Error(`unknown role "${opts.role}"; use ${TOKEN_ROLES.join(' or ')}`);
+      const t = await admin(ctx).tokens.create(name, { role: opts.role, ...(opts.ttl === undefined ? {} : { ttlMs: parseDuration(opts.ttl) }) });
+      const expiry = t.expiresAt === null ? 'never expires' : `expires ${t.expiresAt}`;
+      print(opts.json === true, t, () => `Token ${t.id} for "${name}" (role ${t.role}, ${expiry}):\n${t.token}\n(shown once; send it as "Authorization: Bearer <token>")`);
     }));
   token.command('list').description('list tokens').option('--json', 'print JSON')
     .action((opts: Json, cmd: Command) => withCa(cmd, async (ctx) => {
       const rows = await admin(ctx).tokens.list();
-      print(opts.json === true, rows, () => table(['ID', 'NAME', 'CREATED', 'REVOKED'], rows.map((t) => [t.id, t.name, t.createdAt, t.revoked ? 'yes' : 'no'])));
+      const now = Date.now();
+      const expiry = (iso: string | null): string => (iso === null ? 'never' : Date.parse(iso) <= now ? 'expired' : `in ${humanDuration(Date.parse(iso) - now)}`);
+      print(opts.json === true, rows, () => table(['ID', 'NAME', 'ROLE', 'CREATED', 'EXPIRES', 'REVOKED'], rows.map((t) => [t.id, t.name, t.role, t.createdAt, expiry(t.expiresAt), t.revoked ? 'yes' : 'no'])));
     }));
   token.command('revoke <id>').description('revoke a token')
     .action((id: string, _opts: unknown, cmd: Command) => withCa(cmd, async (ctx) => {

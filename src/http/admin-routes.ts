@@ -3,6 +3,7 @@ import type { AdminTokens } from '../admin/tokens.ts';
 import type { AdminService } from '../admin/service.ts';
 import type { EabKeyService } from '../admin/eab.ts';
 import type { Authority } from '../ca/authority.ts';
+import type { Caller } from '../admin/roles.ts';
 import { AppError } from '../errors.ts';
 
 export interface AdminDeps {
@@ -11,12 +12,39 @@ export interface AdminDeps {
   eab: EabKeyService;
   authority: () => Authority | undefined;
   caInfo: () => unknown;
+  /** The route tables of other domains (SSH, secrets, lifecycle…), served after the CA's own. */
+  routes?: readonly AdminRoute[];
 }
 
-/** An admin API answer: JSON, sent by the HTTP edge like every response it builds (errors are thrown AppErrors). */
+/** An admin API answer (errors are thrown AppErrors): JSON, or text such as a public key. */
 export interface AdminResponse {
   status: number;
-  raw: { contentType: 'application/json'; body: string };
+  headers?: Record<string, string>;
+  raw: { contentType: string; body: Buffer | string };
+}
+
+/** An authenticated admin request as a route handler sees it. */
+interface AdminRequest {
+  caller: Caller;
+  /** The path's capture groups. */
+  params: string[];
+  url: URL;
+  /** The body, read within the listener's size limit. */
+  body: () => Promise<Buffer>;
+  /** The body as a JSON object (an empty body is `{}`); anything else is a `malformed` problem. */
+  json: () => Promise<Record<string, unknown>>;
+}
+
+/**
+ * One admin endpoint. `access: 'admin'` needs an admin token; `access: 'token'` takes any valid
+ * token and leaves the decision to the handler, which asks its domain what that token was granted
+ * (an SSH role's tokens, a secrets policy).
+ */
+interface AdminRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: RegExp;
+  access: 'admin' | 'token';
+  handle: (req: AdminRequest) => Promise<AdminResponse>;
 }
 
 const ok = (json: unknown, status = 200): AdminResponse => ({ status, raw: { contentType: 'application/json', body: JSON.stringify(json) } });
@@ -33,52 +61,55 @@ async function jsonBody(body: () => Promise<Buffer>): Promise<Record<string, unk
   throw new AppError('malformed', 'The request body must be a JSON object');
 }
 
-async function authenticate(deps: AdminDeps, req: IncomingMessage): Promise<void> {
+async function authenticate(deps: AdminDeps, req: IncomingMessage): Promise<Caller> {
   const header = req.headers.authorization ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   const challenge = { headers: { 'WWW-Authenticate': 'Bearer realm="certainty-admin"' }, status: 401 };
   if (!m) throw new AppError('unauthorized', 'The admin API needs "Authorization: Bearer <token>"; create a token with "certainty token create"', challenge);
-  if ((await deps.tokens.verify(m[1] as string)) === undefined) throw new AppError('unauthorized', 'The admin token is invalid or revoked', challenge);
+  const caller = await deps.tokens.verify(m[1] as string);
+  if (caller === undefined) throw new AppError('unauthorized', 'The admin token is invalid, expired or revoked', challenge);
+  return caller;
 }
 
-type Handler = (deps: AdminDeps, params: string[], url: URL, body: () => Promise<Buffer>) => Promise<AdminResponse>;
-
-const ROUTES: Array<[string, RegExp, Handler]> = [
-  ['GET', /^\/admin\/status$/, async (d) => ok({ counts: await d.service.counts(), ca: d.caInfo() })],
-  ['GET', /^\/admin\/ca$/, async (d) => ok(d.caInfo())],
-  ['GET', /^\/admin\/accounts$/, async (d, _p, url) => ok(await d.service.listAccounts(limitOf(url)))],
-  ['GET', /^\/admin\/accounts\/([\w-]+)$/, async (d, p) => ok(await d.service.showAccount(p[0] as string))],
-  ['POST', /^\/admin\/accounts\/([\w-]+)\/deactivate$/, async (d, p) => {
-    await d.service.deactivateAccount(p[0] as string);
-    return ok(await d.service.showAccount(p[0] as string));
-  }],
-  ['GET', /^\/admin\/certificates$/, async (d, _p, url) => {
-    const revoked = url.searchParams.get('revoked');
-    return ok(await d.service.listCertificates({
-      limit: limitOf(url), ...(url.searchParams.has('name') ? { name: url.searchParams.get('name') as string } : {}),
-      ...(revoked === null ? {} : { revoked: revoked === 'true' }),
-    }));
-  }],
-  ['GET', /^\/admin\/certificates\/([0-9a-fA-F:]+)$/, async (d, p) => ok(await d.service.showCertificate(p[0] as string))],
-  ['POST', /^\/admin\/certificates\/([0-9a-fA-F:]+)\/revoke$/, async (d, p, _u, body) => {
-    const reason = (await jsonBody(body)).reason ?? 0;
-    if (typeof reason !== 'number') throw new AppError('malformed', '"reason" must be a CRLReason number');
-    const authority = d.authority();
-    if (!authority) throw new AppError('unavailable', 'The CA is not loaded yet');
-    await d.service.revokeCertificate(authority, p[0] as string, reason);
-    return ok(await d.service.showCertificate(p[0] as string));
-  }],
-  ['GET', /^\/admin\/eab$/, async (d) => ok(await d.eab.list())],
-  ['POST', /^\/admin\/eab$/, async (d, _p, _u, body) => {
-    const label = (await jsonBody(body)).label ?? '';
-    if (typeof label !== 'string' || label.length > 200) throw new AppError('malformed', '"label" must be a string of at most 200 characters');
-    return ok(await d.eab.create(label), 201);
-  }],
-  ['POST', /^\/admin\/eab\/([\w-]+)\/revoke$/, async (d, p) => {
-    if (!(await d.eab.revoke(p[0] as string))) throw new AppError('notFound', `No unrevoked EAB key ${p[0] as string}`);
-    return ok({ kid: p[0], revoked: true });
-  }],
-];
+function caRoutes(d: AdminDeps): AdminRoute[] {
+  const admin = (method: AdminRoute['method'], path: RegExp, handle: AdminRoute['handle']): AdminRoute => ({ method, path, access: 'admin', handle });
+  return [
+    admin('GET', /^\/admin\/status$/, async () => ok({ counts: await d.service.counts(), ca: d.caInfo() })),
+    admin('GET', /^\/admin\/ca$/, async () => ok(d.caInfo())),
+    admin('GET', /^\/admin\/accounts$/, async ({ url }) => ok(await d.service.listAccounts(limitOf(url)))),
+    admin('GET', /^\/admin\/accounts\/([\w-]+)$/, async ({ params }) => ok(await d.service.showAccount(params[0] as string))),
+    admin('POST', /^\/admin\/accounts\/([\w-]+)\/deactivate$/, async ({ params }) => {
+      await d.service.deactivateAccount(params[0] as string);
+      return ok(await d.service.showAccount(params[0] as string));
+    }),
+    admin('GET', /^\/admin\/certificates$/, async ({ url }) => {
+      const revoked = url.searchParams.get('revoked');
+      return ok(await d.service.listCertificates({
+        limit: limitOf(url), ...(url.searchParams.has('name') ? { name: url.searchParams.get('name') as string } : {}),
+        ...(revoked === null ? {} : { revoked: revoked === 'true' }),
+      }));
+    }),
+    admin('GET', /^\/admin\/certificates\/([0-9a-fA-F:]+)$/, async ({ params }) => ok(await d.service.showCertificate(params[0] as string))),
+    admin('POST', /^\/admin\/certificates\/([0-9a-fA-F:]+)\/revoke$/, async ({ params, json }) => {
+      const reason = (await json()).reason ?? 0;
+      if (typeof reason !== 'number') throw new AppError('malformed', '"reason" must be a CRLReason number');
+      const authority = d.authority();
+      if (!authority) throw new AppError('unavailable', 'The CA is not loaded yet');
+      await d.service.revokeCertificate(authority, params[0] as string, reason);
+      return ok(await d.service.showCertificate(params[0] as string));
+    }),
+    admin('GET', /^\/admin\/eab$/, async () => ok(await d.eab.list())),
+    admin('POST', /^\/admin\/eab$/, async ({ json }) => {
+      const label = (await json()).label ?? '';
+      if (typeof label !== 'string' || label.length > 200) throw new AppError('malformed', '"label" must be a string of at most 200 characters');
+      return ok(await d.eab.create(label), 201);
+    }),
+    admin('POST', /^\/admin\/eab\/([\w-]+)\/revoke$/, async ({ params }) => {
+      if (!(await d.eab.revoke(params[0] as string))) throw new AppError('notFound', `No unrevoked EAB key ${params[0] as string}`);
+      return ok({ kid: params[0], revoked: true });
+    }),
+  ];
+}
 
 function limitOf(url: URL): number {
   const raw = url.searchParams.get('limit');
@@ -88,13 +119,17 @@ function limitOf(url: URL): number {
   return n;
 }
 
-/** The admin API: bearer token first, then JSON in and out. */
+/** The admin API: bearer token first, then the route, then what the token's role allows. */
 export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AdminResponse> {
-  await authenticate(deps, req);
-  const matches = ROUTES.filter(([, re]) => re.test(url.pathname));
+  const caller = await authenticate(deps, req);
+  const routes = [...caRoutes(deps), ...(deps.routes ?? [])];
+  const matches = routes.filter((r) => r.path.test(url.pathname));
   if (matches.length === 0) throw new AppError('notFound', `No admin endpoint at ${url.pathname.slice(0, 120)}; see docs/admin-api.md`);
-  const route = matches.find(([method]) => method === req.method);
-  if (!route) throw new AppError('methodNotAllowed', `${req.method} is not allowed here`, { headers: { Allow: matches.map(([m]) => m).join(', ') } });
-  const params = (route[1].exec(url.pathname) ?? []).slice(1);
-  return route[2](deps, params, url, body);
+  const route = matches.find((r) => r.method === req.method);
+  if (!route) throw new AppError('methodNotAllowed', `${req.method} is not allowed here`, { headers: { Allow: [...new Set(matches.map((r) => r.method))].join(', ') } });
+  if (route.access === 'admin' && caller.role !== 'admin') {
+    throw new AppError('unauthorized', `This endpoint needs an admin token; token ${caller.tokenId} has the role "${caller.role}"`);
+  }
+  const params = (route.path.exec(url.pathname) ?? []).slice(1);
+  return route.handle({ caller, params, url, body, json: () => jsonBody(body) });
 }

@@ -11,6 +11,15 @@ export interface SideDeps {
   health: HealthDeps;
   admin: AdminDeps;
   authority: () => Authority | undefined;
+  /** Unauthenticated GET routes of other domains (an SSH KRL, an http-01 token), after the CA's own. */
+  publicRoutes?: readonly PublicRoute[];
+}
+
+/** A public, read-only endpoint: answered to GET and HEAD without a token. */
+interface PublicRoute {
+  path: RegExp;
+  /** `params` are the path's capture groups; undefined means "not mine", and the next route is asked. */
+  handle: (params: string[], url: URL) => Promise<AcmeResponse | undefined>;
 }
 
 function onlyGet(req: IncomingMessage): void {
@@ -39,7 +48,7 @@ export function sideRoutes(deps: SideDeps): SideRoutes {
         return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(await healthSummary(deps.health)) } };
       }
       if (path === '/admin' || path.startsWith('/admin/')) return handleAdmin(deps.admin, req, url, body);
-      return caRoutes(deps, req, path);
+      return (await caRoutes(deps, req, path)) ?? publicRoute(deps.publicRoutes ?? [], req, url);
     },
   };
 }
@@ -55,4 +64,15 @@ async function caRoutes(deps: SideDeps, req: IncomingMessage, path: string): Pro
   const crl = crlId && await authority.currentCrl(crlId.issuerId, crlId.shard);
   if (!crl) throw new AppError('notFound', `No CRL ${path}`);
   return { status: 200, headers: { 'Cache-Control': 'max-age=60' }, raw: { contentType: 'application/pkix-crl', body: crl } };
+}
+
+async function publicRoute(routes: readonly PublicRoute[], req: IncomingMessage, url: URL): Promise<AcmeResponse | undefined> {
+  for (const route of routes) {
+    const m = route.path.exec(url.pathname);
+    if (!m) continue;
+    onlyGet(req);
+    const out = await route.handle(m.slice(1), url);
+    if (out) return out;
+  }
+  return undefined;
 }

@@ -1,7 +1,8 @@
 import type {
   AccountOverview, AdminStore, AdminTokenRecord, AdminTokenStore, CertificateFilter, CertificateOverview, CredentialStore, EabKeyRecord, EabKeyStore,
-  InventoryCounts, NewAdminToken, NewEabKey,
+  InventoryCounts, NewAdminToken, NewEabKey, StoredToken,
 } from '../admin/store.ts';
+import { isTokenRole, type TokenRole } from '../admin/roles.ts';
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
@@ -174,10 +175,20 @@ export class SqlEabKeyStore extends SqlCredentialStore<NewEabKey, EabKeyRecord> 
 
 const ADMIN_TOKENS: CredentialTable<NewAdminToken, AdminTokenRecord> = {
   table: 'admin_tokens', key: 'id',
-  insert: { columns: ['id', 'name', 'hash', 'created_at'], values: (t) => [t.id, t.name, t.hash, t.createdAt] },
-  listColumns: 'id, name, created_at, revoked_at',
-  toRecord: (r) => ({ id: String(r.id), name: String(r.name), createdAt: Number(r.created_at), revokedAt: revokedAt(r.revoked_at) }),
+  insert: { columns: ['id', 'name', 'hash', 'role', 'created_at', 'expires_at'], values: (t) => [t.id, t.name, t.hash, t.role, t.createdAt, t.expiresAt] },
+  listColumns: 'id, name, role, created_at, expires_at, revoked_at',
+  toRecord: (r) => ({
+    id: String(r.id), name: String(r.name), role: tokenRole(r.role), createdAt: Number(r.created_at), expiresAt: optionalTime(r.expires_at), revokedAt: revokedAt(r.revoked_at),
+  }),
 };
+
+const optionalTime = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** A role the database holds; one this version does not know grants nothing. */
+function tokenRole(v: unknown): TokenRole {
+  const role = String(v);
+  return isTokenRole(role) ? role : 'machine';
+}
 
 /** The `admin_tokens` table: token hashes, never tokens. */
 export class SqlAdminTokenStore extends SqlCredentialStore<NewAdminToken, AdminTokenRecord> implements AdminTokenStore {
@@ -189,9 +200,9 @@ export class SqlAdminTokenStore extends SqlCredentialStore<NewAdminToken, AdminT
     return new SqlAdminTokenStore(this.db, tx, this.recorder);
   }
 
-  async tokenHash(id: string): Promise<{ hash: string; revokedAt: number | null } | undefined> {
-    const rows = await this.q.query<{ hash: string; revoked_at: number | null }>('SELECT hash, revoked_at FROM admin_tokens WHERE id = ?', [id]);
+  async tokenHash(id: string): Promise<StoredToken | undefined> {
+    const rows = await this.q.query<{ hash: string; role: string; revoked_at: unknown; expires_at: unknown }>('SELECT hash, role, revoked_at, expires_at FROM admin_tokens WHERE id = ?', [id]);
     const row = rows[0];
-    return row && { hash: row.hash, revokedAt: revokedAt(row.revoked_at) };
+    return row && { hash: row.hash, role: tokenRole(row.role), revokedAt: revokedAt(row.revoked_at), expiresAt: optionalTime(row.expires_at) };
   }
 }

@@ -301,4 +301,15 @@ CREATE TABLE crl_shards (
 );
 `,
   },
+  {
+    // A token's role says what it may do: 'admin' everything (what every token before this could),
+    // 'machine' nothing by itself, only what a domain grants that token (an SSH role, a secrets
+    // policy). Expiry is checked on every use.
+    id: 8,
+    name: 'token-roles',
+    sql: `
+ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+ALTER TABLE admin_tokens ADD COLUMN expires_at BIGINT;
+`,
+  },
 ];

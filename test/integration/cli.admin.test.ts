@@ -71,6 +71,33 @@ for (const dialect of dialects()) {
       assert.equal((await admin('/admin/status', token)).status, 401);
     });
 
+    test('token roles and expiry: a machine token is refused by admin endpoints, an expired token is refused like a revoked one', async () => {
+      const machine = await cliJson('token', 'create', 'host-42', '--role', 'machine', '--ttl', '30d');
+      assert.equal(machine.role, 'machine');
+      assert.ok(Date.parse(machine.expiresAt) > Date.now() + 29 * 86_400_000);
+      const refused = await admin('/admin/status', machine.token);
+      assert.equal(refused.status, 403, refused.text);
+      assert.match(refused.body.detail, /needs an admin token.*role "machine"/);
+      const listed = (await cliJson('token', 'list')).find((x: { id: string }) => x.id === machine.id);
+      assert.equal(listed.role, 'machine');
+      assert.equal(listed.expiresAt, machine.expiresAt);
+
+      const short = await cliJson('token', 'create', 'short-lived', '--ttl', '1s');
+      assert.equal((await admin('/admin/status', short.token)).status, 200);
+      await new Promise((r) => setTimeout(r, 1200));
+      const expired = await admin('/admin/status', short.token);
+      assert.equal(expired.status, 401);
+      assert.match(expired.body.detail, /invalid, expired or revoked/);
+      assert.match((await cli('token', 'list')).stdout, /short-lived\s+admin\s+\S+\s+expired/);
+
+      const badRole = await cli('token', 'create', 'x', '--role', 'root');
+      assert.notEqual(badRole.code, 0);
+      assert.match(badRole.stderr, /unknown role "root"; use admin or machine/);
+      const badTtl = await cli('token', 'create', 'x', '--ttl', 'forever');
+      assert.notEqual(badTtl.code, 0);
+      assert.match(badTtl.stderr, /"forever" is not a duration; write it like 45s/);
+    });
+
     test('EAB: required, wrong MAC rejected, a key binds one account only', async () => {
       const noEab = new AcmeClient(t);
       await assert.rejects(noEab.createAccount(), (e: AcmeError) => e.type === `${P}externalAccountRequired`);
