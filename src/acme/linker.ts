@@ -1,4 +1,5 @@
-/** Every ACME URL is built here and parsed here (one place to change a path). */
+/** Every ACME URL is built here and parsed here (one place to change a path); CRL paths are the CA's (src/ca/crl-shards.ts). */
+import { crlPath } from '../ca/crl-shards.ts';
 
 export const PATHS = {
   directory: '/directory',
@@ -15,7 +16,6 @@ export const PATHS = {
   certificate: '/acme/cert/',
   rootPem: '/ca/root.pem',
   intermediatePem: '/ca/intermediate.pem',
-  crl: '/crl/',
 } as const;
 
 export class Linker {
@@ -43,7 +43,7 @@ export class Linker {
   certificate(id: string): string { return this.u(PATHS.certificate + id); }
   /** The issuer's CRL, or one shard's partitioned CRL (src/ca/crl-shards.ts). */
   crl(issuerId: string, shard?: number): string {
-    return this.u(shard === undefined ? `${PATHS.crl}${issuerId}.crl` : `${PATHS.crl}${issuerId}/${shard}.crl`);
+    return this.u(crlPath(issuerId, shard));
   }
 }
 
@@ -72,13 +72,6 @@ const STATIC: Record<string, StaticKind> = {
   [PATHS.revokeCert]: 'revokeCert',
   [PATHS.keyChange]: 'keyChange',
 };
-
-/** The issuer id (and shard, for a partitioned CRL) a CRL path names, or undefined. */
-export function matchCrl(pathname: string): { issuerId: string; shard?: number } | undefined {
-  const m = new RegExp(`^${PATHS.crl}${ID}(?:/(0|[1-9][0-9]{0,3}))?\\.crl$`).exec(pathname);
-  if (!m?.[1]) return undefined;
-  return m[2] === undefined ? { issuerId: m[1] } : { issuerId: m[1], shard: Number(m[2]) };
-}
 
 export function matchRoute(pathname: string): Route | undefined {
   const fixed = STATIC[pathname];

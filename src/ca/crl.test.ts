@@ -7,7 +7,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { generateCrl } from './crl.ts';
 import { readDerChildren, readDerExact } from './der.ts';
-import { crlShardOf, shardForSerial } from './crl-shards.ts';
+import { crlPath, crlShardOf, parseCrlPath, shardForSerial } from './crl-shards.ts';
 import { issueCertificate, randomSerialHex } from './issue.ts';
 import { x509 } from './x509.ts';
 import { crlCa, crlOptions, HOUR, leafOptions, NOW, testCa } from '../../test/support/issuing-ca.ts';
@@ -135,5 +135,13 @@ describe('CRL shards', () => {
     assert.equal(crlShardOf(await leaf('https://ca.example.test/prefix/crl/Ab-_9/0.crl')), 0);
     assert.equal(crlShardOf(await leaf('https://ca.example.test/crl/1234.crl')), null);
     assert.equal(crlShardOf(await leaf(undefined)), null);
+  });
+
+  test('a CRL path is read back as built; anything else is not a CRL path', () => {
+    for (const [id, shard] of [['Ab-_9', undefined], ['Ab-_9', 0], ['x', 9999]] as const) {
+      assert.deepEqual(parseCrlPath(crlPath(id, shard)), shard === undefined ? { issuerId: id } : { issuerId: id, shard });
+    }
+    for (const bad of ['/crl/a/01.crl', '/crl/a/10000.crl', '/crl/a.b.crl', '/crl/.crl', '/x/crl/a.crl', '/crl/a/1.crl/x']) assert.equal(parseCrlPath(bad), undefined, bad);
+    assert.deepEqual(parseCrlPath('/x/crl/a/3.crl', true), { issuerId: 'a', shard: 3 });
   });
 });

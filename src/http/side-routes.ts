@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AcmeResponse } from '../acme/context.ts';
-import { matchCrl, PATHS } from '../acme/linker.ts';
+import { PATHS } from '../acme/linker.ts';
+import { parseCrlPath } from '../ca/crl-shards.ts';
 import type { Authority } from '../ca/authority.ts';
 import { AppError } from '../errors.ts';
 import { handleAdmin, type AdminDeps } from './admin-routes.ts';
@@ -54,7 +55,7 @@ export function sideRoutes(deps: SideDeps): SideRoutes {
 }
 
 async function caRoutes(deps: SideDeps, req: IncomingMessage, path: string): Promise<AcmeResponse | undefined> {
-  const crlId = matchCrl(path);
+  const crlId = parseCrlPath(path);
   if (path !== PATHS.rootPem && path !== PATHS.intermediatePem && crlId === undefined) return undefined;
   onlyGet(req);
   const authority = deps.authority();

@@ -13,6 +13,16 @@ function partitionFilter(partition: CrlPartition): { sql: string; params: unknow
 }
 
 /**
+ * Where a partition's CRL and its revocation generation are kept: the issuer-wide ones, keyed by
+ * issuer, or a shard's, keyed by issuer and shard.
+ */
+function partitionTables(issuerId: string, partition: CrlPartition): { crls: string; generations: string; key: string[]; keyValues: unknown[] } {
+  return typeof partition === 'number'
+    ? { crls: 'crl_shards', generations: 'crl_shard_generations', key: ['issuer_id', 'shard'], keyValues: [issuerId, partition] }
+    : { crls: 'crls', generations: 'revocation_generations', key: ['issuer_id'], keyValues: [issuerId] };
+}
+
+/**
  * The CRL tables: numbers allocated on `issuers`; the issuer-wide CRL in `crls` with its generation
  * in `revocation_generations`; each shard's CRL in `crl_shards` with its generation in `crl_shard_generations`.
  */
@@ -26,9 +36,8 @@ export class SqlCrlStore implements CrlStore {
       const n = numbered[0]?.n;
       if (n === undefined) throw new Error(`issuer ${issuerId} is not in the database`);
       // The generation before the set: the set then holds every revocation the generation counts.
-      const gen = typeof partition === 'number'
-        ? await tx.query<{ generation: number }>('SELECT generation FROM crl_shard_generations WHERE issuer_id = ? AND shard = ?', [issuerId, partition])
-        : await tx.query<{ generation: number }>('SELECT generation FROM revocation_generations WHERE issuer_id = ?', [issuerId]);
+      const t = partitionTables(issuerId, partition);
+      const gen = await tx.query<{ generation: number }>(`SELECT generation FROM ${t.generations} WHERE ${t.key.map((k) => `${k} = ?`).join(' AND ')}`, t.keyValues);
       const only = partitionFilter(partition);
       const revoked = await tx.query<{ serial: string; revoked_at: number; revocation_reason: number }>(
         `SELECT serial, revoked_at, revocation_reason FROM certificates
@@ -43,40 +52,25 @@ export class SqlCrlStore implements CrlStore {
   }
 
   async publish(issuerId: string, partition: CrlPartition, crl: { number: number; generation: number; der: Buffer; thisUpdate: number; nextUpdate: number }): Promise<boolean> {
-    if (typeof partition === 'number') {
-      const stored = await this.q.exec(
-        `INSERT INTO crl_shards (issuer_id, shard, number, der, this_update, next_update, generation) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (issuer_id, shard) DO UPDATE SET number = excluded.number, der = excluded.der, this_update = excluded.this_update,
-           next_update = excluded.next_update, generation = excluded.generation
-         WHERE crl_shards.number < excluded.number`,
-        [issuerId, partition, crl.number, crl.der, crl.thisUpdate, crl.nextUpdate, crl.generation],
-      );
-      return stored === 1;
-    }
-    const n = await this.q.exec(
-      `INSERT INTO crls (issuer_id, number, der, this_update, next_update, generation) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (issuer_id) DO UPDATE SET number = excluded.number, der = excluded.der, this_update = excluded.this_update,
+    const t = partitionTables(issuerId, partition);
+    const stored = await this.q.exec(
+      `INSERT INTO ${t.crls} (${t.key.join(', ')}, number, der, this_update, next_update, generation) VALUES (${t.key.map(() => '?').join(', ')}, ?, ?, ?, ?, ?)
+       ON CONFLICT (${t.key.join(', ')}) DO UPDATE SET number = excluded.number, der = excluded.der, this_update = excluded.this_update,
          next_update = excluded.next_update, generation = excluded.generation
-       WHERE crls.number < excluded.number`,
-      [issuerId, crl.number, crl.der, crl.thisUpdate, crl.nextUpdate, crl.generation],
+       WHERE ${t.crls}.number < excluded.number`,
+      [...t.keyValues, crl.number, crl.der, crl.thisUpdate, crl.nextUpdate, crl.generation],
     );
-    return n === 1;
+    return stored === 1;
   }
 
   async current(issuerId: string, partition: CrlPartition): Promise<StoredCrl | undefined> {
+    const t = partitionTables(issuerId, partition);
     // One statement, so the CRL and the generation it is compared with come from one snapshot.
-    type Row = { der: Buffer; next_update: number; generation: number; latest: number | null };
-    const rows = typeof partition === 'number'
-      ? await this.q.query<Row>(
-        `SELECT c.der, c.next_update, c.generation, g.generation AS latest
-         FROM crl_shards c LEFT JOIN crl_shard_generations g ON g.issuer_id = c.issuer_id AND g.shard = c.shard WHERE c.issuer_id = ? AND c.shard = ?`,
-        [issuerId, partition],
-      )
-      : await this.q.query<Row>(
-        `SELECT c.der, c.next_update, c.generation, g.generation AS latest
-         FROM crls c LEFT JOIN revocation_generations g ON g.issuer_id = c.issuer_id WHERE c.issuer_id = ?`,
-        [issuerId],
-      );
+    const rows = await this.q.query<{ der: Buffer; next_update: number; generation: number; latest: number | null }>(
+      `SELECT c.der, c.next_update, c.generation, g.generation AS latest
+       FROM ${t.crls} c LEFT JOIN ${t.generations} g ON ${t.key.map((k) => `g.${k} = c.${k}`).join(' AND ')} WHERE ${t.key.map((k) => `c.${k} = ?`).join(' AND ')}`,
+      t.keyValues,
+    );
     const r = rows[0];
     if (!r) return undefined;
     return { der: Buffer.from(r.der), nextUpdate: Number(r.next_update), generation: Number(r.generation), latestGeneration: Number(r.latest ?? 0) };
