@@ -109,7 +109,7 @@ export function scratchConfig(config: Config, s: ScratchSettings): Config {
     ...base,
     dataDir: s.dataDir,
     listen: `127.0.0.1:${s.port}`,
-    log: { level: 'silent' },
+    log: { level: 'silent', format: 'json' },
     database: s.databaseUrl === undefined ? database : { ...database, url: s.databaseUrl },
     kek,
     tls: { ...tls, enabled: true, names: ['127.0.0.1'] },

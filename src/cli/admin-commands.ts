@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { caInfo } from '../ca/info.ts';
 import type { AuditActor } from '../audit/log.ts';
 import type { Config } from '../config/schema.ts';
@@ -6,7 +6,7 @@ import { adminServices, openCa, openCliAudit, type AdminServices, type CaContext
 import { configFrom, print, quietLogger } from './options.ts';
 import { table } from '../table.ts';
 import { humanDuration, parseDuration } from '../duration.ts';
-import { isTokenRole, TOKEN_ROLES } from '../admin/roles.ts';
+import { TOKEN_ROLES, type TokenRole } from '../admin/roles.ts';
 
 type Json = { json?: boolean };
 
@@ -110,11 +110,10 @@ function registerCaAndTokens(program: Command): void {
     }));
   const token = program.command('token').description('admin API bearer tokens');
   token.command('create <name>').description('create a token (shown once)')
-    .option('--role <role>', `what it may do: ${TOKEN_ROLES.join(' or ')} (a machine token only does what an SSH role or a secrets policy grants it)`, 'admin')
+    .addOption(new Option('--role <role>', 'what it may do (a machine token only does what an SSH role or a secrets policy grants it)').choices(TOKEN_ROLES).default('admin'))
     .option('--ttl <duration>', 'expire after this long, e.g. 12h or 90d (default: never)')
     .option('--json', 'print JSON')
-    .action((name: string, opts: Json & { role: string; ttl?: string }, cmd: Command) => withCa(cmd, async (ctx) => {
-      if (!isTokenRole(opts.role)) throw new Error(`unknown role "${opts.role}"; use ${TOKEN_ROLES.join(' or ')}`);
+    .action((name: string, opts: Json & { role: TokenRole; ttl?: string }, cmd: Command) => withCa(cmd, async (ctx) => {
       const t = await admin(ctx).tokens.create(name, { role: opts.role, ...(opts.ttl === undefined ? {} : { ttlMs: parseDuration(opts.ttl) }) });
       const expiry = t.expiresAt === null ? 'never expires' : `expires ${t.expiresAt}`;
       print(opts.json === true, t, () => `Token ${t.id} for "${name}" (role ${t.role}, ${expiry}):\n${t.token}\n(shown once; send it as "Authorization: Bearer <token>")`);

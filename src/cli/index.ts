@@ -6,6 +6,7 @@ import { registerAdminCommands } from './admin-commands.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
+import { registerCompletionCommand } from './completion.ts';
 import { registerDrillCommands } from './drill-commands.ts';
 import { registerKekCommands } from './kek-commands.ts';
 import { registerLabCommands } from './lab-commands.ts';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerKekCommands(program);
   registerLabCommands(program);
   registerDrillCommands(program);
+  registerCompletionCommand(program);
   return program;
 }
 

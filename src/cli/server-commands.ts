@@ -19,7 +19,8 @@ export function registerServerCommands(program: Command): void {
     .action(async (opts: { workers?: string }, cmd: Command) => {
       const config = configFrom(cmd, opts.workers === undefined ? [] : [['server.workers', opts.workers]]);
       const worker = workerIndex();
-      const log = worker === undefined ? createLogger(config.log.level) : createLogger(config.log.level).child({ worker });
+      const base = createLogger(config.log.level, config.log.format);
+      const log = worker === undefined ? base : base.child({ worker });
       // A driver may leave a promise rejected when a connection dies under it (e.g. during a
       // database failover); that is logged, not a reason to take the whole node down.
       process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

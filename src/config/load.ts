@@ -9,6 +9,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_LISTEN: 'listen',
   CERTAINTY_EXTERNAL_URL: 'externalUrl',
   CERTAINTY_LOG_LEVEL: 'log.level',
+  CERTAINTY_LOG_FORMAT: 'log.format',
   CERTAINTY_DATABASE_URL: 'database.url',
   CERTAINTY_DATABASE_POOL_SIZE: 'database.poolSize',
   CERTAINTY_KEK_FILE: 'kek.file',

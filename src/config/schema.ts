@@ -15,7 +15,7 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1),
   listen: hostPort,
   externalUrl: z.url().optional(),
-  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), format: z.enum(['auto', 'json', 'pretty']) }),
   database: z.strictObject({
     url: z.string().optional(),
     poolSize: positive,
@@ -120,7 +120,7 @@ export type Config = z.infer<typeof configSchema>;
 export const DEFAULTS: Config = {
   dataDir: './certainty-data',
   listen: '127.0.0.1:8443',
-  log: { level: 'info' },
+  log: { level: 'info', format: 'auto' },
   database: { poolSize: 10, connectTimeoutSeconds: 5, statementTimeoutMs: 15000, sqliteSynchronous: 'full' },
   kek: {},
   tls: { enabled: true, names: ['localhost', '127.0.0.1', '::1'], validityDays: 30 },
