@@ -19,6 +19,7 @@ export const LAYERS = [
   { name: 'secrets', members: ['secrets'] },
   { name: 'lifecycle', members: ['lifecycle'] },
   { name: 'admin', members: ['admin'] },
+  { name: 'metrics', members: ['metrics'] },
   { name: 'store', members: ['store'] },
   { name: 'config', members: ['config'] },
   { name: 'operations', members: ['backup', 'lab'] },

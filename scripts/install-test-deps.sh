@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble, openssl, haproxy, CA certificates, and Patroni with etcd
+# Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble, openssl, haproxy, CA certificates, OpenSSH (server and client), and Patroni with etcd
 # (`certainty lab`). Idempotent: when every command is already present it does nothing. Run as root
 # on Debian/Ubuntu.
 set -euo pipefail
 
-packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client)
+packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client nginx openssh-server openssh-client prometheus curl)
 # The commands those packages provide that the tests run.
-commands=(certbot lego pebble openssl haproxy psql runuser patroni patronictl etcd etcdctl)
+commands=(certbot lego pebble openssl haproxy psql runuser patroni patronictl etcd etcdctl nginx sshd ssh ssh-keygen prometheus promtool curl)
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
 

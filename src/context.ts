@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Linker } from './acme/linker.ts';
@@ -6,7 +7,7 @@ import { AdminService } from './admin/service.ts';
 import type { InventoryCounts } from './admin/store.ts';
 import { AdminTokens } from './admin/tokens.ts';
 import { storedCheckpointKey } from './audit/checkpoint-key.ts';
-import type { AuditActor } from './audit/log.ts';
+import type { AuditActor, AuditRecorder } from './audit/log.ts';
 import { cliAudit, type CliAudit } from './audit/runtime.ts';
 import type { AuditOutboxStore, AuditReadStore, CheckpointKeyStore } from './audit/store.ts';
 import { verifyChains, type VerifyReport } from './audit/verify.ts';
@@ -29,6 +30,15 @@ import { SqlIssuerStore } from './store/issuer-store.ts';
 import { SqlLeaseStore, SqlNodeStore } from './store/cluster-store.ts';
 import { currentSchema, LATEST_SCHEMA, migrate, type MigrationReport } from './store/migrations.ts';
 import { SqlJobStore } from './store/job-store.ts';
+import { SqlLifecycleStore } from './store/lifecycle-store.ts';
+import { IssuerService } from './lifecycle/issuers.ts';
+import { ManagedService } from './lifecycle/managed.ts';
+import type { LifecycleStore } from './lifecycle/store.ts';
+import { SqlSshStore } from './store/ssh-store.ts';
+import { SqlSecretPolicyStore, SqlSecretStore } from './store/secrets-store.ts';
+import type { SecretDeps, SecretNotifier } from './secrets/deps.ts';
+import { SecretWebhook } from './secrets/webhook.ts';
+import { SshService } from './ssh/service.ts';
 import { openDb } from './config/database.ts';
 import { publicBaseUrl } from './config/urls.ts';
 
@@ -100,6 +110,43 @@ export function adminServices(deps: { db: Database; kek: Kek; audit: AuditActor;
     tokens: new AdminTokens({ store: new SqlAdminTokenStore(db, db, recorder), now, actor }),
     service: new AdminService({ store: new SqlAdminStore(db, db, recorder), revocations: new SqlRevocationStore(db, db, recorder), now, actor }),
   };
+}
+
+/** The SSH CA's operations (CLI and admin API), audited through `audit`. */
+export function sshService(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): SshService {
+  return new SshService({ store: new SqlSshStore(deps.db, deps.db, deps.audit.recorder), kek: deps.kek, now: deps.now });
+}
+
+/** The lifecycle services (CLI and admin API), their changes recorded as `audit.actor`. */
+export interface LifecycleServices {
+  store: LifecycleStore;
+  issuers: IssuerService;
+  managed: ManagedService;
+}
+
+export function lifecycleServices(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): LifecycleServices {
+  const store = new SqlLifecycleStore(deps.db, deps.db, deps.audit.recorder);
+  const base = { store, kek: deps.kek, now: deps.now, actor: deps.audit.actor };
+  return { store, issuers: new IssuerService(base), managed: new ManagedService(base) };
+}
+
+/** The secrets store's use-case dependencies (CLI and admin API), its changes audited through `recorder`. */
+export function secretDeps(deps: { db: Database; kek: Kek; recorder: AuditRecorder; now: () => number; notifier?: SecretNotifier | undefined }): SecretDeps {
+  const { db, recorder } = deps;
+  return {
+    store: new SqlSecretStore(db, db, recorder), policies: new SqlSecretPolicyStore(db, db, recorder), kek: deps.kek, now: deps.now,
+    newId: () => randomBytes(12).toString('hex'), notifier: deps.notifier,
+  };
+}
+
+/** The secrets webhook `config` names (undefined without one); its signing key is read now, so a bad file fails the start. */
+export function secretNotifier(config: Config): SecretNotifier | undefined {
+  const { webhookUrl, webhookKeyFile, webhookTimeoutMs } = config.kv;
+  if (webhookUrl === undefined) return undefined;
+  if (webhookKeyFile === undefined) throw new Error('kv.webhookUrl needs kv.webhookKeyFile: the key its deliveries are signed with (e.g. openssl rand -hex 32 > FILE)');
+  const key = Buffer.from(readOptional(webhookKeyFile, 'kv.webhookKeyFile')?.trim() ?? '', 'utf8');
+  if (key.length < 16) throw new Error(`kv.webhookKeyFile ${webhookKeyFile} must hold a key of at least 16 characters`);
+  return new SecretWebhook({ url: new URL(webhookUrl), key, timeoutMs: webhookTimeoutMs });
 }
 
 /** What `certainty status` counts. */

@@ -9,6 +9,12 @@ export interface DutyDeps {
   authority: Authority;
   log: Logger;
   now: () => number;
+  /** Queues due renewals and polls ARI (src/lifecycle/due.ts). */
+  lifecycle?: () => Promise<unknown>;
+  /** Rebuilds the SSH KRL when revocations moved past it (src/ssh/publish-krl.ts). */
+  sshKrl?: () => Promise<unknown>;
+  /** Soft-deletes expired secret versions and rotates due generated secrets (src/secrets/duty.ts). */
+  secrets?: () => Promise<unknown>;
 }
 
 /** Completed jobs are kept a day, for `cluster status` and audits of who ran what. */
@@ -28,6 +34,16 @@ export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>
     // revocations is rebuilt, not only one past half its lifetime.
     async crl() {
       await deps.authority.updateCrls();
+    },
+    async lifecycle() {
+      await deps.lifecycle?.();
+    },
+    // The backstop for a revocation whose request failed to rebuild the KRL.
+    async 'ssh-krl'() {
+      await deps.sshKrl?.();
+    },
+    async secrets() {
+      await deps.secrets?.();
     },
   };
 }

@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'payloadTooLarge'
   | 'misdirectedRequest'
   | 'conflict'
-  | 'unavailable';
+  | 'unavailable'
+  | 'deployFailed';
 
 export interface ErrorSpec {
   /** HTTP status the error is sent with. */
@@ -86,6 +87,7 @@ export const ERRORS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   misdirectedRequest: { status: 421, type: acme('malformed'), detail: 'This server does not serve the host named in the Host header' },
   conflict: { status: 409, type: local('conflict'), detail: 'The resource changed concurrently; retry' },
   unavailable: { status: 503, type: local('unavailable'), detail: 'The server is not ready; retry shortly' },
+  deployFailed: { status: 502, type: local('deployFailed'), detail: 'A deploy target refused the certificate or could not be reached' },
 };
 
 /** An identifier as in RFC 8555 §9.7.7. */

@@ -12,24 +12,35 @@ import type { Authority } from './ca/authority.ts';
 import { CRL_JOB } from './ca/crl-publisher.ts';
 import { caInfo } from './ca/info.ts';
 import { loadNodeId } from './cluster/node-id.ts';
-import { startClusterRuntime } from './cluster/runtime.ts';
+import { SCHEDULER_LEASE, startClusterRuntime } from './cluster/runtime.ts';
 import { clusterDuties, DUTY_JOB } from './cluster/duties.ts';
 import { acmeSettings } from './config/acme-settings.ts';
 import { resolveDrainDelay } from './config/drain-delay.ts';
 import type { Config } from './config/schema.ts';
 import { accountUriMatcher, validationSettings } from './config/validation-settings.ts';
 import { publicBaseUrl, splitListen } from './config/urls.ts';
-import { adminServices, openCa } from './context.ts';
+import { adminServices, lifecycleServices, openCa, secretDeps, secretNotifier, sshService } from './context.ts';
 import { dataDirWarning, writePrivateFile } from './data-dir.ts';
 import { dutyHandlers, startLocalRenewal } from './duties.ts';
 import { clientAddressResolver } from './http/client-address.ts';
 import { serverTls } from './http/listener-tls.ts';
 import { hostPolicy } from './config/hosts.ts';
 import { createServer } from './http/server.ts';
+import { metricsRoutes } from './http/metrics-routes.ts';
 import { sideRoutes } from './http/side-routes.ts';
+import { sshPublicRoutes, sshRoutes } from './http/ssh-routes.ts';
+import { secretsRoutes } from './http/secrets-routes.ts';
+import { http01Routes, lifecycleRoutes } from './http/lifecycle-routes.ts';
+import { DEPLOY_JOB } from './lifecycle/deploy-job.ts';
+import { RENEW_JOB } from './lifecycle/managed.ts';
+import { lifecycleRuntime } from './lifecycle/runtime.ts';
+import { secretResolver } from './lifecycle/secret-ref.ts';
+import { runSecretsDuty } from './secrets/duty.ts';
 import { Waiters } from './jobs/waiters.ts';
 import { Worker } from './jobs/worker.ts';
 import { kekStillOpens, nonceKey } from './kek/open.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { countingIssuer, timedValidator } from './metrics/wrap.ts';
 import { SqlAcmeStore } from './store/acme-store.ts';
 import { SqlAuditOutboxStore } from './store/audit-outbox-store.ts';
 import { SqlAuditChainStore, SqlCheckpointKeyStore } from './store/audit-store.ts';
@@ -37,6 +48,8 @@ import { SqlLeaseStore, SqlNodeStore, SqlScheduleStore } from './store/cluster-s
 import { SqlRevocationStore } from './store/crl-store.ts';
 import { SqlJobStore } from './store/job-store.ts';
 import { SqlKekSettingsStore } from './store/kek-store.ts';
+import { SqlClusterFactsStore } from './store/metrics-store.ts';
+import { timedDatabase } from './store/timed-database.ts';
 import { createCaaChecker, type CaaChecker } from './validation/caa.ts';
 import { createResolver } from './validation/resolver.ts';
 import { createValidator, type Validator } from './validation/validate.ts';
@@ -127,7 +140,14 @@ export function serveBanner(o: { nodes: readonly string[]; dialect: string; url:
  */
 export async function serve(config: Config, log: Logger, workerIndex?: number): Promise<RunningNode> {
   const now = Date.now;
-  const { db, kek, authority } = await openCa(config, log, now);
+  const { db: opened, kek, authority } = await openCa(config, log, now);
+  // Read at scrape time only, once the listener (started after the cluster runtime) is up.
+  const metrics = new Metrics({
+    leases: () => cluster.held(), fencingRejected: () => cluster.fencing.rejected, exportsClusterFacts: () => cluster.held().some((l) => l.name === SCHEDULER_LEASE),
+    writable: () => db.writable(), statementsInFlight: () => db.inFlight, kekOpens: () => kekStillOpens(kekSettings, kek), facts: new SqlClusterFactsStore(opened),
+  }, VERSION);
+  // Statements from here on are timed for the metrics (the CA's stores, opened above, are not).
+  const db = timedDatabase(opened, metrics);
   const nodeId = loadNodeId(config.dataDir, workerIndex);
   const drain = resolveDrainDelay(config.server.drainDelayMs, db.dialect.name);
   const audit = await startAudit({
@@ -138,21 +158,27 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   const store = new SqlAcmeStore(db, audit.log);
   const jobs = new SqlJobStore(db);
   const worker = new Worker(jobs, {
-    owner: nodeId, concurrency: config.validation.concurrency, concurrencyPerKey: config.validation.concurrencyPerAccount, claimMs: config.cluster.jobClaimMs, pollMs: 500,
+    owner: nodeId, concurrency: config.validation.concurrency, concurrencyPerKey: config.validation.concurrencyPerAccount, claimMs: config.cluster.jobClaimMs, pollMs: 500, report: metrics,
   }, log);
   const policy = new IdentifierPolicy(config.policy);
   if (policy.open) log.warn('no issuance policy configured: any valid DNS name or IP address may be issued (set policy.allowedDomains / policy.allowedIpRanges)');
   const validation = validationSettings(config, policy);
-  const validator = createValidator(validation);
+  const validator = timedValidator(createValidator(validation), metrics);
   // CAA is checked when the directory names this CA's CAA identities (RFC 8555 §7.1.1 meta.caaIdentities).
   const caa = config.acme.caaIdentities.length === 0
     ? undefined
     : createCaaChecker(createResolver(validation), { identities: config.acme.caaIdentities, accountUriMatches: accountUriMatcher(config) });
   const waiters = new Waiters();
-  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now }), now });
+  const ssh = sshService({ db, kek, audit: audit.as('admin-api'), now });
+  const secrets = secretDeps({ db, kek, recorder: audit.log, now, notifier: secretNotifier(config) });
+  const lifecycle = lifecycleServices({ db, kek, audit: audit.as('admin-api'), now });
+  const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: authority, settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`) });
+  worker.register(RENEW_JOB, async (job) => renewals.renew(job.payload));
+  worker.register(DEPLOY_JOB, async (job) => renewals.deploy(job.payload));
+  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty() }), now });
   const admin = adminServices({ db, kek, audit: audit.as('admin-api'), now });
   const acme: AcmeDeps = {
-    store, revocations: new SqlRevocationStore(db, db, audit.log), jws: new JwsVerifier(), issuer: authority, policy, eab: admin.eab,
+    store, revocations: new SqlRevocationStore(db, db, audit.log), jws: new JwsVerifier(), issuer: countingIssuer(authority, metrics), policy, eab: admin.eab,
     settings: acmeSettings(config), now, log, audit: audit.log,
     nonces: new NonceService(await nonceKey(kekSettings, kek), store, config.acme.nonceLifetimeSeconds * 1000, now),
     newId: () => randomBytes(12).toString('base64url'),
@@ -162,7 +188,7 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   const url = publicBaseUrl(config);
   const cluster = await startClusterRuntime({
     stores: { nodes: new SqlNodeStore(db), leases: new SqlLeaseStore(db), schedules: new SqlScheduleStore(db) },
-    nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: clusterDuties(config.cluster), log, draining: () => draining,
+    nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: clusterDuties({ ...config.cluster, lifecyclePeriodMs: config.lifecycle.checkPeriodMs }), log, draining: () => draining,
     leaseHooks: audit.leaseHooks,
   });
   const side = sideRoutes({
@@ -170,14 +196,15 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
       db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(kekSettings, kek), draining: () => draining, dialect: db.dialect.name,
       leases: () => cluster.held(), fencing: cluster.fencing,
     },
-    admin: { ...admin, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm) },
+    admin: { ...admin, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: [...metricsRoutes(metrics), ...sshRoutes(ssh), ...secretsRoutes(secrets), ...lifecycleRoutes(lifecycle)] },
     authority: () => authority,
+    publicRoutes: [...sshPublicRoutes(ssh), ...http01Routes(lifecycle.store, now)],
   });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
   const server = createServer({
     acme, side, externalUrl: config.externalUrl, publicUrl: url, tls: tls?.material,
     hosts: hostPolicy({ tlsNames: config.tls.names, listenHost: splitListen(config.listen).host, publicUrl: url }), maxBodyBytes: config.acme.maxBodyBytes,
-    requestTimeoutMs: config.server.requestTimeoutMs, log, clientAddress: clientAddressResolver(config.server.trustedProxies),
+    requestTimeoutMs: config.server.requestTimeoutMs, log, clientAddress: clientAddressResolver(config.server.trustedProxies), requests: metrics,
   });
   const { host, port } = splitListen(config.listen);
   await new Promise<void>((resolve, reject) => {

@@ -87,10 +87,17 @@ export async function createCsr(identifiers: Identifier[], keys?: CryptoKeyPair)
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     ...(cn ? { name: `CN=${cn.value}` } : {}),
     keys: pair,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    signingAlgorithm: csrSigningAlgorithm(pair.privateKey),
     extensions: [new x509.SubjectAlternativeNameExtension(identifiers.map((i) => ({ type: i.type, value: i.value })))],
   });
   return { der: new Uint8Array(csr.rawData), keys: pair };
+}
+
+/** The CSR's signature algorithm for its own key: ECDSA with the curve's hash, RSA with SHA-256. */
+function csrSigningAlgorithm(key: CryptoKey): { name: string; hash: string } {
+  const a = key.algorithm as { name: string; namedCurve?: string };
+  if (a.name !== 'ECDSA') return { name: a.name, hash: 'SHA-256' };
+  return { name: 'ECDSA', hash: a.namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' };
 }
 
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
@@ -110,7 +117,7 @@ function rawSign(key: CryptoKey, data: Uint8Array): Uint8Array {
 }
 
 /** Retry-After in milliseconds, from delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterMs(value: string | undefined): number | undefined {
+export function retryAfterMs(value: string | undefined): number | undefined {
   if (!value) return undefined;
   const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - Date.now();
   return Number.isNaN(ms) ? undefined : Math.max(0, ms);
@@ -250,8 +257,9 @@ export class AcmeClient {
     return { protected: jws.protected ?? '', payload: jws.payload, signature: jws.signature };
   }
 
-  async newOrder(identifiers: ReadonlyArray<string | Identifier>): Promise<AcmeOrder> {
-    const res = await this.signedPost(await this.transport.url('newOrder'), { identifiers: toIdentifiers(identifiers) });
+  /** `replaces` (RFC 9773 §5) names the certificate this order renews; `profile` is the CA's profile name. */
+  async newOrder(identifiers: ReadonlyArray<string | Identifier>, opts: { replaces?: string; profile?: string } = {}): Promise<AcmeOrder> {
+    const res = await this.signedPost(await this.transport.url('newOrder'), { identifiers: toIdentifiers(identifiers), ...opts });
     if (!res.headers['location']) throw new Error(`newOrder: HTTP ${res.status} without Location`);
     return { ...res.body, url: res.headers['location'] };
   }
@@ -265,6 +273,19 @@ export class AcmeClient {
   /** The PEM chain (§7.4.2). */
   async downloadCertificate(url: string): Promise<string> {
     return (await this.signedPost(url, '', { accept: 'application/pem-certificate-chain' })).text;
+  }
+
+  /**
+   * The default chain and the alternates the server links (RFC 8555 §7.4.2, `Link: rel="alternate"`),
+   * default first.
+   */
+  async downloadCertificateChains(url: string): Promise<string[]> {
+    const res = await this.signedPost(url, '', { accept: 'application/pem-certificate-chain' });
+    const links = [res.headers['link'] ?? []].flat().flatMap((l) => l.split(/,(?=\s*<)/));
+    const alternates = links.map((l) => /^\s*<([^>]+)>\s*;.*rel="?alternate"?/.exec(l)?.[1]).filter((u): u is string => u !== undefined);
+    const others: string[] = [];
+    for (const alt of alternates.slice(0, 4)) others.push((await this.signedPost(new URL(alt, url).href, '', { accept: 'application/pem-certificate-chain' })).text);
+    return [res.text, ...others];
   }
 
   /** POST-as-GET until `status` is one of `until`; a dead status throws its problem. Bounded by time. */
@@ -313,15 +334,20 @@ export class AcmeClient {
 
   /** One complete order: authorizations in parallel, finalize, download. */
   async issue(opts: IssueOptions): Promise<{ order: AcmeOrder; certificatePem: string; keys: CryptoKeyPair }> {
-    const identifiers = toIdentifiers(opts.identifiers);
-    const order = await this.newOrder(identifiers);
-    await Promise.all(order.authorizations.map((u) => this.authorize(u, opts.challengeType, opts.solver)));
-    const ready: AcmeOrder = await this.poll(order.url, ['ready', 'valid']);
-    const { der, keys } = await createCsr(identifiers, opts.csrKeys);
-    let done = ready.status === 'valid' ? ready : await this.finalize(ready, der);
-    if (done.status !== 'valid') done = await this.poll(order.url, ['valid']);
+    const order = await this.newOrder(toIdentifiers(opts.identifiers));
+    const { order: done, keys } = await this.completeOrder(order, opts);
     if (!done.certificate) throw new Error(`${order.url}: valid order without a certificate URL`);
     return { order: done, certificatePem: await this.downloadCertificate(done.certificate), keys };
+  }
+
+  /** Takes an order (new, or one resumed after a crash) to `valid`: authorizations, then finalize with a CSR for `csrKeys`. */
+  async completeOrder(order: AcmeOrder, opts: Omit<IssueOptions, 'identifiers'>): Promise<{ order: AcmeOrder; keys: CryptoKeyPair }> {
+    await Promise.all(order.authorizations.map((u) => this.authorize(u, opts.challengeType, opts.solver)));
+    const ready: AcmeOrder = await this.poll(order.url, ['ready', 'valid']);
+    const { der, keys } = await createCsr(order.identifiers, opts.csrKeys);
+    let done = ready.status === 'valid' ? ready : await this.finalize(ready, der);
+    if (done.status !== 'valid') done = await this.poll(order.url, ['valid']);
+    return { order: done, keys };
   }
 
   private async authorize(url: string, type: string, solver: ChallengeSolver): Promise<void> {

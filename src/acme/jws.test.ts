@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
-import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, FlattenedSign } from 'jose';
 import { AppError } from '../errors.ts';
-import { checkAccountJwk, decodeProtectedHeader, thumbprint } from './jws.ts';
+import { checkAccountJwk, decodeProtectedHeader, JwsVerifier, thumbprint } from './jws.ts';
 
 const jwsWith = (header: object): { protected: string; payload: string; signature: string } => ({
   protected: Buffer.from(JSON.stringify(header)).toString('base64url'), payload: '', signature: '',
@@ -41,4 +41,27 @@ test('thumbprints are RFC 7638 and agree with jose for every accepted key type',
   }
   await assert.rejects(thumbprint({ kty: 'EC', crv: 'P-256', x: 'AA' }), TypeError);
   await assert.rejects(thumbprint({ kty: 'XYZ' }), TypeError);
+});
+
+test('JwsVerifier accepts what jose signs for every accepted alg and refuses tampering and misfit keys', async () => {
+  const cases = [
+    ['ES256', 'ec', { namedCurve: 'P-256' }], ['ES384', 'ec', { namedCurve: 'P-384' }], ['ES512', 'ec', { namedCurve: 'P-521' }],
+    ['RS256', 'rsa', { modulusLength: 2048 }], ['PS384', 'rsa', { modulusLength: 2048 }], ['EdDSA', 'ed25519', {}],
+  ] as const;
+  const verifier = new JwsVerifier();
+  for (const [alg, type, options] of cases) {
+    const { publicKey, privateKey } = generateKeyPairSync(type as 'ec', options as { namedCurve: string });
+    const jwk = await exportJWK(publicKey);
+    const signed = await new FlattenedSign(Buffer.from('{"a":1}')).setProtectedHeader({ alg }).sign(privateKey);
+    const jws = { protected: signed.protected ?? '', payload: signed.payload, signature: signed.signature };
+    assert.equal((await verifier.verify(jws, jwk, alg)).toString(), '{"a":1}', alg);
+    const sig = Buffer.from(jws.signature, 'base64url');
+    sig[5] = (sig[5] ?? 0) ^ 0xff;
+    await assert.rejects(verifier.verify({ ...jws, signature: sig.toString('base64url') }, jwk, alg), isCode('malformed'), alg);
+    await assert.rejects(verifier.verify({ ...jws, payload: `${jws.payload}=` }, jwk, alg), isCode('malformed'), alg);
+  }
+  const ec = await exportJWK(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey);
+  await assert.rejects(verifier.verify(jwsWith({ alg: 'RS256' }), ec, 'RS256'), isCode('badSignatureAlgorithm'));
+  await assert.rejects(verifier.verify(jwsWith({ alg: 'ES256' }), ec, 'ES256'), isCode('badPublicKey'));
+  await assert.rejects(verifier.verify(jwsWith({ alg: 'HS256' }), ec, 'HS256'), isCode('badSignatureAlgorithm'));
 });

@@ -1,6 +1,6 @@
 import { AppError, ConflictError, ERRORS, isAppError } from '../errors.ts';
 import type { AcmeStore } from './store.ts';
-import type { Authorization, ChallengeType, Identifier, StoredProblem } from './types.ts';
+import type { Authorization, ChallengeType, Identifier, Order, StoredProblem } from './types.ts';
 import { storedProblem } from './wire.ts';
 
 /** Performs one challenge check (src/validation). */
@@ -62,28 +62,29 @@ export async function runChallengeValidation(deps: ValidationDeps, job: JobRef, 
 async function recordOutcome(deps: ValidationDeps, job: JobRef, authz: Authorization, problem: StoredProblem | null, record: unknown): Promise<void> {
   const now = deps.now();
   await deps.store.transaction(async (store) => {
-    // Lock the order first: the last of several authorizations to pass must see the others.
-    await store.lockOrder(authz.orderId);
+    // Lock the order first: the last of several authorizations to pass must see the others. The
+    // lock is held to the end, so the order read here is still current when it is settled.
+    const order = await store.lockOrder(authz.orderId);
     // The job completes in the same transaction as its outcome: both commit, or neither.
     if (!(await store.completeJob(job.id, job.owner))) throw new ConflictError('job claim (another node took the job over)');
-    const chall = await store.challengeById(job.challengeId);
-    if (!chall || chall.status !== 'processing') return;
+    // The authorization is read with its challenges: the job's challenge comes with it.
+    const current = await store.authorizationById(authz.id);
+    const chall = current?.challenges.find((c) => c.id === job.challengeId);
+    if (!current || !chall || chall.status !== 'processing') return;
     const ok = problem === null;
     const updated = {
       ...chall, status: ok ? ('valid' as const) : ('invalid' as const), validatedAt: ok ? now : null, error: problem,
       validationRecord: record === undefined ? null : [record], updatedAt: now,
     };
     if (!(await store.updateChallenge(updated))) throw new ConflictError('challenge');
-    const current = await store.authorizationById(authz.id);
-    if (!current || current.status !== 'pending') return;
+    if (current.status !== 'pending') return;
     if (!(await store.updateAuthorization({ ...current, status: ok ? 'valid' : 'invalid' }))) throw new ConflictError('authorization');
-    await settleOrder(store, current.orderId, ok ? null : { ...(problem as StoredProblem), identifier: authz.identifier });
+    await settleOrder(store, order, ok ? null : { ...(problem as StoredProblem), identifier: authz.identifier });
   });
 }
 
 /** RFC 8555 §7.1.6: an order is ready once all authorizations are valid, invalid once one is. */
-async function settleOrder(store: AcmeStore, orderId: string, failure: (StoredProblem & { identifier: Identifier }) | null): Promise<void> {
-  const order = await store.lockOrder(orderId);
+async function settleOrder(store: AcmeStore, order: Order | undefined, failure: (StoredProblem & { identifier: Identifier }) | null): Promise<void> {
   if (!order || order.status !== 'pending') return;
   if (failure !== null) {
     const { identifier, ...sub } = failure;
@@ -93,7 +94,7 @@ async function settleOrder(store: AcmeStore, orderId: string, failure: (StoredPr
     if (!(await store.updateOrder({ ...order, status: 'invalid', error }))) throw new ConflictError('order');
     return;
   }
-  const authzs = await store.authorizationsForOrder(orderId);
+  const authzs = await store.authorizationsForOrder(order.id);
   if (authzs.every((a) => a.status === 'valid')) {
     if (!(await store.updateOrder({ ...order, status: 'ready' }))) throw new ConflictError('order');
   }

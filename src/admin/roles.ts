@@ -1,14 +1,49 @@
 /**
- * What a token may do. An `admin` token may do everything, as every token could before roles
- * existed. A `machine` token may do nothing by itself: a domain grants it work explicitly (an SSH
- * role lists the tokens that may sign with it; a secrets policy is attached to a token), so a
- * token handed to a host or a deploy job carries only that.
+ * What a token may do: its role is a set of permissions, and every admin API route names the one
+ * permission it needs (`permission` on each route of src/http/*-routes.ts). Some permissions only
+ * open the door and the domain decides the rest: `ssh.sign` signs only with SSH roles that list
+ * the token (unless the caller also has `ssh.any-role`), `secrets.use` reaches only the paths the
+ * token's secrets policies grant (unless the caller also has `secrets.admin`).
  */
-export const TOKEN_ROLES = ['admin', 'machine'] as const;
+export const PERMISSIONS = [
+  'status.read',
+  'acme.read', 'acme.manage', 'eab.manage',
+  'ssh.read', 'ssh.manage', 'ssh.sign', 'ssh.any-role',
+  'secrets.use', 'secrets.admin',
+  'lifecycle.read', 'lifecycle.manage',
+  'metrics.read',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const TOKEN_ROLES = ['admin', 'viewer', 'operator', 'ca-admin', 'secrets-admin', 'auditor', 'machine'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+const READ: readonly Permission[] = ['status.read', 'acme.read', 'ssh.read', 'lifecycle.read', 'metrics.read'];
+
+/** The permissions of each role (docs/admin-api.md, "Roles", lists the same; a test compares them). */
+export const ROLE_PERMISSIONS: Readonly<Record<TokenRole, readonly Permission[]>> = {
+  /** Everything, as every token could before roles existed. */
+  admin: PERMISSIONS,
+  /** Reads the inventory, never a secret value, changes nothing. */
+  viewer: READ,
+  /** Reads everything an operator can see, and secrets' metadata or values only where its policies allow. */
+  auditor: [...READ, 'secrets.use'],
+  /** Day-to-day work: revoke, deactivate, renew, sign with the SSH roles that name it. */
+  operator: [...READ, 'acme.manage', 'lifecycle.manage', 'ssh.sign', 'secrets.use'],
+  /** The certificate authorities: ACME accounts and EAB keys, SSH CAs and roles, managed certificates. */
+  'ca-admin': [...READ, 'acme.manage', 'eab.manage', 'ssh.manage', 'ssh.sign', 'ssh.any-role', 'lifecycle.manage'],
+  /** The secrets store: every path and the policies, nothing of the CAs. */
+  'secrets-admin': ['status.read', 'metrics.read', 'secrets.use', 'secrets.admin'],
+  /** A host or a deploy job: only what an SSH role or a secrets policy grants this token, and metrics for a scraper. */
+  machine: ['ssh.sign', 'secrets.use', 'metrics.read'],
+};
 
 export function isTokenRole(value: string): value is TokenRole {
   return (TOKEN_ROLES as readonly string[]).includes(value);
+}
+
+export function roleAllows(role: TokenRole, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
 }
 
 /** Who made an admin API request: the verified token's id and role. */

@@ -42,6 +42,8 @@ export interface AuditFilter {
   until?: number;
   actor?: string;
   action?: AuditAction;
+  /** What it was done to, e.g. `secret:cluster/db` ("who revealed X"). */
+  object?: string;
   nodeId?: string;
   limit: number;
 }

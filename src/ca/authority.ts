@@ -152,8 +152,7 @@ export class Authority {
       serialHex: serial, crlUrl, extKeyUsage: input.extKeyUsage ?? ['serverAuth', 'clientAuth'],
     });
     // The issuer's own validity bounds the leaf's: report what was signed.
-    const leaf = new x509.X509Certificate(issued.der);
-    return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem, notBefore: leaf.notBefore.getTime(), notAfter: leaf.notAfter.getTime() };
+    return { der: Buffer.from(issued.der), serial, chainPem: this.chainPem, notBefore: issued.notBefore.getTime(), notAfter: issued.notAfter.getTime() };
   }
 
   /**

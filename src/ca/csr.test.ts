@@ -36,6 +36,8 @@ describe('parseCsr', () => {
     assert.deepEqual(csr.ipAddresses, ['10.0.0.1', 'fe80::1']);
     assert.equal(csr.commonName, undefined);
     assert.equal(csr.publicKey.curve, 'P-384');
+    // The key decoded from its JWK form is the CSR's key.
+    assert.deepEqual(new Uint8Array(csr.key.export({ type: 'spki', format: 'der' })), csr.publicKey.spkiDer);
   });
 
   test('names are lowercased and de-duplicated, IPs canonical, and the CN read', async () => {

@@ -4,10 +4,9 @@
  */
 import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { AppError } from '../errors.ts';
-import { readDerChildren, readDerExact, TAG_BIT_STRING } from './der.ts';
+import { commonNames, readCsrStructure, requestedExtensions, signatureAlgorithm, uncompressedEcJwk, type CsrStructure } from './csr-der.ts';
 import { canonicalIp } from './ip.ts';
-import { decodeSubjectAltName, OID_SUBJECT_ALT_NAME } from './san.ts';
-import { x509 } from './x509.ts';
+import { decodeSubjectAltName } from './san.ts';
 
 type EcCurve = 'P-256' | 'P-384' | 'P-521';
 
@@ -41,13 +40,15 @@ export interface KeyPolicy {
 
 const NODE_CURVES: Readonly<Record<string, EcCurve>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 const ACCEPTED_HASHES = new Set(['SHA-256', 'SHA-384', 'SHA-512']);
-const OID_COMMON_NAME = '2.5.4.3';
+/** OID contents of subjectAltName (2.5.29.17). */
+const OID_SAN = Buffer.from('551d11', 'hex');
 
 const badCsr = (detail: string, cause?: unknown): AppError => new AppError('badCSR', detail, cause === undefined ? {} : { cause });
 
 function decodePublicKey(spkiDer: Uint8Array): KeyObject {
   try {
-    return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+    const jwk = uncompressedEcJwk(spkiDer);
+    return jwk === undefined ? createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' }) : createPublicKey({ key: jwk, format: 'jwk' });
   } catch (err) {
     throw new AppError('badPublicKey', 'The CSR public key could not be decoded (invalid SubjectPublicKeyInfo or EC point)', { cause: err });
   }
@@ -66,64 +67,47 @@ function describePublicKey(spkiDer: Uint8Array, key: KeyObject): CsrPublicKey {
   throw new AppError('badPublicKey', `${key.asymmetricKeyType ?? 'Unknown'} keys are not supported; use an ECDSA (P-256, P-384) or RSA key`);
 }
 
-function hashName(algorithm: { hash?: unknown }): string | undefined {
-  const hash = algorithm.hash;
-  if (typeof hash === 'string') return hash.toUpperCase();
-  if (typeof hash === 'object' && hash !== null && 'name' in hash && typeof hash.name === 'string') return hash.name.toUpperCase();
-  return undefined;
-}
-
-type Csr = InstanceType<typeof x509.Pkcs10CertificateRequest>;
-
 /**
- * Verifies the CSR's self-signature with node:crypto and the key already decoded: going through
- * WebCrypto (the library's csr.verify()) imports the key a second time and costs several times more.
+ * Verifies the CSR's self-signature with node:crypto and the key already decoded (importing it
+ * again through WebCrypto costs several times more).
  */
-function verifySignature(csr: Csr, der: Uint8Array, key: KeyObject): void {
-  let hash: string | undefined;
+function verifySignature(csr: CsrStructure, key: KeyObject): void {
+  let algorithm;
   try {
-    hash = hashName(csr.signatureAlgorithm as { hash?: unknown });
+    algorithm = signatureAlgorithm(csr);
   } catch (err) {
     throw badCsr('The CSR signature algorithm could not be read', err);
   }
-  if (hash === undefined || !ACCEPTED_HASHES.has(hash)) {
+  const hash = algorithm.hash;
+  if (algorithm.scheme === undefined || hash === undefined || !ACCEPTED_HASHES.has(hash)) {
     throw badCsr(`The CSR is signed with ${hash ?? 'an unsupported algorithm'}; sign it with ECDSA or RSA using SHA-256, SHA-384 or SHA-512`);
   }
+  const digest = hash.replace('-', '').toLowerCase();
   let ok: boolean;
   try {
-    ok = verifyWith(csr, der, key, hash.replace('-', '').toLowerCase());
+    switch (algorithm.scheme) {
+      case 'ECDSA':
+        ok = key.asymmetricKeyType === 'ec' && verify(digest, csr.tbs, { key, dsaEncoding: 'der' }, csr.signature);
+        break;
+      case 'RSASSA-PKCS1-v1_5':
+        ok = key.asymmetricKeyType === 'rsa' && verify(digest, csr.tbs, key, csr.signature);
+        break;
+      case 'RSA-PSS': {
+        const saltLength = algorithm.saltLength ?? constants.RSA_PSS_SALTLEN_AUTO;
+        ok = key.asymmetricKeyType === 'rsa' && verify(digest, csr.tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, csr.signature);
+        break;
+      }
+    }
   } catch {
     ok = false;
   }
   if (!ok) throw badCsr('CSR signature does not verify');
 }
 
-/** RFC 2986 §4.2: CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }. */
-function verifyWith(csr: Csr, der: Uint8Array, key: KeyObject, hash: string): boolean {
-  const algorithm = csr.signatureAlgorithm as { name?: unknown; saltLength?: unknown };
-  const outer = readDerExact(der).value;
-  const [info, , bits] = readDerChildren(outer);
-  if (info === undefined || bits?.tag !== TAG_BIT_STRING || bits.value[0] !== 0) return false;
-  const tbs = outer.subarray(info.start, info.end);
-  const signature = bits.value.subarray(1);
-  switch (algorithm.name) {
-    case 'ECDSA':
-      return key.asymmetricKeyType === 'ec' && verify(hash, tbs, { key, dsaEncoding: 'der' }, signature);
-    case 'RSASSA-PKCS1-v1_5':
-      return key.asymmetricKeyType === 'rsa' && verify(hash, tbs, key, signature);
-    case 'RSA-PSS': {
-      const saltLength = typeof algorithm.saltLength === 'number' ? algorithm.saltLength : constants.RSA_PSS_SALTLEN_AUTO;
-      return key.asymmetricKeyType === 'rsa' && verify(hash, tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
-    }
-    default:
-      return false;
-  }
-}
-
-function readNames(csr: Csr): { dnsNames: string[]; ipAddresses: string[] } {
+function readNames(csr: CsrStructure): { dnsNames: string[]; ipAddresses: string[] } {
   let sans;
   try {
-    sans = csr.extensions.filter((e) => e.type === OID_SUBJECT_ALT_NAME);
+    sans = requestedExtensions(csr.attributes, OID_SAN);
   } catch (err) {
     throw badCsr('The CSR extensionRequest attribute could not be parsed', err);
   }
@@ -134,7 +118,7 @@ function readNames(csr: Csr): { dnsNames: string[]; ipAddresses: string[] } {
   if (san === undefined) return { dnsNames: [], ipAddresses: [] };
   let entries;
   try {
-    entries = decodeSubjectAltName(new Uint8Array(san.value));
+    entries = decodeSubjectAltName(san);
   } catch (err) {
     throw badCsr(`The CSR subjectAltName extension is malformed: ${(err as Error).message}`, err);
   }
@@ -146,8 +130,8 @@ function readNames(csr: Csr): { dnsNames: string[]; ipAddresses: string[] } {
   return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 
-function readCommonName(csr: Csr): string | undefined {
-  const cns = csr.subjectName.getField(OID_COMMON_NAME);
+function readCommonName(csr: CsrStructure): string | undefined {
+  const cns = commonNames(csr.subject);
   if (cns.length > 1) throw badCsr('The CSR subject has more than one commonName; use at most one');
   const [cn] = cns;
   if (cn === undefined) return undefined;
@@ -156,24 +140,16 @@ function readCommonName(csr: Csr): string | undefined {
 
 /** Parses and verifies a DER PKCS#10 CSR (the `csr` of a finalize request, base64url-decoded). */
 export async function parseCsr(der: Uint8Array): Promise<ParsedCsr> {
-  let csr: Csr;
+  let csr: CsrStructure;
   try {
-    readDerExact(der);
-    csr = new x509.Pkcs10CertificateRequest(der);
+    csr = readCsrStructure(der);
   } catch (err) {
     throw badCsr('The CSR is not a DER-encoded PKCS#10 certification request (RFC 2986); send the DER bytes, base64url-encoded without PEM armour', err);
   }
-  let publicKey: CsrPublicKey;
-  let key: KeyObject;
-  try {
-    const spkiDer = new Uint8Array(csr.publicKey.rawData);
-    key = decodePublicKey(spkiDer);
-    publicKey = describePublicKey(spkiDer, key);
-  } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw badCsr('The CSR public key could not be read', err);
-  }
-  verifySignature(csr, der, key);
+  const spkiDer = new Uint8Array(csr.spki);
+  const key = decodePublicKey(spkiDer);
+  const publicKey = describePublicKey(spkiDer, key);
+  verifySignature(csr, key);
   let commonName: string | undefined;
   try {
     commonName = readCommonName(csr);

@@ -24,6 +24,15 @@ describe('issueCertificate', () => {
     assert.equal(cert.subjectAltName, 'DNS:www.example.com, DNS:example.com, IP Address:192.0.2.10, IP Address:2001:DB8:0:0:0:0:0:7');
     assert.equal(certSerialHex(leaf.pem), opts.serialHex);
     assert.equal(certNotAfter(leaf.der).toISOString(), '2026-05-30T12:00:00.000Z');
+    assert.equal(leaf.notAfter.toISOString(), '2026-05-30T12:00:00.000Z');
+  });
+
+  test('the validity reported is the one written: clamped and in whole seconds', async () => {
+    const ca = await testCa('ecdsa-p256', 30);
+    const leaf = await issueCertificate(await leafOptions(ca, { notBefore: new Date(NOW.getTime() + 1234), notAfter: new Date(NOW.getTime() + 90 * DAY) }));
+    const cert = new X509Certificate(leaf.pem);
+    assert.equal(leaf.notBefore.getTime(), new Date(cert.validFrom).getTime());
+    assert.equal(leaf.notAfter.getTime(), certNotAfter(ca.intermediate.certPem).getTime());
   });
 
   test('notAfter is clamped to the issuer notAfter', async () => {

@@ -1,12 +1,12 @@
 /** Leaf certificate issuance: the minimal, correct end-entity profile (RFC 5280, CA/B BR style). */
-import { createHash } from 'node:crypto';
+import { createHash, KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 import { readDerChildren, readDerExact, TAG_BIT_STRING } from './der.ts';
-import { authorityKeyIdFor, parseCertificatePem, type Certificate } from './issuer-cert.ts';
+import { authorityKeyIdFor, parseCertificatePem, rawSubject, type Certificate } from './issuer-cert.ts';
 import { canonicalIp } from './ip.ts';
 import { signingAlgorithmFor, type CryptoKey, type KeyAlgorithm } from './keys.ts';
+import { encodeLeafTbs, encodeSignedCertificate, KEY_USAGE_EC, KEY_USAGE_RSA, SIGNATURE_ALGORITHMS } from './leaf-der.ts';
 import { derToPem } from './pem.ts';
-import { encodeSubjectAltName, OID_SUBJECT_ALT_NAME } from './san.ts';
-import { x509 } from './x509.ts';
+import { encodeSubjectAltName } from './san.ts';
 
 export interface IssueOptions {
   issuerCertPem: string;
@@ -29,7 +29,12 @@ export interface IssueOptions {
 export interface IssuedCertificate {
   der: Uint8Array;
   pem: string;
+  /** The validity as written: clamped to the issuer's and truncated to whole seconds. */
+  notBefore: Date;
+  notAfter: Date;
 }
+
+const wholeSeconds = (date: Date): Date => new Date(Math.floor(date.getTime() / 1000) * 1000);
 
 /** ub-common-name (RFC 5280 Appendix A). */
 const MAX_COMMON_NAME = 64;
@@ -86,15 +91,19 @@ function readSpki(spki: Uint8Array): { algorithm: Buffer; publicKey: Uint8Array 
   return { algorithm: Buffer.from(oid.value), publicKey: bits.value.subarray(1) };
 }
 
-function keyUsageFor(algorithm: Buffer): x509.KeyUsageFlags {
-  if (algorithm.equals(OID_RSA)) return x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment;
-  if (algorithm.equals(OID_EC)) return x509.KeyUsageFlags.digitalSignature;
+function keyUsageFor(algorithm: Buffer): Uint8Array {
+  if (algorithm.equals(OID_RSA)) return KEY_USAGE_RSA;
+  if (algorithm.equals(OID_EC)) return KEY_USAGE_EC;
   throw new Error('cannot issue for a subject key that is neither RSA nor EC');
 }
 
-/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (what the library computes with WebCrypto). */
-function subjectKeyId(publicKey: Uint8Array): InstanceType<typeof x509.SubjectKeyIdentifierExtension> {
-  return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(publicKey).digest('hex'));
+/** How the issuer signs: the AlgorithmIdentifier written into leaves and node:crypto's options for it. */
+function signatureFor(alg: KeyAlgorithm): { identifier: Uint8Array; hash: string; ec: boolean } {
+  const { name, hash } = signingAlgorithmFor(alg);
+  if (name === 'RSASSA-PKCS1-v1_5') return { identifier: SIGNATURE_ALGORITHMS['rsa-sha256'], hash: 'sha256', ec: false };
+  return hash === 'SHA-384'
+    ? { identifier: SIGNATURE_ALGORITHMS['ecdsa-sha384'], hash: 'sha384', ec: true }
+    : { identifier: SIGNATURE_ALGORITHMS['ecdsa-sha256'], hash: 'sha256', ec: true };
 }
 
 /** The issuer side of issuance: who signs, with which key. */
@@ -112,16 +121,23 @@ export type LeafOptions = Omit<IssueOptions, keyof IssuerKey>;
  * SAN is critical (RFC 5280 §4.2.1.6). Inputs are trusted (already checked by the caller): anything
  * wrong here is a programming error and throws a plain Error. The issuer certificate is parsed
  * once, and the first certificate signed is checked against it, so a key that does not match
- * the issuer cert fails loudly instead of producing certificates nothing can verify.
+ * the issuer cert fails loudly instead of producing certificates nothing can verify. Leaves are
+ * encoded from a fixed DER layout (leaf-der.ts) and signed with node:crypto.
  */
 export class LeafSigner {
   private readonly issuer: Certificate;
-  private readonly authorityKeyId: ReturnType<typeof authorityKeyIdFor>;
+  private readonly issuerName: Uint8Array;
+  private readonly authorityKeyId: Promise<Uint8Array>;
+  private readonly signingKey: KeyObject;
+  private readonly signature: ReturnType<typeof signatureFor>;
   private verified = false;
 
-  constructor(private readonly key: IssuerKey) {
+  constructor(key: IssuerKey) {
     this.issuer = parseCertificatePem(key.issuerCertPem, 'issuerCertPem');
-    this.authorityKeyId = authorityKeyIdFor(this.issuer);
+    this.issuerName = rawSubject(this.issuer);
+    this.authorityKeyId = authorityKeyIdFor(this.issuer).then((ext) => new Uint8Array(ext.rawData));
+    this.signingKey = KeyObject.from(key.issuerKey);
+    this.signature = signatureFor(key.issuerAlgorithm);
   }
 
   async issue(opts: LeafOptions): Promise<IssuedCertificate> {
@@ -133,37 +149,34 @@ export class LeafSigner {
     const notAfter = opts.notAfter > issuer.notAfter ? issuer.notAfter : opts.notAfter;
     if (notBefore >= notAfter) throw new Error(`notBefore ${notBefore.toISOString()} is not before notAfter ${notAfter.toISOString()}`);
 
-    const commonName = commonNameFor(opts);
     const spki = readSpki(opts.subjectPublicKeySpki);
-    const extensions = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(keyUsageFor(spki.algorithm), true),
-      new x509.ExtendedKeyUsageExtension(opts.extKeyUsage.map((u) => x509.ExtendedKeyUsage[u]), false),
-      subjectKeyId(spki.publicKey),
-      await this.authorityKeyId,
-      new x509.Extension(OID_SUBJECT_ALT_NAME, commonName === undefined, encodeSubjectAltName(opts.dnsNames, opts.ipAddresses)),
-    ];
-    if (opts.crlUrl !== undefined) extensions.push(new x509.CRLDistributionPointsExtension([opts.crlUrl]));
-
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: opts.serialHex,
-      ...(commonName === undefined ? {} : { subject: [{ CN: [commonName] }] }),
-      issuer: issuer.subjectName,
+    const tbs = encodeLeafTbs({
+      serial: Buffer.from(opts.serialHex, 'hex'),
+      signatureAlgorithm: this.signature.identifier,
+      issuerName: this.issuerName,
       notBefore,
       notAfter,
-      publicKey: opts.subjectPublicKeySpki,
-      signingKey: this.key.issuerKey,
-      signingAlgorithm: signingAlgorithmFor(this.key.issuerAlgorithm),
-      extensions,
+      commonName: commonNameFor(opts),
+      spki: opts.subjectPublicKeySpki,
+      keyUsage: keyUsageFor(spki.algorithm),
+      extKeyUsage: opts.extKeyUsage,
+      // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
+      subjectKeyId: createHash('sha1').update(spki.publicKey).digest(),
+      authorityKeyIdExtension: await this.authorityKeyId,
+      subjectAltName: encodeSubjectAltName(opts.dnsNames, opts.ipAddresses),
+      crlUrl: opts.crlUrl,
     });
+    const { hash, ec, identifier } = this.signature;
+    const signature = sign(hash, tbs, ec ? { key: this.signingKey, dsaEncoding: 'der' } : this.signingKey);
     if (!this.verified) {
-      if (!(await cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }))) {
+      const issuerKey = new X509Certificate(Buffer.from(issuer.rawData)).publicKey;
+      if (!verify(hash, tbs, ec ? { key: issuerKey, dsaEncoding: 'der' } : issuerKey, signature)) {
         throw new Error('the issued certificate does not verify with the issuer certificate: issuerKey does not match issuerCertPem');
       }
       this.verified = true;
     }
-    const der = new Uint8Array(cert.rawData);
-    return { der, pem: derToPem(der, 'CERTIFICATE') };
+    const der = encodeSignedCertificate(tbs, identifier, signature);
+    return { der, pem: derToPem(der, 'CERTIFICATE'), notBefore: wholeSeconds(notBefore), notAfter: wholeSeconds(notAfter) };
   }
 }
 

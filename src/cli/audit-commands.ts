@@ -22,6 +22,7 @@ interface ListOptions extends Json {
   until?: string;
   actor?: string;
   action?: string;
+  object?: string;
   node?: string;
   limit: string;
 }
@@ -91,6 +92,7 @@ function parseFilter(opts: ListOptions): AuditFilter {
   return {
     limit, ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }), ...(opts.actor === undefined ? {} : { actor: opts.actor }),
     ...(opts.action !== undefined && isAuditAction(opts.action) ? { action: opts.action } : {}), ...(opts.node === undefined ? {} : { nodeId: opts.node }),
+    ...(opts.object === undefined ? {} : { object: opts.object }),
   };
 }
 
@@ -137,7 +139,8 @@ export function registerAuditCommands(program: Command): void {
     }));
   audit.command('list').description('list records, newest first')
     .option('--since <iso>', 'at or after this time').option('--until <iso>', 'before this time').option('--actor <actor>', 'e.g. account:<id>, cli:<user>, admin-api')
-    .option('--action <action>', `one of ${AUDIT_ACTIONS.join(', ')}`).option('--node <id>', 'only this node\'s records').option('--limit <n>', 'how many', '100').option('--json', 'print JSON')
+    .option('--action <action>', `one of ${AUDIT_ACTIONS.join(', ')}`).option('--object <object>', 'e.g. secret:cluster/db (with --action secret.revealed: who revealed it)')
+    .option('--node <id>', 'only this node\'s records').option('--limit <n>', 'how many', '100').option('--json', 'print JSON')
     .action((opts: ListOptions, cmd: Command) => withDb(cmd, async (db) => {
       const records = await auditStores(db).read.list(parseFilter(opts));
       print(opts.json === true, records.map(recordJson), () => table(

@@ -11,6 +11,9 @@ import { registerDrillCommands } from './drill-commands.ts';
 import { registerKekCommands } from './kek-commands.ts';
 import { registerLabCommands } from './lab-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
+import { registerSshCommands } from './ssh-commands.ts';
+import { registerSecretCommands } from './secret-commands.ts';
+import { registerLifecycleCommands } from './lifecycle-commands.ts';
 
 /** Options every command accepts; they override the config file and environment. */
 export interface GlobalOptions {
@@ -46,6 +49,9 @@ export function buildProgram(): Command {
   registerKekCommands(program);
   registerLabCommands(program);
   registerDrillCommands(program);
+  registerSshCommands(program);
+  registerSecretCommands(program);
+  registerLifecycleCommands(program);
   registerCompletionCommand(program);
   return program;
 }

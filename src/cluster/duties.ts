@@ -11,9 +11,15 @@ export const DUTY_JOB = 'duty';
  * The cluster-wide periodic duties, each enqueued once per period by the scheduler lease holder.
  * What each one does is wired in src/duties.ts; the drills (src/lab) time their resumption.
  */
-export function clusterDuties(periods: { housekeepingPeriodMs: number; crlPeriodMs: number }): readonly Duty[] {
+export function clusterDuties(periods: { housekeepingPeriodMs: number; crlPeriodMs: number; lifecyclePeriodMs?: number }): readonly Duty[] {
   return [
     { name: 'housekeeping', periodMs: periods.housekeepingPeriodMs },
     { name: 'crl', periodMs: periods.crlPeriodMs },
+    // The SSH KRL, rebuilt when revocations moved past it (src/ssh/publish-krl.ts), as often as the CRLs.
+    { name: 'ssh-krl', periodMs: periods.crlPeriodMs },
+    // Secrets: versions past delete_version_after and scheduled rotations, as often as housekeeping.
+    { name: 'secrets', periodMs: periods.housekeepingPeriodMs },
+    // Managed certificates due for renewal or an ARI poll (src/lifecycle/due.ts).
+    ...(periods.lifecyclePeriodMs === undefined ? [] : [{ name: 'lifecycle', periodMs: periods.lifecyclePeriodMs }]),
   ];
 }

@@ -5,7 +5,8 @@ import { HEARTBEAT_MS, NodeRegistry } from './nodes.ts';
 import { Scheduler } from './scheduler.ts';
 import type { LeaseStore, NodeStore, ScheduleStore } from './store.ts';
 
-const SCHEDULER_LEASE = 'scheduler';
+/** The lease whose holder enqueues the duties (and exports the cluster-wide metrics). */
+export const SCHEDULER_LEASE = 'scheduler';
 
 export interface ClusterDeps {
   stores: { nodes: NodeStore; leases: LeaseStore; schedules: ScheduleStore };

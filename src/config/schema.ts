@@ -94,6 +94,25 @@ export const configSchema = z.strictObject({
     accountsPerAddress: limit,
   }),
   audit: auditConfigSchema,
+  lifecycle: z.strictObject({
+    /** How often the scheduler looks for managed certificates due for renewal or an ARI poll. */
+    checkPeriodMs: z.number().int().min(1000).max(86_400_000),
+    /** Timeout of one request to an upstream CA. */
+    upstreamTimeoutMs: z.number().int().min(1000).max(300_000),
+    /** How long one upstream order may take (validation included) before the attempt counts as failed. */
+    orderTimeoutMs: z.number().int().min(5000).max(3_600_000),
+    /** ARI is asked again at the latest after this long, whatever the CA's Retry-After says. */
+    ariPollMaxMs: z.number().int().min(1000).max(604_800_000),
+  }),
+  // The secrets store (src/secrets). Not named "secrets": the node.started audit record lists
+  // config sections by name, and the audit log refuses detail keys that look like secrets.
+  kv: z.strictObject({
+    /** Where rotations and honeytoken reveals are POSTed (HMAC-signed); unset: no webhook. */
+    webhookUrl: z.url().optional(),
+    /** The HMAC-SHA256 signing key of the webhook (a file, read at start; required with webhookUrl). */
+    webhookKeyFile: z.string().optional(),
+    webhookTimeoutMs: z.number().int().min(100).max(60_000),
+  }),
   cluster: z.strictObject({
     leaseTtlMs: z.number().int().min(3000).max(600_000),
     jobClaimMs: z.number().int().min(2000).max(600_000),
@@ -165,6 +184,8 @@ export const DEFAULTS: Config = {
     accountsPerAddress: { limit: 20, windowSeconds: 3600 },
   },
   audit: AUDIT_DEFAULTS,
+  lifecycle: { checkPeriodMs: 60_000, upstreamTimeoutMs: 30_000, orderTimeoutMs: 300_000, ariPollMaxMs: 86_400_000 },
+  kv: { webhookTimeoutMs: 10_000 },
   cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000, housekeepingPeriodMs: 60_000, crlPeriodMs: 300_000 },
   server: { shutdownTimeoutMs: 15000, requestTimeoutMs: 30000, trustedProxies: [] },
 };

@@ -3,7 +3,7 @@ import type { AdminTokens } from '../admin/tokens.ts';
 import type { AdminService } from '../admin/service.ts';
 import type { EabKeyService } from '../admin/eab.ts';
 import type { Authority } from '../ca/authority.ts';
-import type { Caller } from '../admin/roles.ts';
+import { roleAllows, TOKEN_ROLES, type Caller, type Permission } from '../admin/roles.ts';
 import { AppError } from '../errors.ts';
 
 export interface AdminDeps {
@@ -24,7 +24,7 @@ export interface AdminResponse {
 }
 
 /** An authenticated admin request as a route handler sees it. */
-interface AdminRequest {
+export interface AdminRequest {
   caller: Caller;
   /** The path's capture groups. */
   params: string[];
@@ -35,19 +35,20 @@ interface AdminRequest {
   json: () => Promise<Record<string, unknown>>;
 }
 
-/**
- * One admin endpoint. `access: 'admin'` needs an admin token; `access: 'token'` takes any valid
- * token and leaves the decision to the handler, which asks its domain what that token was granted
- * (an SSH role's tokens, a secrets policy).
- */
-interface AdminRoute {
+/** One admin endpoint and the permission it needs (src/admin/roles.ts says which roles have it). */
+export interface AdminRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: RegExp;
-  access: 'admin' | 'token';
+  permission: Permission;
   handle: (req: AdminRequest) => Promise<AdminResponse>;
 }
 
-const ok = (json: unknown, status = 200): AdminResponse => ({ status, raw: { contentType: 'application/json', body: JSON.stringify(json) } });
+/** The route builder of every route table: `const read = needs('acme.read')`, then `read('GET', /…/, handler)`. */
+export function needs(permission: Permission): (method: AdminRoute['method'], path: RegExp, handle: AdminRoute['handle']) => AdminRoute {
+  return (method, path, handle) => ({ method, path, permission, handle });
+}
+
+export const ok = (json: unknown, status = 200): AdminResponse => ({ status, raw: { contentType: 'application/json', body: JSON.stringify(json) } });
 
 async function jsonBody(body: () => Promise<Buffer>): Promise<Record<string, unknown>> {
   const raw = await body();
@@ -72,25 +73,28 @@ async function authenticate(deps: AdminDeps, req: IncomingMessage): Promise<Call
 }
 
 function caRoutes(d: AdminDeps): AdminRoute[] {
-  const admin = (method: AdminRoute['method'], path: RegExp, handle: AdminRoute['handle']): AdminRoute => ({ method, path, access: 'admin', handle });
+  const status = needs('status.read');
+  const read = needs('acme.read');
+  const manage = needs('acme.manage');
+  const eab = needs('eab.manage');
   return [
-    admin('GET', /^\/admin\/status$/, async () => ok({ counts: await d.service.counts(), ca: d.caInfo() })),
-    admin('GET', /^\/admin\/ca$/, async () => ok(d.caInfo())),
-    admin('GET', /^\/admin\/accounts$/, async ({ url }) => ok(await d.service.listAccounts(limitOf(url)))),
-    admin('GET', /^\/admin\/accounts\/([\w-]+)$/, async ({ params }) => ok(await d.service.showAccount(params[0] as string))),
-    admin('POST', /^\/admin\/accounts\/([\w-]+)\/deactivate$/, async ({ params }) => {
+    status('GET', /^\/admin\/status$/, async () => ok({ counts: await d.service.counts(), ca: d.caInfo() })),
+    status('GET', /^\/admin\/ca$/, async () => ok(d.caInfo())),
+    read('GET', /^\/admin\/accounts$/, async ({ url }) => ok(await d.service.listAccounts(limitOf(url)))),
+    read('GET', /^\/admin\/accounts\/([\w-]+)$/, async ({ params }) => ok(await d.service.showAccount(params[0] as string))),
+    manage('POST', /^\/admin\/accounts\/([\w-]+)\/deactivate$/, async ({ params }) => {
       await d.service.deactivateAccount(params[0] as string);
       return ok(await d.service.showAccount(params[0] as string));
     }),
-    admin('GET', /^\/admin\/certificates$/, async ({ url }) => {
+    read('GET', /^\/admin\/certificates$/, async ({ url }) => {
       const revoked = url.searchParams.get('revoked');
       return ok(await d.service.listCertificates({
         limit: limitOf(url), ...(url.searchParams.has('name') ? { name: url.searchParams.get('name') as string } : {}),
         ...(revoked === null ? {} : { revoked: revoked === 'true' }),
       }));
     }),
-    admin('GET', /^\/admin\/certificates\/([0-9a-fA-F:]+)$/, async ({ params }) => ok(await d.service.showCertificate(params[0] as string))),
-    admin('POST', /^\/admin\/certificates\/([0-9a-fA-F:]+)\/revoke$/, async ({ params, json }) => {
+    read('GET', /^\/admin\/certificates\/([0-9a-fA-F:]+)$/, async ({ params }) => ok(await d.service.showCertificate(params[0] as string))),
+    manage('POST', /^\/admin\/certificates\/([0-9a-fA-F:]+)\/revoke$/, async ({ params, json }) => {
       const reason = (await json()).reason ?? 0;
       if (typeof reason !== 'number') throw new AppError('malformed', '"reason" must be a CRLReason number');
       const authority = d.authority();
@@ -98,13 +102,13 @@ function caRoutes(d: AdminDeps): AdminRoute[] {
       await d.service.revokeCertificate(authority, params[0] as string, reason);
       return ok(await d.service.showCertificate(params[0] as string));
     }),
-    admin('GET', /^\/admin\/eab$/, async () => ok(await d.eab.list())),
-    admin('POST', /^\/admin\/eab$/, async ({ json }) => {
+    eab('GET', /^\/admin\/eab$/, async () => ok(await d.eab.list())),
+    eab('POST', /^\/admin\/eab$/, async ({ json }) => {
       const label = (await json()).label ?? '';
       if (typeof label !== 'string' || label.length > 200) throw new AppError('malformed', '"label" must be a string of at most 200 characters');
       return ok(await d.eab.create(label), 201);
     }),
-    admin('POST', /^\/admin\/eab\/([\w-]+)\/revoke$/, async ({ params }) => {
+    eab('POST', /^\/admin\/eab\/([\w-]+)\/revoke$/, async ({ params }) => {
       if (!(await d.eab.revoke(params[0] as string))) throw new AppError('notFound', `No unrevoked EAB key ${params[0] as string}`);
       return ok({ kid: params[0], revoked: true });
     }),
@@ -119,16 +123,22 @@ function limitOf(url: URL): number {
   return n;
 }
 
+/** Every admin route: the CA's own, then the other domains' tables. */
+export function adminRoutes(deps: AdminDeps): AdminRoute[] {
+  return [...caRoutes(deps), ...(deps.routes ?? [])];
+}
+
 /** The admin API: bearer token first, then the route, then what the token's role allows. */
 export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AdminResponse> {
   const caller = await authenticate(deps, req);
-  const routes = [...caRoutes(deps), ...(deps.routes ?? [])];
+  const routes = adminRoutes(deps);
   const matches = routes.filter((r) => r.path.test(url.pathname));
   if (matches.length === 0) throw new AppError('notFound', `No admin endpoint at ${url.pathname.slice(0, 120)}; see docs/admin-api.md`);
   const route = matches.find((r) => r.method === req.method);
   if (!route) throw new AppError('methodNotAllowed', `${req.method} is not allowed here`, { headers: { Allow: [...new Set(matches.map((r) => r.method))].join(', ') } });
-  if (route.access === 'admin' && caller.role !== 'admin') {
-    throw new AppError('unauthorized', `This endpoint needs an admin token; token ${caller.tokenId} has the role "${caller.role}"`);
+  if (!roleAllows(caller.role, route.permission)) {
+    const roles = TOKEN_ROLES.filter((r) => roleAllows(r, route.permission)).join(', ');
+    throw new AppError('unauthorized', `This endpoint needs the "${route.permission}" permission, which token ${caller.tokenId}'s role "${caller.role}" does not have (roles that have it: ${roles})`);
   }
   const params = (route.path.exec(url.pathname) ?? []).slice(1);
   return route.handle({ caller, params, url, body, json: () => jsonBody(body) });

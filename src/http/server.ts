@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { AcmeDeps, AcmeResponse } from '../acme/context.ts';
 import { handleAcme } from '../acme/handler.ts';
-import { Linker, matchRoute } from '../acme/linker.ts';
+import { Linker, matchRoute, type Route } from '../acme/linker.ts';
 import { AppError } from '../errors.ts';
 import { CommitOutcomeUnknownError } from '../store/db.ts';
 import { readBody } from './body.ts';
@@ -31,12 +31,21 @@ export interface HttpDeps {
   log: Logger;
   /** The client's address (src/http/client-address.ts), for per-address limits. */
   clientAddress: (req: IncomingMessage) => string;
+  /** Told the route and status of every ACME response (the node's metrics). */
+  requests?: RequestReport;
+}
+
+/** Where the listener reports answered ACME requests: the route's resource kind ('unknown' when none matched). */
+interface RequestReport {
+  acmeRequest(route: string, status: number): void;
 }
 
 const JOSE = 'application/jose+json';
 
-/** Load balancers and orchestrators probe these with whatever Host they like; they build no URLs. */
-const HEALTH_PATHS = new Set(['/livez', '/readyz', '/healthz']);
+/** Load balancers, orchestrators and Prometheus probe these with whatever Host they like; they build no URLs. */
+const HEALTH_PATHS = new Set(['/livez', '/readyz', '/healthz', '/metrics']);
+/** An upstream CA validating http-01 sends the Host of the name being validated; the answer builds no URLs either. */
+const HTTP01_PREFIX = '/.well-known/acme-challenge/';
 
 /**
  * The base URL of the response's links, and the 421 problem when the Host header names a host
@@ -94,8 +103,7 @@ function errorResponse(err: unknown, log: Logger): AcmeResponse {
   return { status: problem.status, headers, json: problem };
 }
 
-async function dispatch(req: IncomingMessage, url: URL, deps: HttpDeps): Promise<AcmeResponse> {
-  const route = matchRoute(url.pathname);
+async function dispatch(req: IncomingMessage, url: URL, deps: HttpDeps, route: Route | undefined): Promise<AcmeResponse> {
   const side = await deps.side.handle(req, url, () => readBody(req, deps.maxBodyBytes));
   if (side) return side;
   if (!route) {
@@ -119,11 +127,12 @@ export function createServer(deps: HttpDeps): Server {
     const { base, misdirected } = baseUrl(req, deps);
     const url = requestUrl(req.url, base);
     const isAcme = url.pathname === '/directory' || url.pathname.startsWith('/acme/');
+    const route = matchRoute(url.pathname);
     void (async () => {
       let out: AcmeResponse;
       try {
-        if (misdirected !== undefined && !HEALTH_PATHS.has(url.pathname)) throw misdirected;
-        out = await dispatch(req, url, deps);
+        if (misdirected !== undefined && !HEALTH_PATHS.has(url.pathname) && !url.pathname.startsWith(HTTP01_PREFIX)) throw misdirected;
+        out = await dispatch(req, url, deps, route);
       } catch (err) {
         out = errorResponse(err, log);
       }
@@ -134,6 +143,7 @@ export function createServer(deps: HttpDeps): Server {
         extra.Link = `<${new Linker(url.origin).directory()}>;rel="index"`;
       }
       send(res, out, extra);
+      if (isAcme) deps.requests?.acmeRequest(route?.kind ?? 'unknown', out.status);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log.debug({ method: req.method, path: url.pathname, status: out.status, ms: Math.round(ms * 10) / 10 }, 'request');
     })().catch((err: unknown) => {

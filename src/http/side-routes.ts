@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AcmeResponse } from '../acme/context.ts';
 import { PATHS } from '../acme/linker.ts';
 import { parseCrlPath } from '../ca/crl-shards.ts';
@@ -17,10 +17,12 @@ export interface SideDeps {
 }
 
 /** A public, read-only endpoint: answered to GET and HEAD without a token. */
-interface PublicRoute {
+export interface PublicRoute {
   path: RegExp;
-  /** `params` are the path's capture groups; undefined means "not mine", and the next route is asked. */
-  handle: (params: string[], url: URL) => Promise<AcmeResponse | undefined>;
+  /** GET (and HEAD) by default; POST for an endpoint whose body authenticates itself (an SSH host's proof of possession). */
+  method?: 'GET' | 'POST';
+  /** `params` are the path's capture groups; undefined means "not mine", and the next route is asked. `headers` serve conditional GETs. */
+  handle: (params: string[], url: URL, headers: IncomingHttpHeaders, body: () => Promise<Buffer>) => Promise<AcmeResponse | undefined>;
 }
 
 function onlyGet(req: IncomingMessage): void {
@@ -48,8 +50,9 @@ export function sideRoutes(deps: SideDeps): SideRoutes {
         onlyGet(req);
         return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(await healthSummary(deps.health)) } };
       }
-      if (path === '/admin' || path.startsWith('/admin/')) return handleAdmin(deps.admin, req, url, body);
-      return (await caRoutes(deps, req, path)) ?? publicRoute(deps.publicRoutes ?? [], req, url);
+      // /metrics is where Prometheus looks; it is an admin route (permission metrics.read).
+      if (path === '/admin' || path.startsWith('/admin/') || path === '/metrics') return handleAdmin(deps.admin, req, url, body);
+      return (await caRoutes(deps, req, path)) ?? publicRoute(deps.publicRoutes ?? [], req, url, body);
     },
   };
 }
@@ -67,12 +70,13 @@ async function caRoutes(deps: SideDeps, req: IncomingMessage, path: string): Pro
   return { status: 200, headers: { 'Cache-Control': 'max-age=60' }, raw: { contentType: 'application/pkix-crl', body: crl } };
 }
 
-async function publicRoute(routes: readonly PublicRoute[], req: IncomingMessage, url: URL): Promise<AcmeResponse | undefined> {
+async function publicRoute(routes: readonly PublicRoute[], req: IncomingMessage, url: URL, body: () => Promise<Buffer>): Promise<AcmeResponse | undefined> {
   for (const route of routes) {
     const m = route.path.exec(url.pathname);
     if (!m) continue;
-    onlyGet(req);
-    const out = await route.handle(m.slice(1), url);
+    if (route.method !== 'POST') onlyGet(req);
+    else if (req.method !== 'POST') throw new AppError('methodNotAllowed', `${req.method} is not allowed here; use POST`, { headers: { Allow: 'POST' } });
+    const out = await route.handle(m.slice(1), url, req.headers, body);
     if (out) return out;
   }
   return undefined;

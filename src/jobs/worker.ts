@@ -15,6 +15,13 @@ export interface WorkerOptions {
   concurrencyPerKey: number;
   claimMs: number;
   pollMs: number;
+  /** Told when each attempt ends (the node's metrics). */
+  report?: JobReport;
+}
+
+/** Where a worker reports finished attempts: kind, outcome and how long the handler ran. */
+export interface JobReport {
+  jobFinished(kind: string, outcome: 'completed' | 'failed', seconds: number): void;
 }
 
 /**
@@ -105,11 +112,14 @@ export class Worker {
       this.queue.heartbeat(job.id, this.options.owner, this.options.claimMs).catch((err: unknown) => this.log.warn({ err, job: job.id }, 'job heartbeat failed'));
     }, Math.max(250, Math.floor(this.options.claimMs / 3)));
     beat.unref();
+    const started = performance.now();
     const done = (async () => {
       try {
         if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
         if ((await handler(job, this.options.owner)) !== 'completed') await this.queue.complete(job.id, this.options.owner);
+        this.options.report?.jobFinished(job.kind, 'completed', (performance.now() - started) / 1000);
       } catch (err) {
+        this.options.report?.jobFinished(job.kind, 'failed', (performance.now() - started) / 1000);
         this.log.warn({ err, job: job.id, kind: job.kind, attempt: job.attempts }, 'job failed');
         await this.queue.fail(job.id, this.options.owner, jobFailure(job, err instanceof Error ? err.message : String(err))).catch(() => undefined);
       } finally {

@@ -17,6 +17,30 @@ const CHALL_COLS = 'id, authz_id, type, token, status, validated_at, error, vali
 const CERT_COLS = 'id, serial, account_id, order_id, issuer_id, der, chain_pem, identifiers, not_before, not_after, ari_id, replaced_by, revoked_at, revocation_reason, created_at';
 
 const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+/** One row per (authorization, challenge) pair: an authorization and its challenges in one statement. */
+const AUTHZ_WITH_CHALLENGES = `SELECT ${AUTHZ_COLS.split(', ').map((c) => `a.${c}`).join(', ')}, ${
+  CHALL_COLS.split(', ').filter((c) => c !== 'authz_id').map((c) => `c.${c} AS c_${c}`).join(', ')}
+  FROM authorizations a LEFT JOIN challenges c ON c.authz_id = a.id`;
+
+type AuthzChallengeRow = AuthorizationRow & { [K in Exclude<keyof ChallengeRow, 'authz_id'> as `c_${K}`]: ChallengeRow[K] | null };
+
+/** Folds joined rows (ordered by authorization, then challenge type) back into authorizations. */
+function authorizationsOf(rows: AuthzChallengeRow[]): Authorization[] {
+  const byId = new Map<string, { row: AuthorizationRow; challenges: ChallengeRow[] }>();
+  for (const r of rows) {
+    let entry = byId.get(r.id);
+    if (entry === undefined) {
+      entry = { row: r, challenges: [] };
+      byId.set(r.id, entry);
+    }
+    if (r.c_id === null) continue;
+    entry.challenges.push({
+      id: r.c_id, authz_id: r.id, type: r.c_type, token: r.c_token, status: r.c_status, validated_at: r.c_validated_at,
+      error: r.c_error, validation_record: r.c_validation_record, updated_at: r.c_updated_at, version: r.c_version,
+    } as ChallengeRow);
+  }
+  return [...byId.values()].map((e) => toAuthorization(e.row, e.challenges.map(toChallenge)));
+}
 
 interface Window {
   count: number;
@@ -106,12 +130,14 @@ export class SqlAcmeStore implements AcmeStore {
 
   async insertOrder(order: Order, authorizations: Authorization[]): Promise<void> {
     await this.q.exec(`INSERT INTO orders (${ORDER_COLS}) VALUES (${marks(12)})`, fromOrder(order));
-    for (const a of authorizations) {
-      await this.q.exec(`INSERT INTO authorizations (${AUTHZ_COLS}) VALUES (${marks(10)})`, fromAuthorization(a));
-      for (const c of a.challenges) {
-        await this.q.exec(`INSERT INTO challenges (${CHALL_COLS}) VALUES (${marks(10)})`, fromChallenge(c));
-      }
-    }
+    // One multi-row statement per table: a statement is a round trip on PostgreSQL.
+    if (authorizations.length === 0) return;
+    const authzValues = authorizations.map(() => `(${marks(10)})`).join(', ');
+    await this.q.exec(`INSERT INTO authorizations (${AUTHZ_COLS}) VALUES ${authzValues}`, authorizations.flatMap(fromAuthorization));
+    const challenges = authorizations.flatMap((a) => a.challenges);
+    if (challenges.length === 0) return;
+    const challValues = challenges.map(() => `(${marks(10)})`).join(', ');
+    await this.q.exec(`INSERT INTO challenges (${CHALL_COLS}) VALUES ${challValues}`, challenges.flatMap(fromChallenge));
   }
 
   async orderById(id: string): Promise<Order | undefined> {
@@ -143,24 +169,13 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async authorizationsForOrder(orderId: string): Promise<Authorization[]> {
-    const rows = await this.q.query<AuthorizationRow>(
-      `SELECT ${AUTHZ_COLS} FROM authorizations WHERE order_id = ? ORDER BY created_at, id`,
-      [orderId],
-    );
-    if (rows.length === 0) return [];
-    const challenges = await this.q.query<ChallengeRow>(
-      `SELECT ${CHALL_COLS} FROM challenges WHERE authz_id IN (${marks(rows.length)}) ORDER BY type`,
-      rows.map((r) => r.id),
-    );
-    return rows.map((r) => toAuthorization(r, challenges.filter((c) => c.authz_id === r.id).map(toChallenge)));
+    const rows = await this.q.query<AuthzChallengeRow>(`${AUTHZ_WITH_CHALLENGES} WHERE a.order_id = ? ORDER BY a.created_at, a.id, c.type`, [orderId]);
+    return authorizationsOf(rows);
   }
 
   async authorizationById(id: string): Promise<Authorization | undefined> {
-    const rows = await this.q.query<AuthorizationRow>(`SELECT ${AUTHZ_COLS} FROM authorizations WHERE id = ?`, [id]);
-    const row = rows[0];
-    if (!row) return undefined;
-    const challenges = await this.q.query<ChallengeRow>(`SELECT ${CHALL_COLS} FROM challenges WHERE authz_id = ? ORDER BY type`, [id]);
-    return toAuthorization(row, challenges.map(toChallenge));
+    const rows = await this.q.query<AuthzChallengeRow>(`${AUTHZ_WITH_CHALLENGES} WHERE a.id = ? ORDER BY c.type`, [id]);
+    return authorizationsOf(rows)[0];
   }
 
   async updateAuthorization(a: Authorization): Promise<boolean> {

@@ -114,6 +114,7 @@ export class SqlAuditReadStore implements AuditReadStore {
     if (filter.until !== undefined) add('time < ?', filter.until);
     if (filter.actor !== undefined) add('actor = ?', filter.actor);
     if (filter.action !== undefined) add('action = ?', filter.action);
+    if (filter.object !== undefined) add('object = ?', filter.object);
     if (filter.nodeId !== undefined) add('node_id = ?', filter.nodeId);
     const rows = await this.q.query<AuditRow>(
       `SELECT ${RECORD_COLS} FROM audit_records ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, node_id, seq DESC LIMIT ?`,

@@ -54,6 +54,13 @@ const SETTINGS_AAD: Record<string, string> = { [NONCE_KEY_SETTING]: NONCE_KEY_AA
 const WRAPPED_COLUMNS: readonly WrappedColumn[] = [
   { table: 'issuers', id: 'id', column: 'key_wrapped', aad: (id) => `issuer:${id}` },
   { table: 'eab_keys', id: 'kid', column: 'hmac_wrapped', aad: (id) => `eab:${id}` },
+  { table: 'ssh_cas', id: 'id', column: 'key_wrapped', aad: (id) => `ssh-ca:${id}` },
+  { table: 'secret_versions', id: 'id', column: 'value_wrapped', aad: (id) => `secret:${id}` },
+  { table: 'lifecycle_issuers', id: 'name', column: 'eab_hmac_wrapped', aad: (id) => `lifecycle-eab:${id}` },
+  { table: 'lifecycle_accounts', id: 'issuer', column: 'key_wrapped', aad: (id) => `lifecycle-account:${id}` },
+  { table: 'lifecycle_account_rollovers', id: 'issuer', column: 'key_wrapped', aad: (id) => `lifecycle-account-next:${id}` },
+  { table: 'managed_pending_keys', id: 'name', column: 'key_wrapped', aad: (id) => `managed-pending-key:${id}` },
+  { table: 'managed_revisions', id: 'id', column: 'key_wrapped', aad: (id) => `managed-key:${id}` },
   // The verifier goes last (settings last, and kek.check sorts after the other keys): nodes that
   // only have the old KEK report not ready once it moves, by which time everything else has.
   { table: 'settings', id: 'key', column: 'value', aad: (id) => SETTINGS_AAD[id] ?? id, text: true, ids: Object.keys(SETTINGS_AAD) },

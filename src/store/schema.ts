@@ -312,4 +312,190 @@ ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
 ALTER TABLE admin_tokens ADD COLUMN expires_at BIGINT;
 `,
   },
+  {
+    // The SSH CA (src/ssh): CAs with keys wrapped by the KEK (one active per kind, enforced by a
+    // partial unique index), roles as JSON specs, every signed certificate, revocations, and the
+    // KRL with two generations: `generation` is bumped by every revocation in its transaction,
+    // `krl_generation` is the one the stored KRL covers.
+    id: 9,
+    name: 'ssh',
+    sql: `
+CREATE TABLE ssh_cas (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  key_wrapped BLOB NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX ssh_cas_one_active ON ssh_cas (kind) WHERE status = 'active';
+CREATE TABLE ssh_roles (
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE ssh_certificates (
+  serial TEXT PRIMARY KEY,
+  ca_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  role TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  principals TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  valid_after BIGINT NOT NULL,
+  valid_before BIGINT NOT NULL,
+  token_id TEXT,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE INDEX ssh_certificates_key_id ON ssh_certificates (key_id);
+CREATE INDEX ssh_certificates_fingerprint ON ssh_certificates (fingerprint);
+CREATE INDEX ssh_certificates_created ON ssh_certificates (created_at);
+CREATE TABLE ssh_revocations (
+  target TEXT NOT NULL,
+  value TEXT NOT NULL,
+  ca_id TEXT,
+  reason TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (target, value)
+);
+CREATE TABLE ssh_krl (
+  id INTEGER PRIMARY KEY,
+  generation BIGINT NOT NULL,
+  krl BLOB,
+  krl_generation BIGINT NOT NULL,
+  generated_at BIGINT NOT NULL
+);
+INSERT INTO ssh_krl (id, generation, krl, krl_generation, generated_at) VALUES (1, 0, NULL, 0, 0);
+`,
+  },
+  {
+    // The secrets store (src/secrets): one row per path with its settings and newest version
+    // number (compare-and-swap on `version`), one row per version with its value sealed under its
+    // own data key wrapped by the KEK (NULL once destroyed), unique on (path, version) so of two
+    // writers of the same next version one loses; policies and the tokens they are attached to;
+    // and an index for "who revealed X" (`audit list --action secret.revealed --object secret:X`).
+    id: 10,
+    name: 'secrets',
+    sql: `
+CREATE TABLE secrets (
+  path TEXT PRIMARY KEY,
+  current_version INTEGER NOT NULL,
+  max_versions INTEGER NOT NULL,
+  cas_required INTEGER NOT NULL,
+  delete_version_after_ms BIGINT NOT NULL,
+  reveal_reason_required INTEGER NOT NULL,
+  honeytoken INTEGER NOT NULL,
+  custom_metadata TEXT NOT NULL,
+  generator TEXT,
+  rotate_every_ms BIGINT NOT NULL,
+  next_rotation_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX secrets_rotation ON secrets (next_rotation_at);
+CREATE TABLE secret_versions (
+  id TEXT PRIMARY KEY,
+  path TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  value_wrapped BLOB,
+  created_at BIGINT NOT NULL,
+  created_by TEXT NOT NULL,
+  deleted_at BIGINT,
+  destroyed_at BIGINT,
+  UNIQUE (path, version)
+);
+CREATE TABLE secret_policies (
+  name TEXT PRIMARY KEY,
+  rules TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE secret_policy_tokens (
+  policy TEXT NOT NULL,
+  token_id TEXT NOT NULL,
+  PRIMARY KEY (policy, token_id)
+);
+CREATE INDEX secret_policy_tokens_token ON secret_policy_tokens (token_id);
+CREATE INDEX audit_records_object ON audit_records (object, action);
+`,
+  },
+  {
+    // Certificate lifecycle (src/lifecycle): issuers Certainty orders from (an upstream ACME CA,
+    // or its own CA), their upstream accounts, managed certificates with their renewal state
+    // (ARI window and chosen time, the rule that chose it, failures, the order in flight) and
+    // their revisions, and the http-01 key authorizations every node serves.
+    id: 11,
+    name: 'lifecycle',
+    sql: `
+CREATE TABLE lifecycle_issuers (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  config TEXT NOT NULL,
+  eab_hmac_wrapped BLOB,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE TABLE lifecycle_accounts (
+  issuer TEXT PRIMARY KEY,
+  account_url TEXT NOT NULL,
+  key_wrapped BLOB NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE lifecycle_account_rollovers (
+  issuer TEXT PRIMARY KEY,
+  key_wrapped BLOB NOT NULL
+);
+CREATE TABLE managed_certificates (
+  name TEXT PRIMARY KEY,
+  issuer TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  current_revision INTEGER NOT NULL,
+  renewal_seq INTEGER NOT NULL,
+  next_renewal_at BIGINT NOT NULL,
+  renewal_rule TEXT NOT NULL,
+  ari TEXT,
+  ari_poll_at BIGINT,
+  failures INTEGER NOT NULL,
+  last_outcome TEXT NOT NULL,
+  last_detail TEXT NOT NULL,
+  last_attempt_at BIGINT,
+  pending_order_url TEXT,
+  created_at BIGINT NOT NULL,
+  version INTEGER NOT NULL
+);
+CREATE INDEX managed_certificates_due ON managed_certificates (next_renewal_at);
+CREATE INDEX managed_certificates_ari ON managed_certificates (ari_poll_at);
+CREATE TABLE managed_pending_keys (
+  name TEXT PRIMARY KEY,
+  key_wrapped BLOB NOT NULL
+);
+CREATE TABLE managed_revisions (
+  id TEXT PRIMARY KEY,
+  managed_name TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  serial TEXT NOT NULL,
+  cert_pem TEXT NOT NULL,
+  chain_pem TEXT NOT NULL,
+  key_wrapped BLOB NOT NULL,
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  ari_id TEXT,
+  replaces TEXT,
+  rule TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (managed_name, revision)
+);
+CREATE TABLE http01_tokens (
+  token TEXT PRIMARY KEY,
+  key_authorization TEXT NOT NULL,
+  managed_name TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+`,
+  },
 ];

@@ -77,7 +77,7 @@ for (const dialect of dialects()) {
       assert.ok(Date.parse(machine.expiresAt) > Date.now() + 29 * 86_400_000);
       const refused = await admin('/admin/status', machine.token);
       assert.equal(refused.status, 403, refused.text);
-      assert.match(refused.body.detail, /needs an admin token.*role "machine"/);
+      assert.match(refused.body.detail, /needs the "status\.read" permission, which token \w+'s role "machine" does not have \(roles that have it: admin, viewer/);
       const listed = (await cliJson('token', 'list')).find((x: { id: string }) => x.id === machine.id);
       assert.equal(listed.role, 'machine');
       assert.equal(listed.expiresAt, machine.expiresAt);
@@ -90,9 +90,25 @@ for (const dialect of dialects()) {
       assert.match(expired.body.detail, /invalid, expired or revoked/);
       assert.match((await cli('token', 'list')).stdout, /short-lived\s+admin\s+\S+\s+expired/);
 
+      // Each role reaches what its permissions say: a viewer reads and changes nothing; a
+      // secrets-admin sees none of the CA's inventory; an operator revokes.
+      const viewer = (await cliJson('token', 'create', 'dashboard', '--role', 'viewer')).token as string;
+      assert.equal((await admin('/admin/accounts', viewer)).status, 200);
+      const noRevoke = await admin('/admin/certificates/00/revoke', viewer, 'POST', { reason: 1 });
+      assert.equal(noRevoke.status, 403, noRevoke.text);
+      assert.match(noRevoke.body.detail, /"acme\.manage" permission.*role "viewer".*roles that have it: admin, operator, ca-admin\)/);
+      assert.equal((await admin('/admin/eab', viewer)).status, 403);
+      const secretsAdmin = (await cliJson('token', 'create', 'vault-ops', '--role', 'secrets-admin')).token as string;
+      assert.equal((await admin('/admin/status', secretsAdmin)).status, 200);
+      assert.equal((await admin('/admin/accounts', secretsAdmin)).status, 403);
+      const operator = (await cliJson('token', 'create', 'on-call', '--role', 'operator')).token as string;
+      // Past the permission check, to the certificate lookup: an unknown serial is 404, not 403.
+      assert.equal((await admin('/admin/certificates/00/revoke', operator, 'POST', { reason: 1 })).status, 404);
+      assert.equal((await admin('/admin/eab', operator)).status, 403);
+
       const badRole = await cli('token', 'create', 'x', '--role', 'root');
       assert.notEqual(badRole.code, 0);
-      assert.match(badRole.stderr, /argument 'root' is invalid\. Allowed choices are admin, machine/);
+      assert.match(badRole.stderr, /argument 'root' is invalid\. Allowed choices are admin, viewer, operator, ca-admin, secrets-admin, auditor, machine/);
       const badTtl = await cli('token', 'create', 'x', '--ttl', 'forever');
       assert.notEqual(badTtl.code, 0);
       assert.match(badTtl.stderr, /"forever" is not a duration; write it like 45s/);

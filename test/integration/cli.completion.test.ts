@@ -20,7 +20,9 @@ test('bash completes commands, subcommands, options and option choices from the 
   assert.deepEqual(await complete('tok'), ['token']);
   assert.deepEqual(await complete('token', ''), ['--help', 'create', 'list', 'revoke']);
   assert.ok((await complete('token', 'create', 'ci', '--')).includes('--ttl'));
-  assert.deepEqual(await complete('token', 'create', 'ci', '--role', ''), ['admin', 'machine']);
+  assert.deepEqual(await complete('token', 'create', 'ci', '--role', ''), ['admin', 'auditor', 'ca-admin', 'machine', 'operator', 'secrets-admin', 'viewer']);
+  // Another command's --role (an SSH role: any name) keeps its own meaning.
+  assert.ok(!(await complete('ssh', 'sign', '--role', '')).includes('machine'));
   // A global option's value is skipped, not taken for a command.
   assert.deepEqual(await complete('--data-dir', '/tmp/x', 'token', 'l'), ['list']);
   assert.ok((await complete('')).includes('serve'));

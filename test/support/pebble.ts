@@ -20,6 +20,8 @@ export interface PebbleOptions {
    * valid nonce is rejected (PEBBLE_WFE_NONCEREJECT=0), so runs are fast and deterministic.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /** Lifetime of the certificates Pebble issues, in seconds (short ones make renewals happen within a test). */
+  readonly certificateValidityPeriod?: number;
 }
 
 /** A running Pebble (Let's Encrypt's test ACME server), Debian package `pebble`. */
@@ -58,6 +60,7 @@ export async function startPebble(options: PebbleOptions): Promise<PebbleServer>
         tlsPort: options.tlsAlpn01Port,
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
+        ...(options.certificateValidityPeriod === undefined ? {} : { certificateValidityPeriod: options.certificateValidityPeriod }),
       },
     }),
   );

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { lifecycleServices, openCa, openCliAudit, type LifecycleServices } from '../context.ts';
+import type { IssuerInput } from '../lifecycle/issuers.ts';
+import type { ManagedView } from '../lifecycle/managed.ts';
+import { ruleText } from '../lifecycle/status.ts';
+import type { Issuer, Revision } from '../lifecycle/types.ts';
+import { table } from '../table.ts';
+import { configFrom, print, quietLogger } from './options.ts';
+
+type Json = { json?: boolean };
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
+
+/** Opens the database and KEK (never creating them), runs `fn` recording as the operator, seals the audit, closes. */
+async function withLifecycle<T>(cmd: Command, fn: (s: LifecycleServices) => Promise<T>): Promise<T> {
+  const config = configFrom(cmd);
+  const ctx = await openCa(config, quietLogger(config), Date.now, false);
+  const audit = openCliAudit(ctx.db, config.dataDir);
+  try {
+    return await fn(lifecycleServices({ db: ctx.db, kek: ctx.kek, audit, now: Date.now }));
+  } finally {
+    await audit.seal(ctx.kek).finally(() => ctx.db.close());
+  }
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function issuerText(i: Issuer): string {
+  const rows: Array<[string, string]> = [['name', i.name], ['kind', i.kind]];
+  if (i.acme) {
+    rows.push(['directory', i.acme.directoryUrl], ['contact', i.acme.contact.join(', ') || '-'], ['eab', i.hasEab ? `key id ${i.acme.eabKid ?? '?'}` : 'none']);
+    rows.push(['trust', i.acme.trustPem ? 'own bundle' : 'system roots'], ['preferred chain', i.acme.preferredChain ?? '-'], ['profile', i.acme.profile ?? '-']);
+  }
+  return rows.map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n');
+}
+
+function registerIssuer(program: Command): void {
+  const issuer = program.command('issuer').description('issuers that managed certificates are ordered from (an upstream ACME CA, or this CA)');
+  issuer.command('add <name>').description('add an issuer')
+    .option('--kind <kind>', 'acme (an upstream ACME CA) or local (this CA)', 'acme')
+    .option('--directory <url>', 'the upstream ACME directory URL').option('--contact <mailto>', 'account contact (repeatable)', collect, [])
+    .option('--eab-kid <kid>', 'external account binding key id').option('--eab-hmac <key>', 'external account binding HMAC key (base64url)')
+    .option('--trust <file>', 'PEM bundle to trust for the upstream\'s HTTPS').option('--preferred-chain <cn>', 'common name of the root of the chain to prefer')
+    .option('--profile <name>', 'certificate profile to ask for').option('--json', 'print JSON')
+    .action((name: string, o: Json & { kind: string; directory?: string; contact: string[]; eabKid?: string; eabHmac?: string; trust?: string; preferredChain?: string; profile?: string }, cmd: Command) =>
+      withLifecycle(cmd, async (s) => {
+        const input: IssuerInput = {
+          name, kind: o.kind as IssuerInput['kind'], contact: o.contact,
+          ...(o.directory === undefined ? {} : { directoryUrl: o.directory }), ...(o.eabKid === undefined ? {} : { eabKid: o.eabKid }),
+          ...(o.eabHmac === undefined ? {} : { eabHmacKey: o.eabHmac }), ...(o.trust === undefined ? {} : { trustPem: readText(o.trust, 'trust bundle') }),
+          ...(o.preferredChain === undefined ? {} : { preferredChain: o.preferredChain }), ...(o.profile === undefined ? {} : { profile: o.profile }),
+        };
+        const added = await s.issuers.add(input);
+        print(o.json === true, added, () => `Added issuer ${added.name} (${added.kind})`);
+      }));
+  issuer.command('list').description('list issuers').option('--json', 'print JSON')
+    .action((o: Json, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const rows = await s.issuers.list();
+      print(o.json === true, rows, () => table(['NAME', 'KIND', 'DIRECTORY', 'EAB'], rows.map((i) => [i.name, i.kind, i.acme?.directoryUrl ?? '-', i.hasEab ? 'yes' : 'no'])));
+    }));
+  issuer.command('show <name>').description('show one issuer').option('--json', 'print JSON')
+    .action((name: string, o: Json, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const i = await s.issuers.show(name);
+      print(o.json === true, i, () => issuerText(i));
+    }));
+  issuer.command('rollover <name>').description('change the upstream account key (ACME keyChange); run again if interrupted')
+    .action((name: string, _o: unknown, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const { accountUrl } = await s.issuers.rollover(name);
+      process.stdout.write(`Account ${accountUrl} of issuer ${name} now has a new key\n`);
+    }));
+  issuer.command('remove <name>').description('remove an issuer that no managed certificate uses')
+    .action((name: string, _o: unknown, cmd: Command) => withLifecycle(cmd, async (s) => {
+      await s.issuers.remove(name);
+      process.stdout.write(`Removed issuer ${name}\n`);
+    }));
+}
+
+function managedText(m: ManagedView): string {
+  const rows: Array<[string, string]> = [
+    ['name', m.name], ['issuer', m.issuer], ['names', m.spec.names.join(', ')], ['key', `${m.spec.keyType}${m.spec.reuseKey ? ' (reused)' : ' (new on every renewal)'}`],
+    ['solver', m.spec.solver.type === 'http-01' ? 'http-01 served by every node' : `${m.spec.solver.challenge} by ${m.spec.solver.command}`],
+    ['targets', String(m.spec.targets.length)], ['revision', m.current ? `${m.current.revision} serial ${m.current.serial}` : '-'],
+    ['valid until', iso(m.current?.notAfter)], ['next renewal', iso(m.nextRenewalAt)], ['chosen by', ruleText(m.renewalRule)],
+    ['ari window', m.ari ? `${iso(m.ari.start)} – ${iso(m.ari.end)}` : '-'], ['failures', String(m.failures)], ['status', m.status],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n');
+}
+
+function historyText(revs: Revision[]): string {
+  return table(['REVISION', 'SERIAL', 'NOT AFTER', 'ISSUED', 'RULE', 'REPLACES'], revs.map((r) => [String(r.revision), r.serial, iso(r.notAfter), iso(r.createdAt), r.rule, r.replaces ?? '-']));
+}
+
+interface AddOptions extends Json {
+  issuer: string; name: string[]; keyType?: string; reuseKey?: boolean; revisions?: string; renewWhenLeft?: string; validityDays?: string;
+  hook?: string; challenge?: string; targets?: string;
+}
+
+function managedInput(name: string, o: AddOptions): Record<string, unknown> {
+  const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+  const input: Record<string, unknown> = { name, issuer: o.issuer, names: o.name };
+  if (o.keyType !== undefined) input.keyType = o.keyType;
+  if (o.reuseKey === true) input.reuseKey = true;
+  if (o.revisions !== undefined) input.revisionLimit = num(o.revisions);
+  if (o.renewWhenLeft !== undefined) input.renewWhenLeft = num(o.renewWhenLeft);
+  if (o.validityDays !== undefined) input.validityDays = num(o.validityDays);
+  if (o.hook !== undefined) input.solver = { type: 'exec', challenge: o.challenge ?? 'http-01', command: o.hook };
+  if (o.targets !== undefined) input.targets = JSON.parse(readText(o.targets, 'targets file')) as unknown;
+  return input;
+}
+
+function registerManaged(program: Command): void {
+  const managed = program.command('managed').description('certificates Certainty orders, renews and deploys');
+  managed.command('add <name>').description('manage a certificate: ordered at once, then renewed').requiredOption('--issuer <issuer>', 'the issuer to order from')
+    .requiredOption('--name <dns-or-ip>', 'a name on the certificate (repeatable)', collect, []).option('--key-type <type>', 'ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072 or rsa-4096')
+    .option('--reuse-key', 'keep the key across renewals').option('--revisions <n>', 'revisions kept (default 5)')
+    .option('--renew-when-left <fraction>', 'renew when this share of the lifetime is left (default 0.333)').option('--validity-days <n>', 'validity asked of a local issuer (default 90)')
+    .option('--hook <command>', 'answer challenges with this command instead of serving http-01').option('--challenge <type>', 'the hook\'s challenge: http-01 or dns-01')
+    .option('--targets <file>', 'JSON list of deploy targets (docs/lifecycle-targets.md)').option('--json', 'print JSON')
+    .action((name: string, o: AddOptions, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const m = await s.managed.add(managedInput(name, o));
+      print(o.json === true, m, () => `Added managed certificate ${m.name}; ${m.status}`);
+    }));
+  managed.command('list').description('list managed certificates').option('--json', 'print JSON')
+    .action((o: Json, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const rows = await s.managed.list();
+      print(o.json === true, rows, () => table(['NAME', 'ISSUER', 'NAMES', 'REVISION', 'NEXT RENEWAL', 'STATUS'], rows.map((m) => [m.name, m.issuer, m.spec.names.join(','), String(m.currentRevision), iso(m.nextRenewalAt), m.status])));
+    }));
+  managed.command('show <name>').description('show one managed certificate and what happens next').option('--json', 'print JSON')
+    .action((name: string, o: Json, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const m = await s.managed.show(name);
+      print(o.json === true, m, () => managedText(m));
+    }));
+  managed.command('history <name>').description('list the revisions kept').option('--json', 'print JSON')
+    .action((name: string, o: Json, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const revs = await s.managed.history(name);
+      print(o.json === true, revs, () => historyText(revs));
+    }));
+  managed.command('renew <name>').description('renew now, whatever the rules say (audited)').requiredOption('--now', 'renew now').option('--json', 'print JSON')
+    .action((name: string, o: Json, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const m = await s.managed.renewNow(name);
+      print(o.json === true, m, () => `Renewal of ${name} queued; a serving node runs it`);
+    }));
+  managed.command('remove <name>').description('stop managing a certificate (its revisions are deleted)')
+    .action((name: string, _o: unknown, cmd: Command) => withLifecycle(cmd, async (s) => {
+      await s.managed.remove(name);
+      process.stdout.write(`Removed managed certificate ${name}\n`);
+    }));
+}
+
+export function registerLifecycleCommands(program: Command): void {
+  registerIssuer(program);
+  registerManaged(program);
+}

@@ -1,0 +1,112 @@
+/**
+ * Ordering from an upstream ACME CA: the account (created on first use, key wrapped by the KEK),
+ * the order (resumed after a crash rather than placed twice), the chain the issuer prefers.
+ */
+import { exportJWK, importJWK, type JWK } from 'jose';
+import { AcmeClient, AcmeTransport, type AcmeKey, type AcmeOrder, type ChallengeSolver } from '../acme-client/client.ts';
+import { generateAcmeKey } from '../acme-client/client.ts';
+import type { CryptoKeyPair } from '../ca/keys.ts';
+import { splitPemChain } from '../ca/pem.ts';
+import { x509 } from '../ca/x509.ts';
+import type { Kek } from '../kek/kek.ts';
+import type { LifecycleStore } from './store.ts';
+import { accountKeyAad, eabAad, type Issuer } from './types.ts';
+
+export interface UpstreamDeps {
+  store: LifecycleStore;
+  kek: Kek;
+  now: () => number;
+  /** Upstream request timeout; orders poll for at most `pollTimeoutMs`. */
+  timeoutMs: number;
+  pollTimeoutMs: number;
+}
+
+/** A transport to the issuer's directory, trusting its bundle when it has one. Close it after use. */
+export function upstreamTransport(issuer: Issuer, timeoutMs: number): AcmeTransport {
+  const acme = issuer.acme;
+  if (!acme) throw new Error(`issuer ${issuer.name} is not an ACME issuer`);
+  return new AcmeTransport({ directoryUrl: acme.directoryUrl, timeoutMs, maxSockets: 4, ...(acme.trustPem === undefined ? {} : { ca: acme.trustPem }) });
+}
+
+export async function keyFromJwk(jwk: JWK): Promise<AcmeKey> {
+  const alg = jwk.alg ?? 'ES256';
+  const privateKey = await importJWK(jwk, alg, { extractable: true }) as AcmeKey['privateKey'];
+  const { d: _d, ...pub } = jwk;
+  const publicKey = await importJWK({ ...pub }, alg, { extractable: true }) as AcmeKey['publicKey'];
+  return { privateKey, publicKey, jwk: await exportJWK(publicKey), alg };
+}
+
+/**
+ * The issuer's account: loaded, or created on first use (with EAB when the issuer has it). Two
+ * nodes creating one at once both succeed upstream; the first stored is the one every node uses.
+ */
+export async function upstreamAccount(deps: UpstreamDeps, issuer: Issuer, transport: AcmeTransport): Promise<AcmeClient> {
+  const poll = { timeoutMs: deps.pollTimeoutMs, maxIntervalMs: 2000, maxRetryAfterMs: 10_000 };
+  const stored = await deps.store.account(issuer.name);
+  if (stored) {
+    const client = new AcmeClient(transport, await keyFromJwk(JSON.parse(deps.kek.unwrap(stored.keyWrapped, accountKeyAad(issuer.name)).toString('utf8')) as JWK), poll);
+    client.accountUrl = stored.url;
+    return client;
+  }
+  const key = await generateAcmeKey('ES256');
+  const client = new AcmeClient(transport, key, poll);
+  const wrapped = await deps.store.eabHmacWrapped(issuer.name);
+  const eab = wrapped && issuer.acme?.eabKid ? { kid: issuer.acme.eabKid, hmacKey: deps.kek.unwrap(wrapped, eabAad(issuer.name)).toString('base64url') } : undefined;
+  await client.createAccount({ contact: issuer.acme?.contact ?? [], ...(eab ? { eab } : {}) });
+  const privateJwk = { ...(await exportJWK(key.privateKey)), alg: key.alg };
+  const kept = await deps.store.insertAccount(issuer.name, client.accountUrl as string, deps.kek.wrap(Buffer.from(JSON.stringify(privateJwk)), accountKeyAad(issuer.name)), deps.now());
+  if (kept.url !== client.accountUrl) return upstreamAccount(deps, issuer, transport);
+  return client;
+}
+
+/** The order in flight when it can still be finished, else undefined. */
+export async function resumableOrder(client: AcmeClient, url: string | undefined): Promise<AcmeOrder | undefined> {
+  if (url === undefined) return undefined;
+  try {
+    const res = await client.signedPost(url, '');
+    const order = { ...res.body, url } as AcmeOrder;
+    return ['pending', 'ready', 'processing', 'valid'].includes(order.status) ? order : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface OrderInput {
+  names: string[];
+  keys: CryptoKeyPair;
+  solver: ChallengeSolver;
+  challengeType: 'http-01' | 'dns-01';
+  replaces: string | undefined;
+  /** Called with the new order's URL before any authorization, so a crash resumes it. */
+  onOrder: (url: string) => Promise<void>;
+}
+
+/** Orders (or resumes) and downloads; returns the leaf and its chain, the preferred chain when the issuer names one. */
+export async function orderCertificate(client: AcmeClient, issuer: Issuer, existing: AcmeOrder | undefined, input: OrderInput): Promise<{ certPem: string; chainPem: string }> {
+  let order = existing;
+  if (!order) {
+    const opts = { ...(input.replaces === undefined ? {} : { replaces: input.replaces }), ...(issuer.acme?.profile === undefined ? {} : { profile: issuer.acme.profile }) };
+    order = await client.newOrder(input.names, opts);
+    await input.onOrder(order.url);
+  }
+  const { order: done } = await client.completeOrder(order, { challengeType: input.challengeType, solver: input.solver, csrKeys: input.keys });
+  if (!done.certificate) throw new Error(`${order.url}: valid order without a certificate URL`);
+  const chains = await client.downloadCertificateChains(done.certificate);
+  const pem = preferredChain(chains, issuer.acme?.preferredChain);
+  const [leaf, ...rest] = splitPemChain(pem);
+  if (leaf === undefined) throw new Error(`${done.certificate}: the upstream returned no certificate`);
+  return { certPem: leaf, chainPem: rest.join('') };
+}
+
+/** The chain whose top certificate's issuer (or subject) common name is `preferred`; the default otherwise. */
+function preferredChain(chains: string[], preferred: string | undefined): string {
+  const first = chains[0] ?? '';
+  if (preferred === undefined) return first;
+  const match = chains.find((pem) => {
+    const top = splitPemChain(pem).at(-1);
+    if (top === undefined) return false;
+    const cert = new x509.X509Certificate(top);
+    return [cert.issuerName, cert.subjectName].some((n) => n.getField('CN').includes(preferred));
+  });
+  return match ?? first;
+}

@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast.ts';
+
+/** Seconds: from a fast local http-01 check to a slow DNS propagation or a retried job. */
+const LATENCY_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Seconds: from an indexed read on a warm connection to a transaction stuck behind a lock. */
+const DB_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/**
+ * Every metric Certainty exports, registered on one node's registries: `node` for what every node
+ * exports, `cluster` for the facts only the scheduler lease holder exports. docs/metrics.md is generated
+ * from this (`npm run docs:metrics`), and a test fails when the two differ. Labels hold bounded
+ * values only: route names, outcomes, kinds, types, issuer ids, sinks, never names or serials.
+ * Managed certificates, SSH and secrets add their metrics here as those domains export them.
+ */
+export function defineMetrics(node: Registry, cluster: Registry) {
+  const on = { registers: [node] };
+  const onCluster = { registers: [cluster] };
+  return {
+    buildInfo: new Gauge({ ...on, name: 'certainty_build_info', help: 'Always 1; the version label says which Certainty this node runs.', labelNames: ['version'] as const }),
+    requests: new FastCounter(node, { name: 'certainty_acme_requests_total', help: 'ACME requests answered by this node, by route and status class (2xx, 4xx, 5xx…).', labelNames: ['route', 'status_class'] as const }),
+    orders: new FastCounter(node, {
+      name: 'certainty_acme_orders_total', labelNames: ['outcome'] as const,
+      help: 'ACME orders by outcome on this node: created, valid (certificate signed at finalize), invalid (a validation failed).',
+    }),
+    validations: new Counter({ ...on, name: 'certainty_acme_validations_total', help: 'Challenge validations run by this node, by challenge type and outcome (valid, invalid; error: an internal failure, retried).', labelNames: ['type', 'outcome'] as const }),
+    validationSeconds: new Histogram({
+      ...on, name: 'certainty_acme_validation_duration_seconds', help: 'Time one challenge validation took on this node, by challenge type.', labelNames: ['type'] as const, buckets: LATENCY_BUCKETS,
+    }),
+    signatures: new FastCounter(node, { name: 'certainty_ca_signatures_total', help: 'Signatures made by this node with a CA key, by issuer id and purpose (leaf: a certificate for an ACME order).', labelNames: ['issuer', 'purpose'] as const }),
+    jobsFinished: new Counter({ ...on, name: 'certainty_jobs_finished_total', help: 'Job attempts finished by this node\'s worker, by job kind and outcome (completed, failed).', labelNames: ['kind', 'outcome'] as const }),
+    jobSeconds: new Histogram({ ...on, name: 'certainty_job_duration_seconds', help: 'Time one job attempt took on this node, by job kind.', labelNames: ['kind'] as const, buckets: LATENCY_BUCKETS }),
+    leaseHeld: new Gauge({ ...on, name: 'certainty_lease_held', help: '1 for each cluster lease this node holds and trusts now, by lease name (scheduler).', labelNames: ['lease'] as const }),
+    fencingRejections: new Counter({ ...on, name: 'certainty_lease_fencing_rejections_total', help: 'Writes under a lease that the database refused because the lease had moved to another node.' }),
+    clusterFacts: new Gauge({ ...on, name: 'certainty_cluster_facts_exporter', help: '1 on the one node that exports the cluster-wide facts (the scheduler lease holder), 0 on the others.' }),
+    dbWritable: new Gauge({ ...on, name: 'certainty_database_writable', help: '1 when this node\'s database accepts writes, 0 when it is read-only (a standby) or unreachable.' }),
+    dbPing: new Gauge({ ...on, name: 'certainty_database_ping_seconds', help: 'Time this node took, at the last scrape, to ask the database whether it accepts writes.' }),
+    dbSeconds: new FastHistogram(node, {
+      name: 'certainty_database_statement_duration_seconds', labelNames: ['op'] as const, buckets: DB_BUCKETS,
+      help: 'Time a database statement took on this node (query, exec), or a whole transaction (transaction), waiting for a connection included.',
+    }),
+    dbInFlight: new Gauge({ ...on, name: 'certainty_database_statements_in_flight', help: 'Statements and transactions running on this node\'s database connections at the scrape; above database.poolSize (PostgreSQL), work waits for a connection.' }),
+    kekOpens: new Gauge({ ...on, name: 'certainty_kek_opens', help: '1 when this node\'s KEK still opens the database\'s secrets, 0 after a rotation to a KEK this node was not given.' }),
+    readErrors: new Counter({ ...on, name: 'certainty_metrics_read_errors_total', help: 'Scrapes that could not read a source of metrics (database, kek, cluster_facts); those series are then absent.', labelNames: ['source'] as const }),
+    // Cluster facts, from the database, exported by one node only: a registry of their own.
+    queueDepth: new Gauge({ ...onCluster, name: 'certainty_job_queue_depth', help: 'Cluster-wide jobs not done, by kind and status (queued, running, failed).', labelNames: ['kind', 'status'] as const }),
+    queueAge: new Gauge({ ...onCluster, name: 'certainty_job_queue_oldest_age_seconds', help: 'Cluster-wide, by job kind: how long the longest-waiting runnable queued job has been waiting.', labelNames: ['kind'] as const }),
+    crlUpdated: new Gauge({ ...onCluster, name: 'certainty_crl_last_update_timestamp_seconds', help: 'thisUpdate of the stored CRL, by issuer id and shard ("all" for the complete CRL).', labelNames: ['issuer', 'shard'] as const }),
+    crlNext: new Gauge({ ...onCluster, name: 'certainty_crl_next_update_timestamp_seconds', help: 'nextUpdate of the stored CRL, by issuer id and shard ("all" for the complete CRL): relying parties reject it after this.', labelNames: ['issuer', 'shard'] as const }),
+    usedNonces: new Gauge({ ...onCluster, name: 'certainty_acme_nonce_ledger_rows', help: 'Cluster-wide: redeemed ACME nonces kept until they expire (the used-nonce ledger).' }),
+    auditLagRecords: new Gauge({ ...onCluster, name: 'certainty_audit_forwarding_lag_records', help: 'Cluster-wide, by audit sink: audit records written but not yet delivered to the sink.', labelNames: ['sink'] as const }),
+    auditLagSeconds: new Gauge({ ...onCluster, name: 'certainty_audit_forwarding_lag_seconds', help: 'Cluster-wide, by audit sink: age of the oldest audit record not yet delivered to the sink (0 when none).', labelNames: ['sink'] as const }),
+  };
+}
+
+export type MetricSet = ReturnType<typeof defineMetrics>;

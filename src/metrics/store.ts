@@ -1,0 +1,20 @@
+/**
+ * What the metrics read from the database at scrape time: facts about the whole cluster, exported
+ * by one node only (the scheduler lease holder). Implemented by src/store/metrics-store.ts.
+ */
+export interface ClusterFactsStore {
+  read(): Promise<ClusterFacts>;
+}
+
+export interface ClusterFacts {
+  /** Jobs not done, by kind and status (queued, running, failed). */
+  jobs: Array<{ kind: string; status: string; count: number }>;
+  /** Per kind: seconds since the longest-waiting runnable queued job became runnable (database clock). */
+  oldestQueued: Array<{ kind: string; ageSeconds: number }>;
+  /** Each stored CRL: issuer, shard ('all' for the complete CRL), thisUpdate and nextUpdate (epoch ms). */
+  crls: Array<{ issuerId: string; shard: string; thisUpdate: number; nextUpdate: number }>;
+  /** Rows in the used-nonce ledger. */
+  usedNonces: number;
+  /** Per audit sink: records not yet delivered, and the age of the oldest of them (0 when none). */
+  auditLag: Array<{ sink: string; records: number; oldestSeconds: number }>;
+}

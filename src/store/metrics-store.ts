@@ -1,0 +1,38 @@
+import type { ClusterFacts, ClusterFactsStore } from '../metrics/store.ts';
+import type { Database } from './db.ts';
+
+/**
+ * The cluster facts a scrape exports (src/metrics): small aggregate reads, each bounded by an
+ * index or by a table that stays small (CRLs, audit cursors, used nonces pruned after their lifetime).
+ */
+export class SqlClusterFactsStore implements ClusterFactsStore {
+  constructor(private readonly db: Database) {}
+
+  async read(): Promise<ClusterFacts> {
+    const now = this.db.dialect.nowMs;
+    const [jobs, oldest, crls, shards, nonces, audit] = await Promise.all([
+      this.db.query<{ kind: string; status: string; n: number }>("SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status <> 'done' GROUP BY kind, status"),
+      this.db.query<{ kind: string; age: number }>(`SELECT kind, ${now} - MIN(run_at) AS age FROM jobs WHERE status = 'queued' AND run_at <= ${now} GROUP BY kind`),
+      this.db.query<{ issuer_id: string; this_update: number; next_update: number }>('SELECT issuer_id, this_update, next_update FROM crls'),
+      this.db.query<{ issuer_id: string; shard: number; this_update: number; next_update: number }>('SELECT issuer_id, shard, this_update, next_update FROM crl_shards'),
+      this.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM used_nonces'),
+      // The oldest undelivered record of each (sink, node) is the one right after the cursor.
+      this.db.query<{ sink: string; behind: number; oldest: number | null }>(
+        `SELECT c.sink, SUM(CASE WHEN h.seq > c.seq THEN h.seq - c.seq ELSE 0 END) AS behind, MAX(${now} - r.time) AS oldest
+         FROM audit_cursors c JOIN audit_heads h ON h.node_id = c.node_id
+         LEFT JOIN audit_records r ON r.node_id = c.node_id AND r.seq = c.seq + 1
+         GROUP BY c.sink`,
+      ),
+    ]);
+    return {
+      jobs: jobs.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.n) })),
+      oldestQueued: oldest.map((r) => ({ kind: r.kind, ageSeconds: Math.max(0, Number(r.age)) / 1000 })),
+      crls: [
+        ...crls.map((r) => ({ issuerId: r.issuer_id, shard: 'all', thisUpdate: Number(r.this_update), nextUpdate: Number(r.next_update) })),
+        ...shards.map((r) => ({ issuerId: r.issuer_id, shard: String(r.shard), thisUpdate: Number(r.this_update), nextUpdate: Number(r.next_update) })),
+      ],
+      usedNonces: Number(nonces[0]?.n ?? 0),
+      auditLag: audit.map((r) => ({ sink: r.sink, records: Number(r.behind), oldestSeconds: r.oldest === null ? 0 : Math.max(0, Number(r.oldest)) / 1000 })),
+    };
+  }
+}
