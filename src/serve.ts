@@ -33,6 +33,7 @@ import { secretsRoutes } from './http/secrets-routes.ts';
 import { http01Routes, lifecycleRoutes } from './http/lifecycle-routes.ts';
 import { DEPLOY_JOB } from './lifecycle/deploy-job.ts';
 import { RENEW_JOB } from './lifecycle/managed.ts';
+import type { LocalSigner } from './lifecycle/renew.ts';
 import { lifecycleRuntime } from './lifecycle/runtime.ts';
 import { secretResolver } from './lifecycle/secret-ref.ts';
 import { runSecretsDuty } from './secrets/duty.ts';
@@ -133,6 +134,17 @@ export function serveBanner(o: { nodes: readonly string[]; dialect: string; url:
   return `\nCertainty ${VERSION} is serving (${nodes}, ${o.dialect})\n  ACME directory:   ${o.url}/directory\n  Root certificate: ${o.rootPath}\n  Drain delay:      ${o.drain.ms} ms (${o.drain.why})\n\n`;
 }
 
+/** This CA as the lifecycle's local issuer, under the same issuance policy as ACME orders (allowed names, wildcards, IP ranges). */
+function policyChecked(authority: Authority, policy: IdentifierPolicy): LocalSigner {
+  return {
+    authorityKeyId: authority.authorityKeyId,
+    async sign(input) {
+      policy.check([...input.dnsNames.map((value) => ({ type: 'dns', value })), ...input.ipAddresses.map((value) => ({ type: 'ip', value }))]);
+      return authority.sign(input);
+    },
+  };
+}
+
 /**
  * Starts a node: database, KEK, CA, cluster duties, job worker and the HTTP(S) listener. As worker
  * process `workerIndex` of `serve --workers` (src/workers.ts) it is node `<id>-w<workerIndex>`, and
@@ -172,7 +184,7 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   const ssh = sshService({ db, kek, audit: audit.as('admin-api'), now });
   const secrets = secretDeps({ db, kek, recorder: audit.log, now, notifier: secretNotifier(config) });
   const lifecycle = lifecycleServices({ db, kek, audit: audit.as('admin-api'), now });
-  const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: authority, settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`) });
+  const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: policyChecked(authority, policy), settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`) });
   worker.register(RENEW_JOB, async (job) => renewals.renew(job.payload));
   worker.register(DEPLOY_JOB, async (job) => renewals.deploy(job.payload));
   registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty() }), now });

@@ -4,13 +4,16 @@
  * open the door and the domain decides the rest: `ssh.sign` signs only with SSH roles that list
  * the token (unless the caller also has `ssh.any-role`), `secrets.use` reaches only the paths the
  * token's secrets policies grant (unless the caller also has `secrets.admin`).
+ * `lifecycle.configure` (adding issuers and managed certificates) is the admin's alone: a managed
+ * certificate's exec hooks and file targets run commands and write files on every node, and its
+ * webhooks may carry private keys, so it is as much power as the server's own user.
  */
 export const PERMISSIONS = [
   'status.read',
   'acme.read', 'acme.manage', 'eab.manage',
   'ssh.read', 'ssh.manage', 'ssh.sign', 'ssh.any-role',
   'secrets.use', 'secrets.admin',
-  'lifecycle.read', 'lifecycle.manage',
+  'lifecycle.read', 'lifecycle.manage', 'lifecycle.configure',
   'metrics.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

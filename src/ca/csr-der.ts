@@ -47,8 +47,14 @@ export function readCsrStructure(der: Uint8Array): CsrStructure {
   expect(fields[0], TAG_INTEGER, 'version');
   const subject = expect(fields[1], TAG_SEQUENCE, 'subject');
   const spki = expect(fields[2], TAG_SEQUENCE, 'subjectPKInfo');
-  const [spkiAlgorithm, spkiBits] = readDerChildren(spki.value);
-  expect(readDerChildren(expect(spkiAlgorithm, TAG_SEQUENCE, 'the key algorithm').value)[0], TAG_OID, 'the key algorithm OID');
+  // The SPKI goes into the certificate byte for byte, so it must be exactly what RFC 5280 §4.1
+  // allows: { AlgorithmIdentifier { OID, optional parameters }, BIT STRING }, nothing after.
+  const spkiParts = readDerChildren(spki.value);
+  if (spkiParts.length !== 2) throw new Error('subjectPKInfo must have exactly two fields');
+  const [spkiAlgorithm, spkiBits] = spkiParts;
+  const keyAlgorithm = readDerChildren(expect(spkiAlgorithm, TAG_SEQUENCE, 'the key algorithm').value);
+  if (keyAlgorithm.length < 1 || keyAlgorithm.length > 2) throw new Error('the key algorithm must have an OID and at most one parameter');
+  expect(keyAlgorithm[0], TAG_OID, 'the key algorithm OID');
   expect(spkiBits, TAG_BIT_STRING, 'the public key');
   const attributes = fields[3] === undefined ? [] : readDerChildren(expect(fields[3], TAG_ATTRIBUTES, 'attributes').value);
   return {

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkKeyPolicy, parseCsr, type CsrPublicKey, type KeyPolicy } from './csr.ts';
-import { encodeDer, encodeDerSequence } from './der.ts';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { encodeDer, encodeDerSequence, readDerChildren, readDerExact } from './der.ts';
 import { generateKeyPair, type KeyAlgorithm } from './keys.ts';
 import { encodeSubjectAltName, OID_SUBJECT_ALT_NAME } from './san.ts';
 import { x509 } from './x509.ts';
@@ -55,6 +56,27 @@ describe('parseCsr', () => {
     assert.ok(at > 0);
     tampered[at] = 'e'.charCodeAt(0); // eood.example.com: same length, still valid DER
     await rejectsWith(parseCsr(new Uint8Array(tampered)), 'badCSR', /^CSR signature does not verify$/);
+  });
+
+  test('a signed CSR whose public key carries extra fields is badCSR: the key goes into the certificate as received', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const [algorithm, bits] = readDerChildren(readDerExact(publicKey.export({ type: 'spki', format: 'der' })).value);
+    const raw = (e: { start: number; end: number } | undefined, from: Uint8Array): Uint8Array => from.subarray(e?.start ?? 0, e?.end ?? 0);
+    const spki = publicKey.export({ type: 'spki', format: 'der' });
+    const body = readDerExact(spki).value;
+    const junk = encodeDer(0x04, Buffer.from('junk'));
+    const algorithmParts = readDerChildren((algorithm as { value: Uint8Array }).value);
+    const cases: Array<[Uint8Array, RegExp]> = [
+      [encodeDerSequence([raw(algorithm, body), raw(bits, body), junk]), /not a DER-encoded PKCS#10/],
+      [encodeDerSequence([encodeDerSequence([...algorithmParts.map((p) => raw(p, (algorithm as { value: Uint8Array }).value)), junk]), raw(bits, body)]), /not a DER-encoded PKCS#10/],
+    ];
+    for (const [badSpki, message] of cases) {
+      const tbs = encodeDerSequence([encodeDer(0x02, new Uint8Array([0])), encodeDerSequence([]), badSpki, encodeDer(0xa0, new Uint8Array(0))]);
+      const signature = sign('sha256', tbs, privateKey);
+      const ecdsaWithSha256 = encodeDerSequence([encodeDer(0x06, Buffer.from('2a8648ce3d040302', 'hex'))]);
+      const csr = encodeDerSequence([tbs, ecdsaWithSha256, encodeDer(0x03, Buffer.concat([Buffer.from([0]), signature]))]);
+      await rejectsWith(parseCsr(csr), 'badCSR', message);
+    }
   });
 
   test('RSA (PKCS#1 v1.5 and PSS) and ECDSA signatures verify with node:crypto; tampered ones do not', async () => {

@@ -30,9 +30,10 @@ function issuerInputOf(body: Record<string, unknown>): IssuerInput {
 export function lifecycleRoutes(d: { issuers: IssuerService; managed: ManagedService }): AdminRoute[] {
   const read = needs('lifecycle.read');
   const manage = needs('lifecycle.manage');
+  const configure = needs('lifecycle.configure');
   return [
     read('GET', /^\/admin\/issuers$/, async () => ok(await d.issuers.list())),
-    manage('POST', /^\/admin\/issuers$/, async ({ json }) => ok(await d.issuers.add(issuerInputOf(await json())), 201)),
+    configure('POST', /^\/admin\/issuers$/, async ({ json }) => ok(await d.issuers.add(issuerInputOf(await json())), 201)),
     read('GET', new RegExp(`^/admin/issuers/${NAME}$`), async ({ params }) => ok(await d.issuers.show(params[0] as string))),
     manage('POST', new RegExp(`^/admin/issuers/${NAME}/rollover$`), async ({ params }) => ok(await d.issuers.rollover(params[0] as string))),
     manage('DELETE', new RegExp(`^/admin/issuers/${NAME}$`), async ({ params }) => {
@@ -40,7 +41,7 @@ export function lifecycleRoutes(d: { issuers: IssuerService; managed: ManagedSer
       return ok({ name: params[0], removed: true });
     }),
     read('GET', /^\/admin\/managed$/, async () => ok(await d.managed.list())),
-    manage('POST', /^\/admin\/managed$/, async ({ json }) => ok(await d.managed.add(await json()), 201)),
+    configure('POST', /^\/admin\/managed$/, async ({ json }) => ok(await d.managed.add(await json()), 201)),
     read('GET', new RegExp(`^/admin/managed/${NAME}$`), async ({ params }) => ok(await d.managed.show(params[0] as string))),
     read('GET', new RegExp(`^/admin/managed/${NAME}/history$`), async ({ params }) => ok(await d.managed.history(params[0] as string))),
     manage('POST', new RegExp(`^/admin/managed/${NAME}/renew$`), async ({ params }) => ok(await d.managed.renewNow(params[0] as string))),

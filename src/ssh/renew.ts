@@ -54,6 +54,8 @@ export async function renewHostCertificate(deps: SshDeps & { signers: SignerCach
   }
   const role = await deps.store.role(record.role);
   if (!role) throw new AppError('notFound', `The certificate's role "${record.role}" no longer exists`);
+  // A role of that name made again for users must not turn a host's renewal into a user certificate.
+  if (role.role.kind !== 'host') throw denied(`The certificate's role "${record.role}" now signs ${role.role.kind} certificates; only host certificates renew themselves`);
   const who = { tokenId: 'renewal', tokenName: cert.principals[0] ?? '', admin: false, actor: `ssh-host:${cert.key.fingerprint}` };
   return signForRole(deps, role.role, { role: record.role, publicKey: publicKeyLine(cert.key.blob), principals: [...cert.principals] }, who);
 }

@@ -87,6 +87,9 @@ export class SqliteDatabase implements Database {
     // No synchronous busy wait: it would block the event loop. Contention is retried asynchronously.
     this.db.pragma('busy_timeout = 0');
     this.db.pragma('foreign_keys = ON');
+    // Deleted content is overwritten with zeros, so a destroyed secret version or a pruned key is
+    // not left readable in free pages of the file.
+    this.db.pragma('secure_delete = ON');
     this.db.defaultSafeIntegers(false);
     this.limits = limits;
     if (!inMemory(path)) {

@@ -144,7 +144,8 @@ for (const dialect of dialects()) {
       const serial: string = certs[0].serial;
       const pem = await cli('cert', 'show', serial, '--pem');
       assert.equal(pem.stdout.trim(), (issued.certificatePem.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----').trim());
-      assert.equal((await cli('cert', 'revoke', serial, '--reason', 'keyCompromise')).code, 0);
+      const revoked = await cli('cert', 'revoke', serial, '--reason', 'keyCompromise');
+      assert.equal(revoked.code, 0, revoked.stderr);
       const again = await cli('cert', 'revoke', serial);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /already revoked/);
@@ -154,7 +155,8 @@ for (const dialect of dialects()) {
       const text = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crlPath, '-noout', '-text'], { encoding: 'utf8' });
       assert.match(text.replace(/:/g, '').toLowerCase(), new RegExp(serial));
       assert.match(text, /Key Compromise/);
-      assert.equal((await cli('account', 'deactivate', accountId)).code, 0);
+      const deactivated = await cli('account', 'deactivate', accountId);
+      assert.equal(deactivated.code, 0, deactivated.stderr);
       await assert.rejects(client.newOrder(['x.example.test']), (e: AcmeError) => e.type === `${P}unauthorized`);
     });
 

@@ -49,7 +49,8 @@ for (const dialect of dialects()) {
       // http-01 comes over plain HTTP: the node listens without TLS, on the port Pebble dials.
       node = await startNode({
         databaseUrl,
-        set: { listen: `127.0.0.1:${port}`, 'tls.enabled': 'false', 'lifecycle.checkPeriodMs': '1000', 'lifecycle.upstreamTimeoutMs': '5000', 'lifecycle.orderTimeoutMs': '30000' },
+        // The issuance policy binds the local issuer as it binds ACME orders (Pebble's names are Pebble's to judge).
+        set: { listen: `127.0.0.1:${port}`, 'tls.enabled': 'false', 'policy.allowedDomains': 'lifecycle.test', 'policy.allowedIpRanges': '10.0.0.0/8', 'lifecycle.checkPeriodMs': '1000', 'lifecycle.upstreamTimeoutMs': '5000', 'lifecycle.orderTimeoutMs': '30000' },
       });
       pebble = await startPebble({ dnsAddress: dns.dnsAddress, http01Port: port, tlsAlpn01Port: await freePort(), certificateValidityPeriod: 20 });
       env = { CERTAINTY_DATA_DIR: node.dataDir, ...(databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: databaseUrl }) };
@@ -110,6 +111,19 @@ for (const dialect of dialects()) {
       assert.equal(leaf.publicKey.algorithm.name, 'ECDSA');
       assert.match(leaf.getExtension(x509.SubjectAlternativeNameExtension)?.names.items.map((n) => n.value).join(',') ?? '', /10\.0\.0\.7/);
       assert.ok(await leaf.verify({ publicKey: new x509.X509Certificate(m.current.chainPem).publicKey, signatureOnly: true }));
+    });
+
+    test('the local issuer refuses a name outside the issuance policy, and says so on the managed certificate', async () => {
+      await cliOk('issuer', 'add', 'own-policy', '--kind', 'local');
+      await cliOk('managed', 'add', 'outside', '--issuer', 'own-policy', '--name', 'www.example.org');
+      const m = await waitFor(async () => {
+        const shown = await show('outside');
+        return shown.lastOutcome === 'failed' ? shown : undefined;
+      }, { what: 'the first attempt of "outside"', timeoutMs: 20_000, intervalMs: 500 });
+      assert.equal(m.currentRevision, 0);
+      assert.match(JSON.stringify(m), /www\.example\.org/);
+      assert.match(String(m.status), /^renewal failed: .*www\.example\.org/);
+      await cliOk('managed', 'remove', 'outside');
     });
 
     test('an exec hook answers dns-01 for a wildcard name', async () => {

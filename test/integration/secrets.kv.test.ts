@@ -5,6 +5,8 @@
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import { after, before, describe, test } from 'node:test';
 import { AuditLog } from '../../src/audit/log.ts';
 import { isAppError } from '../../src/errors.ts';
@@ -117,6 +119,23 @@ for (const dialect of dialects()) {
       await removeSecret(deps, admin, 'life/x');
       assert.equal((await refused(readMetadata(deps, admin, 'life/x'))).code, 'notFound');
       assert.deepEqual(await db.query('SELECT id FROM secret_versions WHERE path = ?', ['life/x']), []);
+    });
+
+    test('a destroyed version leaves no copy of its sealed value in the SQLite file', { skip: dialect !== 'sqlite' }, async () => {
+      await writeSecret(deps, admin, 'scrub/x', { v: 'to be destroyed' });
+      const [row] = await db.query<{ value_wrapped: Uint8Array }>('SELECT value_wrapped FROM secret_versions WHERE path = ? AND version = 1', ['scrub/x']);
+      const sealed = Buffer.from(row?.value_wrapped ?? []);
+      assert.ok(sealed.length > 32);
+      assert.equal(await destroyVersions(deps, admin, 'scrub/x', [1]), 1);
+      // Move every page from the write-ahead log into the file, as any checkpoint will.
+      const raw = new BetterSqlite3(join(dir, 'certainty.db'));
+      try {
+        raw.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        raw.close();
+      }
+      const file = readFileSync(join(dir, 'certainty.db'));
+      assert.equal(file.indexOf(sealed.subarray(0, 32)), -1, 'the sealed value is still in the database file');
     });
 
     test('delete_version_after: with the clock moved on, a read refuses and deletes the version; the duty deletes the rest', async () => {
