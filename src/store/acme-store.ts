@@ -8,6 +8,7 @@ import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { EnqueueOptions, Job } from '../jobs/queue.ts';
 import { isUniqueViolation, type Database, type Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 import { SqlJobStore } from './job-store.ts';
 
 const ACCOUNT_COLS = 'id, thumbprint, jwk, status, contact, eab_kid, created_at, version';
@@ -16,7 +17,6 @@ const AUTHZ_COLS = 'id, order_id, account_id, identifier_type, identifier_value,
 const CHALL_COLS = 'id, authz_id, type, token, status, validated_at, error, validation_record, updated_at, version';
 const CERT_COLS = 'id, serial, account_id, order_id, issuer_id, der, chain_pem, identifiers, not_before, not_after, ari_id, replaced_by, revoked_at, revocation_reason, created_at';
 
-const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 /** One row per (authorization, challenge) pair: an authorization and its challenges in one statement. */
 const AUTHZ_WITH_CHALLENGES = `SELECT ${AUTHZ_COLS.split(', ').map((c) => `a.${c}`).join(', ')}, ${
   CHALL_COLS.split(', ').filter((c) => c !== 'authz_id').map((c) => `c.${c} AS c_${c}`).join(', ')}
@@ -83,7 +83,7 @@ export class SqlAcmeStore implements AcmeStore {
 
   async insertAccount(a: Account): Promise<boolean> {
     // DO NOTHING rather than a caught violation: the caller's transaction stays usable on PostgreSQL.
-    return (await this.q.exec(`INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (${marks(8)}) ON CONFLICT DO NOTHING`, fromAccount(a))) === 1;
+    return (await this.q.exec(`INSERT INTO accounts (${ACCOUNT_COLS}) VALUES (${placeholders(8)}) ON CONFLICT DO NOTHING`, fromAccount(a))) === 1;
   }
 
   async bindEabKey(kid: string, accountId: string): Promise<boolean> {
@@ -129,14 +129,14 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async insertOrder(order: Order, authorizations: Authorization[]): Promise<void> {
-    await this.q.exec(`INSERT INTO orders (${ORDER_COLS}) VALUES (${marks(12)})`, fromOrder(order));
+    await this.q.exec(`INSERT INTO orders (${ORDER_COLS}) VALUES (${placeholders(12)})`, fromOrder(order));
     // One multi-row statement per table: a statement is a round trip on PostgreSQL.
     if (authorizations.length === 0) return;
-    const authzValues = authorizations.map(() => `(${marks(10)})`).join(', ');
+    const authzValues = authorizations.map(() => `(${placeholders(10)})`).join(', ');
     await this.q.exec(`INSERT INTO authorizations (${AUTHZ_COLS}) VALUES ${authzValues}`, authorizations.flatMap(fromAuthorization));
     const challenges = authorizations.flatMap((a) => a.challenges);
     if (challenges.length === 0) return;
-    const challValues = challenges.map(() => `(${marks(10)})`).join(', ');
+    const challValues = challenges.map(() => `(${placeholders(10)})`).join(', ');
     await this.q.exec(`INSERT INTO challenges (${CHALL_COLS}) VALUES ${challValues}`, challenges.flatMap(fromChallenge));
   }
 
@@ -215,7 +215,7 @@ export class SqlAcmeStore implements AcmeStore {
   }
 
   async insertCertificate(c: IssuedCertificate): Promise<void> {
-    await this.q.exec(`INSERT INTO certificates (${CERT_COLS}) VALUES (${marks(15)})`, fromCertificate(c));
+    await this.q.exec(`INSERT INTO certificates (${CERT_COLS}) VALUES (${placeholders(15)})`, fromCertificate(c));
     const names = [...new Set(c.identifiers.map((i) => i.value))];
     for (const name of names) {
       await this.q.exec('INSERT INTO certificate_names (name, certificate_id, created_at) VALUES (?, ?, ?)', [name, c.id, c.createdAt]);

@@ -6,6 +6,7 @@ import { isTokenRole, type TokenRole } from '../admin/roles.ts';
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 
 interface AccountRow {
   id: string;
@@ -133,7 +134,7 @@ abstract class SqlCredentialStore<N, L extends { createdAt: number; revokedAt: n
 
   async insert(credential: N): Promise<void> {
     const { columns, values } = this.t.insert;
-    await this.q.exec(`INSERT INTO ${this.t.table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values(credential));
+    await this.q.exec(`INSERT INTO ${this.t.table} (${columns.join(', ')}) VALUES (${placeholders(columns.length)})`, values(credential));
   }
 
   async list(): Promise<L[]> {

@@ -3,6 +3,7 @@ import { CRL_JOB, type CrlPartition, type CrlSnapshot, type CrlStore, type Store
 import type { RevocationEvent, RevocationStore } from '../ca/store.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 import { SqlJobStore } from './job-store.ts';
 
 /** Which revoked certificates a partition lists: a condition on `certificates` and its parameters. */
@@ -54,7 +55,7 @@ export class SqlCrlStore implements CrlStore {
   async publish(issuerId: string, partition: CrlPartition, crl: { number: number; generation: number; der: Buffer; thisUpdate: number; nextUpdate: number }): Promise<boolean> {
     const t = partitionTables(issuerId, partition);
     const stored = await this.q.exec(
-      `INSERT INTO ${t.crls} (${t.key.join(', ')}, number, der, this_update, next_update, generation) VALUES (${t.key.map(() => '?').join(', ')}, ?, ?, ?, ?, ?)
+      `INSERT INTO ${t.crls} (${t.key.join(', ')}, number, der, this_update, next_update, generation) VALUES (${placeholders(t.key.length)}, ?, ?, ?, ?, ?)
        ON CONFLICT (${t.key.join(', ')}) DO UPDATE SET number = excluded.number, der = excluded.der, this_update = excluded.this_update,
          next_update = excluded.next_update, generation = excluded.generation
        WHERE ${t.crls}.number < excluded.number`,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EnqueueOptions, Job, JobDepth, JobFailure } from '../jobs/queue.ts';
 import type { JobStore } from '../jobs/store.ts';
 import type { Database, Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 
 interface JobRow {
   id: string;
@@ -48,7 +49,7 @@ export class SqlJobStore implements JobStore {
    */
   claim(owner: string, kinds: readonly string[], limit: number, claimMs: number, perKey = limit): Promise<Job[]> {
     const now = this.db.dialect.nowMs;
-    const kindMarks = kinds.map(() => '?').join(', ');
+    const kindMarks = placeholders(kinds.length);
     const runnable = `kind IN (${kindMarks}) AND run_at <= ${now} AND (status = 'queued' OR (status = 'running' AND claim_expires_at < ${now}))`;
     const run = async (tx: Queryable): Promise<Job[]> => {
       const candidates = await tx.query<{ id: string }>(
@@ -67,7 +68,7 @@ export class SqlJobStore implements JobStore {
       if (candidates.length === 0) return [];
       const order = new Map(candidates.map((c, i) => [c.id, i]));
       const locked = await tx.query<JobRow>(
-        `SELECT id, kind, payload, attempts, max_attempts, fair_key FROM jobs WHERE id IN (${candidates.map(() => '?').join(', ')}) AND ${runnable} ${this.db.dialect.skipLocked}`,
+        `SELECT id, kind, payload, attempts, max_attempts, fair_key FROM jobs WHERE id IN (${placeholders(candidates.length)}) AND ${runnable} ${this.db.dialect.skipLocked}`,
         [...candidates.map((c) => c.id), ...kinds],
       );
       const rows = locked.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0)).slice(0, limit);

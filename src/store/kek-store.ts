@@ -2,6 +2,7 @@ import { CHECKPOINT_KEY_AAD, CHECKPOINT_KEY_SETTING } from '../audit/checkpoint-
 import { CHECK_AAD, NONCE_KEY_AAD } from '../kek/open.ts';
 import type { KekRotationStore, KekSettingsStore, WrappedValue } from '../kek/store.ts';
 import type { Database, Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 import { getOrCreateSetting, getSetting } from './settings.ts';
 
 const SALT_SETTING = 'kek.salt';
@@ -86,7 +87,7 @@ export class SqlKekRotationStore implements KekRotationStore {
 
   async wrappedValues(table: string, after: string, limit: number): Promise<WrappedValue[]> {
     const col = columnOf(table);
-    const only = col.ids === undefined ? '' : `AND ${col.id} IN (${col.ids.map(() => '?').join(', ')})`;
+    const only = col.ids === undefined ? '' : `AND ${col.id} IN (${placeholders(col.ids.length)})`;
     const rows = await this.q.query<{ id: string; blob: Buffer | string }>(
       `SELECT ${col.id} AS id, ${col.column} AS blob FROM ${col.table} WHERE ${col.column} IS NOT NULL AND ${col.id} > ? ${only} ORDER BY ${col.id} LIMIT ?`,
       [after, ...(col.ids ?? []), limit],

@@ -5,12 +5,12 @@ import type { RenewalState } from '../lifecycle/types.ts';
 import { revisionId, type Issuer, type ManagedCertificate, type NewIssuer, type NewRevision, type Revision } from '../lifecycle/types.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 import { SqlJobStore } from './job-store.ts';
 import {
   fromManaged, ISSUER_COLS, MANAGED_COLS, renewalStateSet, REVISION_COLS, toIssuer, toManaged, toRevision, type IssuerRow, type ManagedRow, type RevisionRow,
 } from './lifecycle-rows.ts';
 
-const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const blob = (v: unknown): Buffer => Buffer.from(v as Buffer);
 
 /** The lifecycle tables (migration 11); see src/lifecycle/store.ts. */
@@ -89,7 +89,7 @@ export class SqlLifecycleStore implements LifecycleStore {
   }
 
   async insertManaged(c: ManagedCertificate): Promise<boolean> {
-    return (await this.q.exec(`INSERT INTO managed_certificates (${MANAGED_COLS}) VALUES (${marks(16)}) ON CONFLICT DO NOTHING`, fromManaged(c))) === 1;
+    return (await this.q.exec(`INSERT INTO managed_certificates (${MANAGED_COLS}) VALUES (${placeholders(16)}) ON CONFLICT DO NOTHING`, fromManaged(c))) === 1;
   }
 
   async managed(name: string): Promise<ManagedCertificate | undefined> {
@@ -142,7 +142,7 @@ export class SqlLifecycleStore implements LifecycleStore {
 
   async insertRevision(r: NewRevision): Promise<void> {
     await this.q.exec(
-      `INSERT INTO managed_revisions (id, ${REVISION_COLS}, key_wrapped) VALUES (${marks(13)})`,
+      `INSERT INTO managed_revisions (id, ${REVISION_COLS}, key_wrapped) VALUES (${placeholders(13)})`,
       [revisionId(r.managedName, r.revision), r.managedName, r.revision, r.serial, r.certPem, r.chainPem, r.notBefore, r.notAfter, r.ariId ?? null, r.replaces ?? null, r.rule, r.createdAt, r.keyWrapped],
     );
   }
@@ -169,7 +169,7 @@ export class SqlLifecycleStore implements LifecycleStore {
     const rows = await this.q.query<{ revision: number }>('SELECT revision FROM managed_revisions WHERE managed_name = ? ORDER BY revision DESC', [name]);
     const old = rows.slice(keep).map((r) => revisionId(name, Number(r.revision)));
     if (old.length === 0) return 0;
-    return this.q.exec(`DELETE FROM managed_revisions WHERE id IN (${marks(old.length)})`, old);
+    return this.q.exec(`DELETE FROM managed_revisions WHERE id IN (${placeholders(old.length)})`, old);
   }
 
   async putHttp01(token: string, keyAuthorization: string, managedName: string, expiresAt: number): Promise<void> {

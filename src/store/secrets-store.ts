@@ -3,10 +3,10 @@ import type { SecretPolicyStore, SecretRow, SecretStore, VersionRow } from '../s
 import type { Policy, PolicyRule, SecretListing } from '../secrets/types.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
+import { placeholders } from './sql-text.ts';
 import { fromSecret, fromVersion, SECRET_COLS, toRules, toSecret, toVersion, VERSION_COLS, type SecretDbRow, type VersionDbRow } from './secrets-rows.ts';
 
-const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-const inList = (xs: readonly unknown[]): string => `(${marks(xs.length)})`;
+const inList = (xs: readonly unknown[]): string => `(${placeholders(xs.length)})`;
 
 /** SecretStore over `secrets` and `secret_versions`. */
 export class SqlSecretStore implements SecretStore {
@@ -31,7 +31,7 @@ export class SqlSecretStore implements SecretStore {
   }
 
   async insertSecret(row: Omit<SecretRow, 'rowVersion'>): Promise<boolean> {
-    return (await this.q.exec(`INSERT INTO secrets (${SECRET_COLS}) VALUES (${marks(14)}) ON CONFLICT DO NOTHING`, [...fromSecret(row), 0])) === 1;
+    return (await this.q.exec(`INSERT INTO secrets (${SECRET_COLS}) VALUES (${placeholders(14)}) ON CONFLICT DO NOTHING`, [...fromSecret(row), 0])) === 1;
   }
 
   async updateSecret(row: SecretRow): Promise<boolean> {
@@ -60,7 +60,7 @@ export class SqlSecretStore implements SecretStore {
   }
 
   async insertVersion(row: VersionRow): Promise<boolean> {
-    return (await this.q.exec(`INSERT INTO secret_versions (${VERSION_COLS}) VALUES (${marks(8)}) ON CONFLICT DO NOTHING`, fromVersion(row))) === 1;
+    return (await this.q.exec(`INSERT INTO secret_versions (${VERSION_COLS}) VALUES (${placeholders(8)}) ON CONFLICT DO NOTHING`, fromVersion(row))) === 1;
   }
 
   pruneVersions(path: string, upTo: number): Promise<number> {

@@ -80,6 +80,11 @@ export function mapCode(sql: string, fn: (code: string) => string): string {
   return out + fn(sql.slice(codeStart));
 }
 
+/** `?, ?, …`: n placeholders for a VALUES row or an IN list. */
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
 /** Rewrites `?` placeholders to PostgreSQL's `$1..$n`, outside literals, quoted identifiers and comments. */
 export function toPgPlaceholders(sql: string): string {
   let n = 0;
