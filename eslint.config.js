@@ -18,6 +18,7 @@ export const LAYERS = [
   { name: 'ssh', members: ['ssh'] },
   { name: 'secrets', members: ['secrets'] },
   { name: 'lifecycle', members: ['lifecycle'] },
+  { name: 'notify', members: ['notify'] },
   { name: 'admin', members: ['admin'] },
   { name: 'metrics', members: ['metrics'] },
   { name: 'store', members: ['store'] },

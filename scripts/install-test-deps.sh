@@ -4,9 +4,9 @@
 # on Debian/Ubuntu.
 set -euo pipefail
 
-packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client nginx openssh-server openssh-client prometheus curl)
+packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client nginx openssh-server openssh-client prometheus curl chromium bind9 bind9-utils)
 # The commands those packages provide that the tests run.
-commands=(certbot lego pebble openssl haproxy psql runuser patroni patronictl etcd etcdctl nginx sshd ssh ssh-keygen prometheus promtool curl)
+commands=(certbot lego pebble openssl haproxy psql runuser patroni patronictl etcd etcdctl nginx sshd ssh ssh-keygen prometheus promtool curl chromium named dig)
 
 log() { printf 'install-test-deps: %s\n' "$*"; }
 

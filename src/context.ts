@@ -6,6 +6,7 @@ import { EabKeyService } from './admin/eab.ts';
 import { AdminService } from './admin/service.ts';
 import type { InventoryCounts } from './admin/store.ts';
 import { AdminTokens } from './admin/tokens.ts';
+import { CustomRoles } from './admin/custom-roles.ts';
 import { storedCheckpointKey } from './audit/checkpoint-key.ts';
 import type { AuditActor, AuditRecorder } from './audit/log.ts';
 import { cliAudit, type CliAudit } from './audit/runtime.ts';
@@ -21,6 +22,7 @@ import { openKek } from './kek/open.ts';
 import type { KekRotationStore, KekSettingsStore } from './kek/store.ts';
 import type { ClusterStatusDeps } from './cluster/status.ts';
 import { SqlAdminStore, SqlAdminTokenStore, SqlEabKeyStore } from './store/admin-store.ts';
+import { SqlAdminRoleStore } from './store/admin-role-store.ts';
 import { SqlCrlStore, SqlRevocationStore } from './store/crl-store.ts';
 import { SqlAuditOutboxStore } from './store/audit-outbox-store.ts';
 import { SqlAuditChainStore, SqlAuditReadStore, SqlCheckpointKeyStore } from './store/audit-store.ts';
@@ -31,6 +33,10 @@ import { SqlLeaseStore, SqlNodeStore } from './store/cluster-store.ts';
 import { currentSchema, LATEST_SCHEMA, migrate, type MigrationReport } from './store/migrations.ts';
 import { SqlJobStore } from './store/job-store.ts';
 import { SqlLifecycleStore } from './store/lifecycle-store.ts';
+import { SqlNotifyStore } from './store/notify-store.ts';
+import { NotifyService } from './notify/channels.ts';
+import { NOTIFY_TIMEOUT_MS, type DeliverDeps } from './notify/deliver.ts';
+import { Notifier } from './notify/notifier.ts';
 import { IssuerService } from './lifecycle/issuers.ts';
 import { ManagedService } from './lifecycle/managed.ts';
 import type { LifecycleStore } from './lifecycle/store.ts';
@@ -39,6 +45,8 @@ import { SqlSecretPolicyStore, SqlSecretStore } from './store/secrets-store.ts';
 import type { SecretDeps, SecretNotifier } from './secrets/deps.ts';
 import { SecretWebhook } from './secrets/webhook.ts';
 import { SshService } from './ssh/service.ts';
+import type { SshReport } from './ssh/deps.ts';
+import { applyDocument, type ApplyOptions, type ApplyResult } from './admin/apply.ts';
 import { openDb } from './config/database.ts';
 import { publicBaseUrl } from './config/urls.ts';
 
@@ -100,6 +108,8 @@ export interface AdminServices {
   eab: EabKeyService;
   tokens: AdminTokens;
   service: AdminService;
+  /** Custom token roles. */
+  roles: CustomRoles;
 }
 
 export function adminServices(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): AdminServices {
@@ -109,12 +119,13 @@ export function adminServices(deps: { db: Database; kek: Kek; audit: AuditActor;
     eab: new EabKeyService({ store: new SqlEabKeyStore(db, db, recorder), kek, now, actor }),
     tokens: new AdminTokens({ store: new SqlAdminTokenStore(db, db, recorder), now, actor }),
     service: new AdminService({ store: new SqlAdminStore(db, db, recorder), revocations: new SqlRevocationStore(db, db, recorder), now, actor }),
+    roles: new CustomRoles({ store: new SqlAdminRoleStore(db, db, recorder), now, actor }),
   };
 }
 
 /** The SSH CA's operations (CLI and admin API), audited through `audit`. */
-export function sshService(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): SshService {
-  return new SshService({ store: new SqlSshStore(deps.db, deps.db, deps.audit.recorder), kek: deps.kek, now: deps.now });
+export function sshService(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number; report?: SshReport }): SshService {
+  return new SshService({ store: new SqlSshStore(deps.db, deps.db, deps.audit.recorder), kek: deps.kek, now: deps.now, ...(deps.report ? { report: deps.report } : {}) });
 }
 
 /** The lifecycle services (CLI and admin API), their changes recorded as `audit.actor`. */
@@ -122,12 +133,31 @@ export interface LifecycleServices {
   store: LifecycleStore;
   issuers: IssuerService;
   managed: ManagedService;
+  /** `certainty apply` and `POST /admin/apply`, recorded as `actor` (default `audit.actor`). */
+  apply: (doc: unknown, opts: ApplyOptions, actor?: string) => Promise<ApplyResult>;
 }
 
 export function lifecycleServices(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): LifecycleServices {
-  const store = new SqlLifecycleStore(deps.db, deps.db, deps.audit.recorder);
+  // Conditions lifecycle raises become notifications, queued in the same transactions.
+  const store = new SqlLifecycleStore(deps.db, deps.db, deps.audit.recorder, new Notifier(deps.now));
   const base = { store, kek: deps.kek, now: deps.now, actor: deps.audit.actor };
-  return { store, issuers: new IssuerService(base), managed: new ManagedService(base) };
+  return {
+    store, issuers: new IssuerService(base), managed: new ManagedService(base),
+    apply: (doc, opts, actor = deps.audit.actor) => applyDocument({
+      lifecycle: store, kek: deps.kek, now: deps.now, actor, transaction: (fn) => store.transaction((lifecycle) => fn({ lifecycle })),
+    }, doc, opts),
+  };
+}
+
+/** Notification channels (CLI and admin API), their changes recorded as `audit.actor`. */
+export function notifyService(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): NotifyService {
+  const store = new SqlNotifyStore(deps.db, deps.db, deps.audit.recorder);
+  return new NotifyService({ store, kek: deps.kek, now: deps.now, actor: deps.audit.actor, timeoutMs: NOTIFY_TIMEOUT_MS });
+}
+
+/** What a serving node's `notify-deliver` job and `notify` duty use. */
+export function notifyDelivery(deps: { db: Database; kek: Kek; now: () => number; log: Logger }): DeliverDeps {
+  return { store: new SqlNotifyStore(deps.db), kek: deps.kek, now: deps.now, log: deps.log, timeoutMs: NOTIFY_TIMEOUT_MS };
 }
 
 /** The secrets store's use-case dependencies (CLI and admin API), its changes audited through `recorder`. */

@@ -15,6 +15,8 @@ export interface DutyDeps {
   sshKrl?: () => Promise<unknown>;
   /** Soft-deletes expired secret versions and rotates due generated secrets (src/secrets/duty.ts). */
   secrets?: () => Promise<unknown>;
+  /** Queues undelivered notifications whose job gave up, prunes delivered ones (src/notify/deliver.ts). */
+  notify?: () => Promise<unknown>;
 }
 
 /** Completed jobs are kept a day, for `cluster status` and audits of who ran what. */
@@ -44,6 +46,9 @@ export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>
     },
     async secrets() {
       await deps.secrets?.();
+    },
+    async notify() {
+      await deps.notify?.();
     },
   };
 }

@@ -19,7 +19,7 @@ import { resolveDrainDelay } from './config/drain-delay.ts';
 import type { Config } from './config/schema.ts';
 import { accountUriMatcher, validationSettings } from './config/validation-settings.ts';
 import { publicBaseUrl, splitListen } from './config/urls.ts';
-import { adminServices, lifecycleServices, openCa, secretDeps, secretNotifier, sshService } from './context.ts';
+import { adminServices, lifecycleServices, notifyDelivery, notifyService, openCa, secretDeps, secretNotifier, sshService } from './context.ts';
 import { dataDirWarning, writePrivateFile } from './data-dir.ts';
 import { dutyHandlers, startLocalRenewal } from './duties.ts';
 import { clientAddressResolver } from './http/client-address.ts';
@@ -27,10 +27,13 @@ import { serverTls } from './http/listener-tls.ts';
 import { hostPolicy } from './config/hosts.ts';
 import { createServer } from './http/server.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
-import { sideRoutes } from './http/side-routes.ts';
+import { sideRoutes, type SideDeps } from './http/side-routes.ts';
+import { startAdminListener } from './http/admin-listener.ts';
 import { sshPublicRoutes, sshRoutes } from './http/ssh-routes.ts';
 import { secretsRoutes } from './http/secrets-routes.ts';
 import { http01Routes, lifecycleRoutes } from './http/lifecycle-routes.ts';
+import { notifyRoutes } from './http/notify-routes.ts';
+import { deliverMessage, NOTIFY_JOB, runNotifyDuty } from './notify/deliver.ts';
 import { DEPLOY_JOB } from './lifecycle/deploy-job.ts';
 import { RENEW_JOB } from './lifecycle/managed.ts';
 import type { LocalSigner } from './lifecycle/renew.ts';
@@ -55,12 +58,27 @@ import { createCaaChecker, type CaaChecker } from './validation/caa.ts';
 import { createResolver } from './validation/resolver.ts';
 import { createValidator, type Validator } from './validation/validate.ts';
 import { VERSION } from './version.ts';
+import { readFileSync } from 'node:fs';
+import { ConsoleOidc } from './admin/console-oidc.ts';
+import { ConsoleSessions } from './admin/console-sessions.ts';
+import { storedCheckpointKey } from './audit/checkpoint-key.ts';
+import type { AdminDeps } from './http/admin-routes.ts';
+import { consoleAdmin } from './http/console/admin-call.ts';
+import { consoleRoutes, type ConsoleRoutes } from './http/console/routes.ts';
+import { opsRoutes, type OpsRouteDeps } from './http/ops-routes.ts';
+import type { Keyring } from './kek/envelope.ts';
+import { SqlAdminTokenStore } from './store/admin-store.ts';
+import { SqlAuditReadStore } from './store/audit-store.ts';
+import { SqlConsoleSessionStore } from './store/console-session-store.ts';
+import type { Database } from './store/db.ts';
 
 const VALIDATE = 'validate-challenge';
 
 /** A running node; `stop()` drains it. */
 export interface RunningNode {
   url: string;
+  /** Where /admin and /metrics are served: `url`, or the admin listener's (admin.listen). */
+  adminUrl: string;
   stop(): Promise<void>;
 }
 
@@ -129,14 +147,46 @@ export function publishRoot(dataDir: string, rootPem: string, log: Logger): stri
   return path;
 }
 
-export function serveBanner(o: { nodes: readonly string[]; dialect: string; url: string; rootPath: string; drain: { ms: number; why: string } }): string {
+export function serveBanner(o: { nodes: readonly string[]; dialect: string; url: string; rootPath: string; drain: { ms: number; why: string }; consoleUrl?: string }): string {
   const nodes = o.nodes.length === 1 ? `node ${o.nodes.join('')}` : `${o.nodes.length} workers: ${o.nodes.join(', ')}`;
-  return `\nCertainty ${VERSION} is serving (${nodes}, ${o.dialect})\n  ACME directory:   ${o.url}/directory\n  Root certificate: ${o.rootPath}\n  Drain delay:      ${o.drain.ms} ms (${o.drain.why})\n\n`;
+  return `\nCertainty ${VERSION} is serving (${nodes}, ${o.dialect})\n  ACME directory:   ${o.url}/directory\n  Web console:      ${o.consoleUrl ?? `${o.url}/console/`}\n  Root certificate: ${o.rootPath}\n  Drain delay:      ${o.drain.ms} ms (${o.drain.why})\n\n`;
+}
+
+/** What the cluster and audit admin routes read (the console's cluster and audit pages use them too). */
+function opsDeps(db: Database, jobs: SqlJobStore, kek: Keyring): OpsRouteDeps {
+  const keys = new SqlCheckpointKeyStore(db);
+  return {
+    cluster: { nodes: new SqlNodeStore(db), leases: new SqlLeaseStore(db), jobs },
+    audit: { read: new SqlAuditReadStore(db), outbox: new SqlAuditOutboxStore(db), checkpointKey: () => storedCheckpointKey(keys, kek) },
+  };
+}
+
+/** The web console: sessions in the database (any node serves any page), every read and action through the admin route table. */
+function webConsole(db: Database, admin: AdminDeps, o: { config: Config; url: string; log: Logger; now: () => number }): ConsoleRoutes {
+  const { log, now } = o;
+  const store = new SqlConsoleSessionStore(db);
+  const tokens = new SqlAdminTokenStore(db);
+  const sessions = new ConsoleSessions({ store, verifyToken: (t) => admin.tokens.verify(t), tokenHash: (id) => tokens.tokenHash(id), now });
+  const sso = o.config.console.oidc;
+  const oidc = sso && new ConsoleOidc({ ...sso, clientSecret: readSecretFile('console.oidc.clientSecretFile', sso.clientSecretFile), redirectUri: `${consoleBase(o.config, o.url)}/console/oidc/callback` }, { store, now });
+  return consoleRoutes({ sessions, admin: consoleAdmin(admin), now, log, ...(oidc ? { oidc } : {}) });
+}
+
+/** The console is served where the admin API is: on the admin listener when there is one. */
+const consoleBase = (config: Config, url: string): string => (config.admin.listen === undefined ? url : `https://${config.admin.listen}`);
+
+function readSecretFile(key: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`${key}: cannot read ${path} (${(err as Error).message}); write the client secret there, readable by this user only`, { cause: err });
+  }
 }
 
 /** This CA as the lifecycle's local issuer, under the same issuance policy as ACME orders (allowed names, wildcards, IP ranges). */
 function policyChecked(authority: Authority, policy: IdentifierPolicy): LocalSigner {
   return {
+    issuerId: authority.issuerId,
     authorityKeyId: authority.authorityKeyId,
     async sign(input) {
       policy.check([...input.dnsNames.map((value) => ({ type: 'dns', value })), ...input.ipAddresses.map((value) => ({ type: 'ip', value }))]);
@@ -181,13 +231,15 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     ? undefined
     : createCaaChecker(createResolver(validation), { identities: config.acme.caaIdentities, accountUriMatches: accountUriMatcher(config) });
   const waiters = new Waiters();
-  const ssh = sshService({ db, kek, audit: audit.as('admin-api'), now });
+  const ssh = sshService({ db, kek, audit: audit.as('admin-api'), now, report: metrics });
   const secrets = secretDeps({ db, kek, recorder: audit.log, now, notifier: secretNotifier(config) });
   const lifecycle = lifecycleServices({ db, kek, audit: audit.as('admin-api'), now });
-  const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: policyChecked(authority, policy), settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`) });
+  const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: policyChecked(authority, policy), settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`), report: metrics });
   worker.register(RENEW_JOB, async (job) => renewals.renew(job.payload));
   worker.register(DEPLOY_JOB, async (job) => renewals.deploy(job.payload));
-  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty() }), now });
+  const delivery = notifyDelivery({ db, kek, now, log });
+  worker.register(NOTIFY_JOB, async (job) => deliverMessage(delivery, String(job.payload.id)));
+  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty(), notify: () => runNotifyDuty(delivery) }), now });
   const admin = adminServices({ db, kek, audit: audit.as('admin-api'), now });
   const acme: AcmeDeps = {
     store, revocations: new SqlRevocationStore(db, db, audit.log), jws: new JwsVerifier(), issuer: countingIssuer(authority, metrics), policy, eab: admin.eab,
@@ -203,15 +255,18 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: clusterDuties({ ...config.cluster, lifecyclePeriodMs: config.lifecycle.checkPeriodMs }), log, draining: () => draining,
     leaseHooks: audit.leaseHooks,
   });
-  const side = sideRoutes({
+  const adminDeps: AdminDeps = { ...admin, runAs: audit.runAs, log, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: [...metricsRoutes(metrics), ...sshRoutes(ssh), ...secretsRoutes(secrets), ...lifecycleRoutes(lifecycle), ...notifyRoutes(notifyService({ db, kek, audit: audit.as('admin-api'), now })), ...opsRoutes(opsDeps(db, jobs, kek))] };
+  const sideDeps: SideDeps = {
     health: {
       db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(kekSettings, kek), draining: () => draining, dialect: db.dialect.name,
       leases: () => cluster.held(), fencing: cluster.fencing,
     },
-    admin: { ...admin, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: [...metricsRoutes(metrics), ...sshRoutes(ssh), ...secretsRoutes(secrets), ...lifecycleRoutes(lifecycle)] },
+    admin: adminDeps,
     authority: () => authority,
     publicRoutes: [...sshPublicRoutes(ssh), ...http01Routes(lifecycle.store, now)],
-  });
+    console: webConsole(db, adminDeps, { config, url, log, now }),
+  };
+  const side = sideRoutes({ ...sideDeps, adminHere: config.admin.listen === undefined });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
   const server = createServer({
     acme, side, externalUrl: config.externalUrl, publicUrl: url, tls: tls?.material,
@@ -223,16 +278,21 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  const adminListener = await startAdminListener(config, authority, {
+    acme, side: sideRoutes(sideDeps), maxBodyBytes: config.acme.maxBodyBytes, requestTimeoutMs: config.server.requestTimeoutMs, log,
+    clientAddress: clientAddressResolver(config.server.trustedProxies), requests: metrics,
+  }, log);
   await worker.start();
   const renew = tls?.renew;
   const renewal = renew === undefined ? undefined : startLocalRenewal(() => renew(server as Server), log);
   // A worker's primary writes root.pem, warns about the directory and prints the banner, once.
   const alone = workerIndex === undefined;
   const rootPath = alone ? publishRoot(config.dataDir, authority.rootPem, log) : rootPemPath(config.dataDir);
-  log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, root: rootPath, database: db.dialect.name, drainDelayMs: drain.ms, drainDelay: drain.why }, 'certainty is serving');
-  if (alone) process.stderr.write(serveBanner({ nodes: [nodeId], dialect: db.dialect.name, url, rootPath, drain }));
+  log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, console: `${consoleBase(config, url)}/console/`, root: rootPath, database: db.dialect.name, drainDelayMs: drain.ms, drainDelay: drain.why }, 'certainty is serving');
+  if (alone) process.stderr.write(serveBanner({ nodes: [nodeId], dialect: db.dialect.name, url, rootPath, drain, consoleUrl: `${consoleBase(config, url)}/console/` }));
   return {
     url,
+    adminUrl: adminListener?.url ?? url,
     async stop() {
       // Not ready at once; keep serving while the load balancer notices; then finish in-flight
       // requests, hand leases and job claims back, and close the database.
@@ -244,6 +304,7 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
       server.closeIdleConnections();
       await Promise.race([closed, new Promise<void>((r) => setTimeout(r, config.server.shutdownTimeoutMs).unref())]);
       server.closeAllConnections();
+      await adminListener?.stop(config.server.shutdownTimeoutMs);
       await worker.stop(Math.max(1000, config.server.shutdownTimeoutMs / 2));
       await cluster.stop();
       await audit.stop();

@@ -5,8 +5,12 @@ import { parsePayload } from './jws.ts';
 import type { Authorization } from './types.ts';
 import { authorizationJson } from './wire.ts';
 
-export async function ownedAuthorization(deps: AcmeDeps, auth: Authenticated, id: string): Promise<Authorization> {
-  const authz = await deps.store.authorizationById(id);
+async function ownedAuthorization(deps: AcmeDeps, auth: Authenticated, id: string): Promise<Authorization> {
+  return ownedBy(auth, await deps.store.authorizationById(id));
+}
+
+/** The authorization if it belongs to the signing account, else 404 (the same answer whether absent or not theirs). */
+export function ownedBy(auth: Authenticated, authz: Authorization | undefined): Authorization {
   if (!authz || authz.accountId !== auth.account.id) throw new AppError('notFound', 'No authorization of this account at this URL');
   return authz;
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { authenticateKid } from './authenticate.ts';
-import { effectiveAuthorization, ownedAuthorization } from './authorization.ts';
+import { effectiveAuthorization, ownedBy } from './authorization.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
 import { parsePayload } from './jws.ts';
 import { checkPendingValidations } from './rate-limits.ts';
@@ -13,9 +13,11 @@ import { challengeJson } from './wire.ts';
  */
 export async function challenge(deps: AcmeDeps, req: AcmeRequest, id: string): Promise<AcmeResponse> {
   const auth = await authenticateKid(deps, req);
-  const found = await deps.store.challengeById(id);
-  if (!found) throw new AppError('notFound', 'No challenge at this URL');
-  const authz = effectiveAuthorization(await ownedAuthorization(deps, auth, found.authzId), deps.now());
+  // The challenge comes with its authorization: one read for both.
+  const owner = await deps.store.authorizationByChallengeId(id);
+  const found = owner?.challenges.find((c) => c.id === id);
+  if (!owner || !found) throw new AppError('notFound', 'No challenge at this URL');
+  const authz = effectiveAuthorization(ownedBy(auth, owner), deps.now());
   let current: Challenge = found;
   if (!auth.postAsGet) {
     parsePayload(auth.payload);

@@ -4,7 +4,7 @@ import { checkKeyPolicy, parseCsr, type ParsedCsr } from '../ca/csr.ts';
 import { authenticateKid } from './authenticate.ts';
 import type { AcmeDeps, AcmeRequest, AcmeResponse } from './context.ts';
 import { parsePayload, thumbprint } from './jws.ts';
-import { effectiveOrder, orderResponse, ownedOrder } from './order.ts';
+import { authorizationIds, effectiveOrder, orderOwnedBy, orderResponse } from './order.ts';
 import { ariCertId } from './renewal-info.ts';
 import type { Account, IssuedCertificate, Order } from './types.ts';
 
@@ -60,18 +60,34 @@ function checkCsrMatches(csr: ParsedCsr, order: Order): void {
   }
 }
 
-/** RFC 8555 §7.4 finalize: checks the CSR, signs, and records certificate and order in one transaction. */
+/**
+ * The CSR checks that need no order. They run while the order is read and locked, but their
+ * error is raised only after the order's own (not found, not ready), as if they ran after.
+ */
+async function checkedCsr(deps: AcmeDeps, payload: Buffer, account: Account): Promise<ParsedCsr> {
+  const csr = await readCsr(deps, parsePayload(payload));
+  await checkNotAccountKey(csr, account);
+  return csr;
+}
+
+/**
+ * RFC 8555 §7.4 finalize: checks the CSR, signs, and records certificate and order in one
+ * transaction. The order is read only once, locked, in that transaction.
+ */
 export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Promise<AcmeResponse> {
   const auth = await authenticateKid(deps, req);
-  const order = effectiveOrder(await ownedOrder(deps, auth, id), deps.now());
-  if (order.status !== 'ready') throw notReady(order);
-  const csr = await readCsr(deps, parsePayload(auth.payload));
-  await checkNotAccountKey(csr, auth.account);
-  checkCsrMatches(csr, order);
+  const csr = checkedCsr(deps, auth.payload, auth.account);
+  csr.catch(() => undefined);
+  // Read while the transaction runs rather than after it (an order's authorizations never change);
+  // shown only once the order proved to be this account's.
+  const authzIds = authorizationIds(deps, id);
+  authzIds.catch(() => undefined);
   const finished = await deps.store.transaction(async (store) => {
-    const locked = await store.lockOrder(order.id);
-    if (!locked || effectiveOrder(locked, deps.now()).status !== 'ready') throw notReady(locked ?? order);
-    const cert = await signFor(deps, locked, csr);
+    const locked = effectiveOrder(orderOwnedBy(auth, await store.lockOrder(id)), deps.now());
+    if (locked.status !== 'ready') throw notReady(locked);
+    const parsed = await csr;
+    checkCsrMatches(parsed, locked);
+    const cert = await signFor(deps, locked, parsed);
     await store.insertCertificate(cert);
     if (locked.replaces !== null) {
       const old = await store.certificateByAriId(locked.replaces);
@@ -88,7 +104,7 @@ export async function finalize(deps: AcmeDeps, req: AcmeRequest, id: string): Pr
     await store.audit({ actor, action: 'order.finalized', object: `order:${done.id}`, outcome: 'success', details: { certificate: cert.serial } });
     return { ...done, version: done.version + 1 };
   });
-  return orderResponse(deps, req, finished);
+  return orderResponse(deps, req, finished, authzIds);
 }
 
 /**

@@ -49,6 +49,8 @@ export interface AcmeStore {
   orderIdsForAccount(accountId: string, after: OrderCursor | null, limit: number): Promise<OrderCursor[]>;
   authorizationsForOrder(orderId: string): Promise<Authorization[]>;
   authorizationById(id: string): Promise<Authorization | undefined>;
+  /** The authorization a challenge belongs to, with all its challenges (that one included), in one read. */
+  authorizationByChallengeId(challengeId: string): Promise<Authorization | undefined>;
   updateAuthorization(authz: Authorization): Promise<boolean>;
   challengeById(id: string): Promise<Challenge | undefined>;
   updateChallenge(challenge: Challenge): Promise<boolean>;

@@ -36,8 +36,9 @@ export interface ValidationDeps {
  * `final` is set on the last attempt: an internal failure then becomes an invalid challenge.
  */
 export async function runChallengeValidation(deps: ValidationDeps, job: JobRef, final: boolean): Promise<void> {
-  const chall = await deps.store.challengeById(job.challengeId);
-  const authz = chall && chall.status === 'processing' ? await deps.store.authorizationById(chall.authzId) : undefined;
+  const found = await deps.store.authorizationByChallengeId(job.challengeId);
+  const chall = found?.challenges.find((c) => c.id === job.challengeId);
+  const authz = chall?.status === 'processing' ? found : undefined;
   const account = authz && (await deps.store.accountById(authz.accountId));
   if (!chall || !authz || !account) {
     await deps.store.completeJob(job.id, job.owner);
@@ -94,8 +95,9 @@ async function settleOrder(store: AcmeStore, order: Order | undefined, failure: 
     if (!(await store.updateOrder({ ...order, status: 'invalid', error }))) throw new ConflictError('order');
     return;
   }
-  const authzs = await store.authorizationsForOrder(order.id);
-  if (authzs.every((a) => a.status === 'valid')) {
+  // An order has one authorization per identifier: with one identifier, the one just validated is all of them.
+  const allValid = order.identifiers.length === 1 || (await store.authorizationsForOrder(order.id)).every((a) => a.status === 'valid');
+  if (allValid) {
     if (!(await store.updateOrder({ ...order, status: 'ready' }))) throw new ConflictError('order');
   }
 }

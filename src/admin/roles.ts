@@ -45,12 +45,35 @@ export function isTokenRole(value: string): value is TokenRole {
   return (TOKEN_ROLES as readonly string[]).includes(value);
 }
 
-export function roleAllows(role: TokenRole, permission: Permission): boolean {
-  return ROLE_PERMISSIONS[role].includes(permission);
+/** Whether a built-in role has the permission; a custom role's name (src/admin/custom-roles.ts) has none here. */
+export function roleAllows(role: string, permission: Permission): boolean {
+  return isTokenRole(role) && ROLE_PERMISSIONS[role].includes(permission);
 }
 
 /** Who made an admin API request: the verified token's id and role. */
 export interface Caller {
   tokenId: string;
-  role: TokenRole;
+  /** A built-in role (`TOKEN_ROLES`) or the name of a custom role. */
+  role: string;
+  /**
+   * The role's permissions as read for this request (a custom role's from the database, so every
+   * node agrees the moment it changes); unset: the built-in role's.
+   */
+  permissions?: readonly Permission[];
+  /** The token's name, recorded beside its id in the audit log. */
+  tokenName?: string;
+  /** A break-glass token: every use is audited and logged as a warning. */
+  breakGlass?: boolean;
+  /** The only admin paths the token may reach (a path and what is below it), when it is scoped. */
+  pathPrefix?: string;
+}
+
+/** Whether the caller's role has the permission: the one check every admin route (and the web console) makes. */
+export function callerAllows(caller: Caller, permission: Permission): boolean {
+  return caller.permissions === undefined ? roleAllows(caller.role, permission) : caller.permissions.includes(permission);
+}
+
+/** Whether `pathname` is `prefix` or below it (whole segments: `/a/b` does not cover `/a/bc`). */
+export function withinPrefix(prefix: string, pathname: string): boolean {
+  return pathname === prefix || pathname.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 }

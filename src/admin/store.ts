@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../audit/log.ts';
-import type { TokenRole } from './roles.ts';
+import type { Permission } from './roles.ts';
 
 /** An account as an operator sees it. */
 export interface AccountOverview {
@@ -97,26 +97,102 @@ export interface NewAdminToken {
   name: string;
   /** SHA-256 of the token, hex: the token itself is never stored. */
   hash: string;
-  role: TokenRole;
+  /** A built-in role or a custom role's name. */
+  role: string;
   createdAt: number;
   expiresAt: number | null;
+  pathPrefix: string | null;
+  breakGlass: boolean;
 }
 
 export interface AdminTokenRecord extends CredentialRecord {
   id: string;
   name: string;
-  role: TokenRole;
+  role: string;
   expiresAt: number | null;
+  lastUsedAt: number | null;
+  pathPrefix: string | null;
+  breakGlass: boolean;
 }
 
 /** What verifying a token needs: its hash, role, and whether it still holds. */
 export interface StoredToken {
   hash: string;
-  role: TokenRole;
+  name: string;
+  role: string;
   revokedAt: number | null;
   expiresAt: number | null;
+  lastUsedAt: number | null;
+  pathPrefix: string | null;
+  breakGlass: boolean;
 }
 
 export interface AdminTokenStore extends CredentialStore<NewAdminToken, AdminTokenRecord> {
   tokenHash(id: string): Promise<StoredToken | undefined>;
+  /** Sets the token's last use to `at` unless another request already set it at `since` or later (one write a minute, whichever node). */
+  touch(id: string, at: number, since: number): Promise<void>;
+  /** The custom role `name`, read for one request. */
+  customRole(name: string): Promise<CustomRole | undefined>;
+}
+
+/** A role an operator defined: a name and a set of permissions (built-in names are refused). */
+export interface CustomRole {
+  name: string;
+  permissions: Permission[];
+  description: string;
+  createdAt: number;
+}
+
+/** Custom roles (implemented by src/store/admin-store.ts). */
+export interface AdminRoleStore {
+  transaction<T>(fn: (store: AdminRoleStore) => Promise<T>): Promise<T>;
+  /** False when a role of that name exists. */
+  insertRole(role: CustomRole): Promise<boolean>;
+  /** By name. */
+  roles(): Promise<CustomRole[]>;
+  role(name: string): Promise<CustomRole | undefined>;
+  /** False when there is no role `name`. */
+  removeRole(name: string): Promise<boolean>;
+  /** How many tokens with this role are neither revoked nor expired at `now`. */
+  liveTokens(role: string, now: number): Promise<number>;
+  audit(event: AuditEvent): Promise<void>;
+}
+
+/** A web console session as stored: the hash of the cookie's id, never the id. */
+export interface ConsoleSessionRecord {
+  idHash: string;
+  /** Signed in with an admin token, or through OpenID Connect. */
+  kind: 'token' | 'oidc';
+  /** The token id or the OpenID Connect subject. */
+  subject: string;
+  /** A built-in role or a custom role's name. */
+  role: string;
+  csrfSecret: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+/** Web console sessions (implemented by src/store/console-session-store.ts). */
+export interface ConsoleSessionStore {
+  insert(session: ConsoleSessionRecord): Promise<void>;
+  session(idHash: string): Promise<ConsoleSessionRecord | undefined>;
+  /** Moves the last-seen time forward (never back). */
+  touch(idHash: string, lastSeenAt: number): Promise<void>;
+  remove(idHash: string): Promise<void>;
+  /** Deletes sessions expired at `now` or idle since before `idleBefore`, and sign-ins left unfinished; returns how many sessions. */
+  prune(now: number, idleBefore: number): Promise<number>;
+  insertLogin(login: PendingLogin): Promise<void>;
+  /** The unexpired sign-in with this state, deleted as it is read: each is used at most once, on any node. */
+  takeLogin(stateHash: string, now: number): Promise<PendingLogin | undefined>;
+}
+
+/** An OpenID Connect sign-in between the redirect to the provider and its answer. */
+export interface PendingLogin {
+  stateHash: string;
+  /** Hash of the value in the browser's sign-in cookie: the answer must come back to the same browser. */
+  browserHash: string;
+  nonce: string;
+  codeVerifier: string;
+  expiresAt: number;
 }

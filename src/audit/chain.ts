@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'admin.token-created',
   'admin.token-used',
   'admin.token-revoked',
+  'admin.role-created',
+  'admin.role-removed',
   'ssh.ca-created',
   'ssh.ca-rotated',
   'ssh.ca-retired',
@@ -40,13 +42,18 @@ export const AUDIT_ACTIONS = [
   'node.stopped',
   'audit.checkpoint',
   'lifecycle.issuer-added',
+  'lifecycle.issuer-updated',
   'lifecycle.issuer-removed',
   'lifecycle.account-key-changed',
   'lifecycle.managed-added',
+  'lifecycle.managed-updated',
   'lifecycle.managed-removed',
   'lifecycle.renewal-requested',
   'lifecycle.renewed',
   'lifecycle.renewal-failed',
+  'notify.channel-added',
+  'notify.channel-removed',
+  'notify.channel-tested',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { Keyring } from '../kek/envelope.ts';
 import { writeCheckpoint } from './checkpoint.ts';
@@ -6,7 +7,7 @@ import { AuditCheckpointer } from './checkpointer.ts';
 import { auditSettings, type AuditConfig } from './config.ts';
 import { AuditForwarder } from './forwarder.ts';
 import { cliActor, leaseAuditHooks, recordNodeStarted, recordNodeStopped } from './lifecycle.ts';
-import { AuditLog, type AuditActor } from './log.ts';
+import { AuditLog, type AuditActor, type AuditRecorder } from './log.ts';
 import { createSinks } from './sinks.ts';
 import type { AuditChainStore, AuditOutboxStore, CheckpointKeyStore } from './store.ts';
 
@@ -33,12 +34,38 @@ export interface AuditRuntimeDeps {
 /** A serving node's audit log and forwarder. */
 export interface AuditRuntime {
   log: AuditLog;
-  /** The log as an admin service records it, e.g. `as('admin-api')`. */
+  /**
+   * The log as an admin service records it, e.g. `as('admin-api')`: inside `runAs`, records made
+   * as that actor name the request's actor instead (the admin API's token).
+   */
   as(actor: string): AuditActor;
+  /** Runs `fn` with every record it makes through `as(…)` attributed to `who`. */
+  runAs<T>(who: RequestActor, fn: () => Promise<T>): Promise<T>;
   /** `onAcquired`/`onLost` for the node's LeaseKeeper. */
   leaseHooks: ReturnType<typeof leaseAuditHooks>;
   /** Records `node.stopped`, signs the final head, forwards what it can within the sinks' timeout, stops the forwarder. */
   stop(): Promise<void>;
+}
+
+/** Who a request acts as: `token:<id>`, and details every record it makes carries (the token's name, `breakGlass`). */
+export interface RequestActor {
+  actor: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * `log` recording as `fallback`, except inside a request that set its actor: the services keep
+ * one actor string from their construction, and the request's is read when each record is made,
+ * so no service needs a caller parameter for its audit records.
+ */
+function onBehalf(log: AuditRecorder, requests: AsyncLocalStorage<RequestActor>, fallback: string): AuditRecorder {
+  return {
+    record(chain, event) {
+      const who = requests.getStore();
+      if (who === undefined || event.actor !== fallback) return log.record(chain, event);
+      return log.record(chain, { ...event, actor: who.actor, details: { ...who.details, ...event.details } });
+    },
+  };
 }
 
 /**
@@ -63,9 +90,11 @@ export async function startAudit(deps: AuditRuntimeDeps): Promise<AuditRuntime> 
   await checkpointer.checkpoint();
   checkpointer.start();
   forwarder.start();
+  const requests = new AsyncLocalStorage<RequestActor>();
   return {
     log,
-    as: (actor) => ({ recorder: log, actor }),
+    as: (actor) => ({ recorder: onBehalf(log, requests, actor), actor }),
+    runAs: (who, fn) => requests.run(who, fn),
     leaseHooks: leaseAuditHooks(log, deps.log),
     async stop() {
       await recordNodeStopped(log).catch((err: unknown) => deps.log.warn({ err }, 'could not record node.stopped'));

@@ -6,8 +6,10 @@ import { isoTime, recordJson } from './wire.ts';
 
 /** RFC 5424 §6.2.1 facility 13, "log audit". */
 const FACILITY = 13;
-/** Severity: 6 informational for a success, 4 warning for a failure. */
+/** Severity: 6 informational for a success, 4 warning for a failure or anything a break-glass token did. */
 const SEVERITY = { success: 6, failure: 4 } as const;
+/** The canonical details of a break-glass token's records (src/admin/tokens.ts, src/http/admin-routes.ts). */
+const BREAK_GLASS = '"breakGlass":true';
 /**
  * SD-ID of our structured data. 32473 is the private enterprise number RFC 5612 reserves for
  * documentation, the one RFC 5424's own examples use.
@@ -28,7 +30,7 @@ function headerField(value: string, max: number): string {
 /** One record as an RFC 5424 message: the chain fields as structured data, the whole record as JSON in MSG. */
 function formatSyslog(r: AuditRecord): string {
   // Fields are escaped even where the log only writes safe values: a row edited in the database is forwarded as it is.
-  const pri = FACILITY * 8 + (SEVERITY[r.outcome] ?? SEVERITY.failure);
+  const pri = FACILITY * 8 + (r.details.includes(BREAK_GLASS) ? SEVERITY.failure : SEVERITY[r.outcome] ?? SEVERITY.failure);
   const params = { seq: r.seq, actor: r.actor, object: r.object, outcome: r.outcome, hash: r.hash, prevHash: r.prevHash };
   const sd = `[${SD_ID} ${Object.entries(params).map(([k, v]) => `${k}="${sdValue(v)}"`).join(' ')}]`;
   // RFC 5424 §6.2.3: the NILVALUE "-" when there is no valid time.

@@ -1,12 +1,10 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { caInfo } from '../ca/info.ts';
 import type { AuditActor } from '../audit/log.ts';
 import type { Config } from '../config/schema.ts';
 import { adminServices, openCa, openCliAudit, type AdminServices, type CaContext } from '../context.ts';
 import { configFrom, print, quietLogger } from './options.ts';
 import { table } from '../table.ts';
-import { humanDuration, parseDuration } from '../duration.ts';
-import { TOKEN_ROLES, type TokenRole } from '../admin/roles.ts';
 
 type Json = { json?: boolean };
 
@@ -14,7 +12,7 @@ type Json = { json?: boolean };
  * Opens the existing CA (never creates one), runs `fn` with an audit actor for the operator, signs
  * whatever it recorded (even when it then failed: what committed must not stay unsigned), closes the database.
  */
-async function withCa<T>(cmd: Command, fn: (ctx: CaContext & { audit: AuditActor }, config: Config) => Promise<T>): Promise<T> {
+export async function withCa<T>(cmd: Command, fn: (ctx: CaContext & { audit: AuditActor }, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(cmd);
   const ctx = await openCa(config, quietLogger(config), Date.now, false);
   const audit = openCliAudit(ctx.db, config.dataDir);
@@ -26,7 +24,7 @@ async function withCa<T>(cmd: Command, fn: (ctx: CaContext & { audit: AuditActor
 }
 
 /** The operator services for this command, recording as the operator. */
-const admin = (ctx: Pick<CaContext, 'db' | 'kek'> & { audit: AuditActor }): AdminServices => adminServices({ ...ctx, now: Date.now });
+export const admin = (ctx: Pick<CaContext, 'db' | 'kek'> & { audit: AuditActor }): AdminServices => adminServices({ ...ctx, now: Date.now });
 
 function parseReason(text: string): number {
   const names: Record<string, number> = { unspecified: 0, keycompromise: 1, affiliationchanged: 3, superseded: 4, cessationofoperation: 5 };
@@ -97,7 +95,7 @@ function registerCert(program: Command): void {
     }));
 }
 
-function registerCaAndTokens(program: Command): void {
+function registerCa(program: Command): void {
   const ca = program.command('ca').description('the certificate authority');
   ca.command('show').description('show the root and intermediate').option('--json', 'print JSON')
     .action((opts: Json, cmd: Command) => withCa(cmd, async ({ authority }, config) => {
@@ -108,33 +106,11 @@ function registerCaAndTokens(program: Command): void {
     .action((opts: { chain?: boolean }, cmd: Command) => withCa(cmd, async ({ authority }) => {
       process.stdout.write(opts.chain ? authority.chainPem : authority.rootPem);
     }));
-  const token = program.command('token').description('admin API bearer tokens');
-  token.command('create <name>').description('create a token (shown once)')
-    .addOption(new Option('--role <role>', 'what it may do (a machine token only does what an SSH role or a secrets policy grants it)').choices(TOKEN_ROLES).default('admin'))
-    .option('--ttl <duration>', 'expire after this long, e.g. 12h or 90d (default: never)')
-    .option('--json', 'print JSON')
-    .action((name: string, opts: Json & { role: TokenRole; ttl?: string }, cmd: Command) => withCa(cmd, async (ctx) => {
-      const t = await admin(ctx).tokens.create(name, { role: opts.role, ...(opts.ttl === undefined ? {} : { ttlMs: parseDuration(opts.ttl) }) });
-      const expiry = t.expiresAt === null ? 'never expires' : `expires ${t.expiresAt}`;
-      print(opts.json === true, t, () => `Token ${t.id} for "${name}" (role ${t.role}, ${expiry}):\n${t.token}\n(shown once; send it as "Authorization: Bearer <token>")`);
-    }));
-  token.command('list').description('list tokens').option('--json', 'print JSON')
-    .action((opts: Json, cmd: Command) => withCa(cmd, async (ctx) => {
-      const rows = await admin(ctx).tokens.list();
-      const now = Date.now();
-      const expiry = (iso: string | null): string => (iso === null ? 'never' : Date.parse(iso) <= now ? 'expired' : `in ${humanDuration(Date.parse(iso) - now)}`);
-      print(opts.json === true, rows, () => table(['ID', 'NAME', 'ROLE', 'CREATED', 'EXPIRES', 'REVOKED'], rows.map((t) => [t.id, t.name, t.role, t.createdAt, expiry(t.expiresAt), t.revoked ? 'yes' : 'no'])));
-    }));
-  token.command('revoke <id>').description('revoke a token')
-    .action((id: string, _opts: unknown, cmd: Command) => withCa(cmd, async (ctx) => {
-      if (!(await admin(ctx).tokens.revoke(id))) throw new Error(`no unrevoked token ${id}; see "certainty token list"`);
-      process.stdout.write(`Revoked token ${id}\n`);
-    }));
 }
 
 export function registerAdminCommands(program: Command): void {
   registerEab(program);
   registerAccount(program);
   registerCert(program);
-  registerCaAndTokens(program);
+  registerCa(program);
 }

@@ -137,7 +137,7 @@ export function registerAuditCommands(program: Command): void {
       if (key === undefined) throw new Error('no checkpoint key yet: the first node to start ("certainty serve") creates it');
       print(opts.json === true, { keyId: key.keyId, publicKeyPem: key.publicKeyPem }, () => `key id ${key.keyId}\n${key.publicKeyPem.trimEnd()}`);
     }));
-  audit.command('list').description('list records, newest first')
+  audit.command('list').alias('search').description('list records, newest first')
     .option('--since <iso>', 'at or after this time').option('--until <iso>', 'before this time').option('--actor <actor>', 'e.g. account:<id>, cli:<user>, admin-api')
     .option('--action <action>', `one of ${AUDIT_ACTIONS.join(', ')}`).option('--object <object>', 'e.g. secret:cluster/db (with --action secret.revealed: who revealed it)')
     .option('--node <id>', 'only this node\'s records').option('--limit <n>', 'how many', '100').option('--json', 'print JSON')

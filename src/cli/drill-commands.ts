@@ -6,6 +6,7 @@ import { LabControl } from '../lab/lab-control.ts';
 import { readLab } from '../lab/lab-state.ts';
 import { renderHtml } from '../lab/report-html.ts';
 import { renderTable } from '../lab/report-table.ts';
+import { progress } from './progress.ts';
 
 const DEFAULT_DIR = './certainty-lab';
 
@@ -57,10 +58,12 @@ export function registerDrillCommands(program: Command): void {
       }
       if (names.length === 0) throw new Error(`name a scenario or all: ${SCENARIOS.map((s) => s.name).join(', ')}`);
       undoOnInterrupt(opts.dir);
+      // A line redrawn at a terminal, `drill: …` lines otherwise (stdout holds only the report).
+      const bar = progress('drill');
       const report = await runDrill({
         dir: opts.dir, scenarios: names, quick: opts.quick === true, concurrency: opts.concurrency,
-        log: (line) => process.stderr.write(`drill: ${line}\n`),
-      });
+        log: (line) => bar.step(line),
+      }).finally(() => bar.end());
       const stamp = report.startedAt.replace(/[:.]/g, '-');
       // Not inside the lab directory: `lab down` removes that.
       const json = opts.json ?? join('certainty-drill-reports', `drill-${stamp}.json`);

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load.ts';
 import { isAppError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerTokenCommands } from './token-commands.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
@@ -14,6 +15,7 @@ import { registerServerCommands } from './server-commands.ts';
 import { registerSshCommands } from './ssh-commands.ts';
 import { registerSecretCommands } from './secret-commands.ts';
 import { registerLifecycleCommands } from './lifecycle-commands.ts';
+import { registerNotifyCommands } from './notify-commands.ts';
 
 /** Options every command accepts; they override the config file and environment. */
 export interface GlobalOptions {
@@ -43,6 +45,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServerCommands(program);
   registerAdminCommands(program);
+  registerTokenCommands(program);
   registerClusterCommands(program);
   registerBackupCommands(program);
   registerAuditCommands(program);
@@ -52,6 +55,7 @@ export function buildProgram(): Command {
   registerSshCommands(program);
   registerSecretCommands(program);
   registerLifecycleCommands(program);
+  registerNotifyCommands(program);
   registerCompletionCommand(program);
   return program;
 }

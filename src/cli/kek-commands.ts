@@ -6,6 +6,7 @@ import { kekFromPassphrase, loadKekFile, type KekProvider } from '../kek/kek.ts'
 import { rotateKek, sealedByKek } from '../kek/rotate.ts';
 import type { KekSettingsStore } from '../kek/store.ts';
 import { configFrom, print } from './options.ts';
+import { progress } from './progress.ts';
 
 async function newProvider(settings: KekSettingsStore, opts: { newFile?: string; newPassphraseEnv?: string }): Promise<KekProvider> {
   if (opts.newFile !== undefined) return loadKekFile(opts.newFile, true);
@@ -51,12 +52,18 @@ export function registerKekCommands(program: Command): void {
         const { settings, rotation } = kekStores(db);
         const keyring = await openDatabaseKek(db, config);
         const to = await newProvider(settings, opts);
+        // At a terminal a bar over every wrapped value (counted first); otherwise a line per batch.
+        const bar = progress('kek rotate');
+        const total = bar.live ? Object.values(await sealedByKek(rotation)).reduce((a, b) => a + b, 0) : undefined;
+        let done = 0;
         const totals = await rotateKek(rotation, keyring, to, {
           batchSize: batch, pauseMs: Number(opts.pauseMs) || 0,
           onBatch: (p) => {
-            if (opts.json !== true) process.stdout.write(`${p.table}: re-wrapped ${p.rewrapped}, already done ${p.skipped}\n`);
+            done += p.rewrapped + p.skipped;
+            if (bar.live) bar.update(p.table, done, total);
+            else if (opts.json !== true) process.stdout.write(`${p.table}: re-wrapped ${p.rewrapped}, already done ${p.skipped}\n`);
           },
-        });
+        }).finally(() => bar.end());
         const audit = openCliAudit(db, config.dataDir);
         await audit.recorder.record(undefined, { actor: audit.actor, action: 'kek.changed', object: `kek:${to.id}`, outcome: 'success', details: { totals } });
         // The checkpoint key is wrapped by the new KEK now.

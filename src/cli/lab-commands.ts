@@ -4,6 +4,7 @@ import { DEFAULT_TUNING, redactUrl, type LabTuning } from '../lab/lab-state.ts';
 import { formatLabStatus, labStatus } from '../lab/lab-status.ts';
 import { print } from './options.ts';
 import { table } from '../table.ts';
+import { progress } from './progress.ts';
 
 const DEFAULT_DIR = './certainty-lab';
 
@@ -41,10 +42,15 @@ export function parseTuning(pairs: readonly string[]): Partial<LabTuning> {
   return tuning;
 }
 
-/** Progress goes to stderr so stdout holds only the result. */
-const progress = (line: string): void => {
-  process.stderr.write(`lab: ${line}\n`);
-};
+/** Runs `fn` with a step logger on stderr (stdout holds only the result): a line redrawn at a terminal, `lab: …` lines otherwise. */
+async function withProgress<T>(fn: (log: (line: string) => void) => Promise<T>): Promise<T> {
+  const bar = progress('lab');
+  try {
+    return await fn((line) => bar.step(line));
+  } finally {
+    bar.end();
+  }
+}
 
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('a production-shaped HA cluster on this machine: etcd, Patroni, HAProxy, N nodes');
@@ -58,7 +64,7 @@ export function registerLabCommands(program: Command): void {
     .action(async (opts: { dir: string; nodes: number; basePort: number; tune?: string[] }) => {
       const started = Date.now();
       const tuning = parseTuning(opts.tune ?? []);
-      const state = await labUp({ dir: opts.dir, nodes: opts.nodes, basePort: opts.basePort, tuning, log: progress });
+      const state = await withProgress((log) => labUp({ dir: opts.dir, nodes: opts.nodes, basePort: opts.basePort, tuning, log }));
       const dirFlag = opts.dir === DEFAULT_DIR ? '' : ` --dir ${opts.dir}`;
       process.stdout.write([
         `lab is up in ${((Date.now() - started) / 1000).toFixed(1)} s (${state.dir})`,
@@ -79,7 +85,7 @@ export function registerLabCommands(program: Command): void {
     .option('--keep', 'keep the directory (data and logs)')
     .action(async (opts: { dir: string; keep?: boolean }) => {
       const started = Date.now();
-      const { stopped } = await labDown(opts.dir, { keep: opts.keep === true, log: progress });
+      const { stopped } = await withProgress((log) => labDown(opts.dir, { keep: opts.keep === true, log }));
       process.stdout.write(`lab down in ${((Date.now() - started) / 1000).toFixed(1)} s: stopped ${stopped.length} processes${opts.keep === true ? `, kept ${opts.dir}` : ''}\n`);
     });
   lab

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseApplyText, resolveSources, type SecretSources } from '../admin/apply-document.ts';
 import { lifecycleServices, openCa, openCliAudit, type LifecycleServices } from '../context.ts';
 import type { IssuerInput } from '../lifecycle/issuers.ts';
+import { parseRateLimit, rateLimitText } from '../lifecycle/rate-budget.ts';
 import type { ManagedView } from '../lifecycle/managed.ts';
+import type { SolverView } from '../lifecycle/solvers.ts';
 import { ruleText } from '../lifecycle/status.ts';
 import type { Issuer, Revision } from '../lifecycle/types.ts';
 import { table } from '../table.ts';
@@ -37,6 +40,7 @@ function issuerText(i: Issuer): string {
   if (i.acme) {
     rows.push(['directory', i.acme.directoryUrl], ['contact', i.acme.contact.join(', ') || '-'], ['eab', i.hasEab ? `key id ${i.acme.eabKid ?? '?'}` : 'none']);
     rows.push(['trust', i.acme.trustPem ? 'own bundle' : 'system roots'], ['preferred chain', i.acme.preferredChain ?? '-'], ['profile', i.acme.profile ?? '-']);
+    rows.push(['rate limit', rateLimitText(i.acme.rateLimit)]);
   }
   return rows.map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n');
 }
@@ -49,13 +53,15 @@ function registerIssuer(program: Command): void {
     .option('--eab-kid <kid>', 'external account binding key id').option('--eab-hmac <key>', 'external account binding HMAC key (base64url)')
     .option('--trust <file>', 'PEM bundle to trust for the upstream\'s HTTPS').option('--preferred-chain <cn>', 'common name of the root of the chain to prefer')
     .option('--profile <name>', 'certificate profile to ask for').option('--json', 'print JSON')
-    .action((name: string, o: Json & { kind: string; directory?: string; contact: string[]; eabKid?: string; eabHmac?: string; trust?: string; preferredChain?: string; profile?: string }, cmd: Command) =>
+    .option('--rate-limit <orders/period>', 'new orders the whole cluster may place, e.g. 300/3h (the default)')
+    .action((name: string, o: Json & { kind: string; directory?: string; contact: string[]; eabKid?: string; eabHmac?: string; trust?: string; preferredChain?: string; profile?: string; rateLimit?: string }, cmd: Command) =>
       withLifecycle(cmd, async (s) => {
         const input: IssuerInput = {
           name, kind: o.kind as IssuerInput['kind'], contact: o.contact,
           ...(o.directory === undefined ? {} : { directoryUrl: o.directory }), ...(o.eabKid === undefined ? {} : { eabKid: o.eabKid }),
           ...(o.eabHmac === undefined ? {} : { eabHmacKey: o.eabHmac }), ...(o.trust === undefined ? {} : { trustPem: readText(o.trust, 'trust bundle') }),
           ...(o.preferredChain === undefined ? {} : { preferredChain: o.preferredChain }), ...(o.profile === undefined ? {} : { profile: o.profile }),
+          ...(o.rateLimit === undefined ? {} : { rateLimit: parseRateLimit(o.rateLimit) }),
         };
         const added = await s.issuers.add(input);
         print(o.json === true, added, () => `Added issuer ${added.name} (${added.kind})`);
@@ -82,10 +88,17 @@ function registerIssuer(program: Command): void {
     }));
 }
 
+function solverText(s: SolverView): string {
+  if (s.type === 'http-01') return 'http-01 served by every node';
+  if (s.type === 'exec') return `${s.challenge} by ${s.command}`;
+  const r = s.rfc2136;
+  return `dns-01 by RFC 2136 at ${r.server}:${r.port}, zone ${r.zone ?? '(found by SOA)'}, TSIG key ${r.keyName} (${r.keyAlgorithm})`;
+}
+
 function managedText(m: ManagedView): string {
   const rows: Array<[string, string]> = [
     ['name', m.name], ['issuer', m.issuer], ['names', m.spec.names.join(', ')], ['key', `${m.spec.keyType}${m.spec.reuseKey ? ' (reused)' : ' (new on every renewal)'}`],
-    ['solver', m.spec.solver.type === 'http-01' ? 'http-01 served by every node' : `${m.spec.solver.challenge} by ${m.spec.solver.command}`],
+    ['solver', solverText(m.spec.solver)],
     ['targets', String(m.spec.targets.length)], ['revision', m.current ? `${m.current.revision} serial ${m.current.serial}` : '-'],
     ['valid until', iso(m.current?.notAfter)], ['next renewal', iso(m.nextRenewalAt)], ['chosen by', ruleText(m.renewalRule)],
     ['ari window', m.ari ? `${iso(m.ari.start)} – ${iso(m.ari.end)}` : '-'], ['failures', String(m.failures)], ['status', m.status],
@@ -100,6 +113,29 @@ function historyText(revs: Revision[]): string {
 interface AddOptions extends Json {
   issuer: string; name: string[]; keyType?: string; reuseKey?: boolean; revisions?: string; renewWhenLeft?: string; validityDays?: string;
   hook?: string; challenge?: string; targets?: string;
+  dnsServer?: string; dnsZone?: string; tsigKeyName?: string; tsigAlgorithm?: string; tsigSecretFile?: string;
+}
+
+/** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
+function dnsServer(v: string): { server: string; port?: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v);
+  return m ? { server: m[1] as string, port: Number(m[2]) } : { server: v.replace(/^\[|\]$/g, '') };
+}
+
+/** The base64 secret of a file holding it alone, or of a BIND key statement (what tsig-keygen prints). */
+function tsigSecret(path: string): string {
+  const text = readText(path, 'TSIG secret file');
+  return (/secret\s+"([^"]+)"/.exec(text)?.[1] ?? text).trim();
+}
+
+/** The RFC 2136 solver from the --dns-* and --tsig-* flags (the secret read from a file, never the command line). */
+function rfc2136Input(o: AddOptions): Record<string, unknown> | undefined {
+  if (o.dnsServer === undefined) return undefined;
+  if (o.tsigKeyName === undefined || o.tsigSecretFile === undefined) throw new Error('--dns-server needs --tsig-key-name and --tsig-secret-file (the key the DNS server accepts updates with)');
+  return {
+    ...dnsServer(o.dnsServer), keyName: o.tsigKeyName, keySecret: tsigSecret(o.tsigSecretFile),
+    ...(o.dnsZone === undefined ? {} : { zone: o.dnsZone }), ...(o.tsigAlgorithm === undefined ? {} : { keyAlgorithm: o.tsigAlgorithm }),
+  };
 }
 
 function managedInput(name: string, o: AddOptions): Record<string, unknown> {
@@ -111,6 +147,8 @@ function managedInput(name: string, o: AddOptions): Record<string, unknown> {
   if (o.renewWhenLeft !== undefined) input.renewWhenLeft = num(o.renewWhenLeft);
   if (o.validityDays !== undefined) input.validityDays = num(o.validityDays);
   if (o.hook !== undefined) input.solver = { type: 'exec', challenge: o.challenge ?? 'http-01', command: o.hook };
+  const rfc2136 = rfc2136Input(o);
+  if (rfc2136 !== undefined) input.solver = { type: 'dns-01', rfc2136 };
   if (o.targets !== undefined) input.targets = JSON.parse(readText(o.targets, 'targets file')) as unknown;
   return input;
 }
@@ -122,6 +160,9 @@ function registerManaged(program: Command): void {
     .option('--reuse-key', 'keep the key across renewals').option('--revisions <n>', 'revisions kept (default 5)')
     .option('--renew-when-left <fraction>', 'renew when this share of the lifetime is left (default 0.333)').option('--validity-days <n>', 'validity asked of a local issuer (default 90)')
     .option('--hook <command>', 'answer challenges with this command instead of serving http-01').option('--challenge <type>', 'the hook\'s challenge: http-01 or dns-01')
+    .option('--dns-server <host[:port]>', 'answer dns-01 by RFC 2136 dynamic update at this DNS server (port 53 by default)').option('--dns-zone <zone>', 'the zone to update (default: found by SOA lookup)')
+    .option('--tsig-key-name <name>', 'the TSIG key the server accepts updates with').option('--tsig-algorithm <alg>', 'hmac-sha256 (default), hmac-sha512 or hmac-sha1')
+    .option('--tsig-secret-file <file>', 'file holding the base64 TSIG secret, or the key statement tsig-keygen prints')
     .option('--targets <file>', 'JSON list of deploy targets (docs/lifecycle-targets.md)').option('--json', 'print JSON')
     .action((name: string, o: AddOptions, cmd: Command) => withLifecycle(cmd, async (s) => {
       const m = await s.managed.add(managedInput(name, o));
@@ -154,7 +195,22 @@ function registerManaged(program: Command): void {
     }));
 }
 
+/** The apply file's secret sources, read on this machine: its environment and its files. */
+const localSources: SecretSources = { env: (name) => process.env[name], file: (path) => readFileSync(path, 'utf8') };
+
+function registerApply(program: Command): void {
+  program.command('apply').description('make issuers and managed certificates match a YAML or JSON file (audited; all or nothing)')
+    .requiredOption('-f, --file <file>', 'the file (docs/lifecycle.md, "Apply a file")').option('--dry-run', 'print what would change, change nothing')
+    .option('--prune', 'also remove issuers and managed certificates the file does not name').option('--json', 'print JSON')
+    .action((o: Json & { file: string; dryRun?: boolean; prune?: boolean }, cmd: Command) => withLifecycle(cmd, async (s) => {
+      const doc = resolveSources(parseApplyText(readText(o.file, 'apply file'), o.file), [], localSources);
+      const result = await s.apply(doc, { dryRun: o.dryRun === true, prune: o.prune === true });
+      print(o.json === true, result, () => result.lines.join('\n'));
+    }));
+}
+
 export function registerLifecycleCommands(program: Command): void {
   registerIssuer(program);
   registerManaged(program);
+  registerApply(program);
 }

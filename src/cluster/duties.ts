@@ -19,6 +19,8 @@ export function clusterDuties(periods: { housekeepingPeriodMs: number; crlPeriod
     { name: 'ssh-krl', periodMs: periods.crlPeriodMs },
     // Secrets: versions past delete_version_after and scheduled rotations, as often as housekeeping.
     { name: 'secrets', periodMs: periods.housekeepingPeriodMs },
+    // Notifications whose delivery job gave up are queued again (src/notify/deliver.ts).
+    { name: 'notify', periodMs: periods.housekeepingPeriodMs },
     // Managed certificates due for renewal or an ARI poll (src/lifecycle/due.ts).
     ...(periods.lifecyclePeriodMs === undefined ? [] : [{ name: 'lifecycle', periodMs: periods.lifecyclePeriodMs }]),
   ];

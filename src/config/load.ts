@@ -32,6 +32,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   CERTAINTY_VALIDATION_TIMEOUT_MS: 'validation.timeoutMs',
   CERTAINTY_RATE_LIMIT_ACCOUNTS_PER_ADDRESS: 'rateLimits.accountsPerAddress',
   CERTAINTY_TRUSTED_PROXIES: 'server.trustedProxies',
+  CERTAINTY_ADMIN_LISTEN: 'admin.listen',
+  CERTAINTY_ADMIN_CLIENT_AUTH: 'admin.clientAuth',
   CERTAINTY_VALIDATION_EGRESS_DENY: 'validation.egress.deny',
   CERTAINTY_VALIDATION_EGRESS_ALLOW: 'validation.egress.allow',
   CERTAINTY_VALIDATION_EGRESS_LOOPBACK: 'validation.egress.loopback',

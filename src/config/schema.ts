@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AUDIT_DEFAULTS, auditConfigSchema } from '../audit/config.ts';
 import { parseCidr } from '../ca/ip.ts';
+import { TOKEN_ROLES } from '../admin/roles.ts';
 import { DEFAULT_EGRESS_DENY } from '../validation/egress.ts';
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8443 or [::1]:8443');
@@ -131,6 +132,28 @@ export const configSchema = z.strictObject({
     requestTimeoutMs: positive,
     trustedProxies: z.array(cidr),
   }),
+  /** The admin API's own listener; unset `listen`: /admin and /metrics share the ACME listener. */
+  admin: z.strictObject({
+    listen: hostPort.optional(),
+    /** Names in the admin listener's certificate (issued by this CA); unset: tls.names. */
+    names: z.array(z.string().min(1)).min(1).optional(),
+    /** Client certificates issued by this CA: not asked for, checked when presented, or required at the TLS handshake. */
+    clientAuth: z.enum(['none', 'optional', 'require']),
+  }),
+  /** The web console (docs/console.md); sign-in by admin token always, by OpenID Connect when `oidc` is set. */
+  console: z.strictObject({
+    oidc: z.strictObject({
+      issuer: z.url(),
+      clientId: z.string().min(1),
+      clientSecretFile: z.string().min(1),
+      groupsClaim: z.string().min(1).default('groups'),
+      /** Group → built-in role; the first group listed here that the user is in decides. Also `group=role,group=role` (environment). */
+      roleMap: z.preprocess(
+        (v) => (typeof v === 'string' ? Object.fromEntries(v.split(',').filter((p) => p.includes('=')).map((p) => p.split('=').map((x) => x.trim()))) : v),
+        z.record(z.string(), z.enum(TOKEN_ROLES)).refine((m) => Object.keys(m).length > 0, 'map at least one group to a role, e.g. {"pki-admins": "admin"}'),
+      ),
+    }).optional(),
+  }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -188,4 +211,6 @@ export const DEFAULTS: Config = {
   kv: { webhookTimeoutMs: 10_000 },
   cluster: { leaseTtlMs: 15_000, jobClaimMs: 10_000, housekeepingPeriodMs: 60_000, crlPeriodMs: 300_000 },
   server: { shutdownTimeoutMs: 15000, requestTimeoutMs: 30000, trustedProxies: [] },
+  admin: { clientAuth: 'none' },
+  console: {},
 };

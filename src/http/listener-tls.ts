@@ -13,16 +13,20 @@ export async function serverTls(config: Config, authority: Authority): Promise<S
   if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
     return { material: { cert: readFileSync(config.tls.certFile, 'utf8'), key: readFileSync(config.tls.keyFile, 'utf8') } };
   }
-  const validityMs = config.tls.validityDays * 86_400_000;
+  return issuedTls(authority, config.tls.names, config.tls.validityDays);
+}
+
+/** A certificate for `names` issued by our own CA in memory, renewed once two thirds of its lifetime has passed. */
+export async function issuedTls(authority: Authority, names: string[], validityDays: number): Promise<ServerTls> {
+  const validityMs = validityDays * 86_400_000;
   const issue = async (): Promise<{ key: string; cert: string; notAfter: number }> => {
-    const c = await authority.serverCertificate(config.tls.names, validityMs);
+    const c = await authority.serverCertificate(names, validityMs);
     return { key: c.keyPem, cert: c.certPem, notAfter: c.notAfter };
   };
   let current = await issue();
   return {
     material: { key: current.key, cert: current.cert },
     async renew(server: Server) {
-      // Renew once two thirds of the lifetime has passed.
       if (current.notAfter - Date.now() > validityMs / 3) return;
       current = await issue();
       server.setSecureContext({ key: current.key, cert: current.cert });

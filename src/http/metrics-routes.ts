@@ -8,13 +8,16 @@ export interface MetricsSource {
 
 /**
  * GET /metrics for Prometheus, with the `metrics.read` permission (a `machine` token in the scrape
- * job's `bearer_token_file` has it), since metrics carry counts and ids, never secrets or names.
+ * job's `bearer_token_file` has it): metrics carry counts, ids and managed certificates' names,
+ * never secrets or the names clients ask for.
  */
 export function metricsRoutes(metrics: MetricsSource): AdminRoute[] {
   return [{
     method: 'GET',
     path: /^\/metrics$/,
     permission: 'metrics.read',
+    summary: "This node's metrics in the Prometheus text format",
+    text: 'text/plain',
     handle: async () => ({ status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: metrics.contentType, body: await metrics.render() } }),
   }];
 }

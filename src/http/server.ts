@@ -33,6 +33,10 @@ export interface HttpDeps {
   clientAddress: (req: IncomingMessage) => string;
   /** Told the route and status of every ACME response (the node's metrics). */
   requests?: RequestReport;
+  /** False on the admin API's own listener (src/http/admin-listener.ts): ACME paths are 404 there. */
+  serveAcme?: boolean;
+  /** Client certificates the TLS handshake asks for, verified against `ca` (PEM): `require` refuses a connection without one. */
+  clientAuth?: { mode: 'optional' | 'require'; ca: string };
 }
 
 /** Where the listener reports answered ACME requests: the route's resource kind ('unknown' when none matched). */
@@ -126,8 +130,8 @@ export function createServer(deps: HttpDeps): Server {
     const log = deps.log.child({ req: requestId });
     const { base, misdirected } = baseUrl(req, deps);
     const url = requestUrl(req.url, base);
-    const isAcme = url.pathname === '/directory' || url.pathname.startsWith('/acme/');
-    const route = matchRoute(url.pathname);
+    const isAcme = deps.serveAcme !== false && (url.pathname === '/directory' || url.pathname.startsWith('/acme/'));
+    const route = deps.serveAcme === false ? undefined : matchRoute(url.pathname);
     void (async () => {
       let out: AcmeResponse;
       try {
@@ -151,7 +155,8 @@ export function createServer(deps: HttpDeps): Server {
       res.destroy();
     });
   };
-  const server = deps.tls === undefined ? createHttpServer(handler) : createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert }, handler);
+  const clientAuth = deps.clientAuth === undefined ? {} : { requestCert: true, rejectUnauthorized: deps.clientAuth.mode === 'require', ca: deps.clientAuth.ca };
+  const server = deps.tls === undefined ? createHttpServer(handler) : createHttpsServer({ key: deps.tls.key, cert: deps.tls.cert, ...clientAuth }, handler);
   server.requestTimeout = deps.requestTimeoutMs;
   server.headersTimeout = Math.min(deps.requestTimeoutMs, 20_000);
   server.keepAliveTimeout = 30_000;

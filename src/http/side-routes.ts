@@ -6,6 +6,7 @@ import type { Authority } from '../ca/authority.ts';
 import { AppError } from '../errors.ts';
 import { handleAdmin, type AdminDeps } from './admin-routes.ts';
 import { healthSummary, readiness, type HealthDeps } from './health.ts';
+import type { ConsoleRoutes } from './console/routes.ts';
 import type { SideRoutes } from './server.ts';
 
 export interface SideDeps {
@@ -14,6 +15,10 @@ export interface SideDeps {
   authority: () => Authority | undefined;
   /** Unauthenticated GET routes of other domains (an SSH KRL, an http-01 token), after the CA's own. */
   publicRoutes?: readonly PublicRoute[];
+  /** The web console under /console/ (src/http/console), signed in by session cookie. */
+  console?: ConsoleRoutes;
+  /** False on the ACME listener when the admin API has its own (admin.listen): /admin and /metrics are then 404 here. */
+  adminHere?: boolean;
 }
 
 /** A public, read-only endpoint: answered to GET and HEAD without a token. */
@@ -51,7 +56,12 @@ export function sideRoutes(deps: SideDeps): SideRoutes {
         return { status: 200, headers: { 'Cache-Control': 'no-store' }, raw: { contentType: 'application/json', body: JSON.stringify(await healthSummary(deps.health)) } };
       }
       // /metrics is where Prometheus looks; it is an admin route (permission metrics.read).
-      if (path === '/admin' || path.startsWith('/admin/') || path === '/metrics') return handleAdmin(deps.admin, req, url, body);
+      if (path === '/admin' || path.startsWith('/admin/') || path === '/metrics') {
+        if (deps.adminHere === false) throw new AppError('notFound', `Nothing at ${path.slice(0, 120)} on this listener`);
+        return handleAdmin(deps.admin, req, url, body);
+      }
+      // The console goes where the admin API goes: on the admin listener when there is one.
+      if (deps.console !== undefined && deps.adminHere !== false && (path === '/console' || path.startsWith('/console/'))) return deps.console.handle(req, url, body);
       return (await caRoutes(deps, req, path)) ?? publicRoute(deps.publicRoutes ?? [], req, url, body);
     },
   };

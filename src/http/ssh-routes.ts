@@ -5,9 +5,11 @@ import type { SshService } from '../ssh/service.ts';
 import { isSshCaAlgorithm } from '../ssh/signer.ts';
 import type { SignRequest } from '../ssh/sign.ts';
 import type { SshCertKind } from '../ssh/certificate.ts';
-import { roleAllows } from '../admin/roles.ts';
+import { callerAllows } from '../admin/roles.ts';
 import { needs, ok, type AdminRequest, type AdminRoute } from './admin-routes.ts';
 import type { PublicRoute } from './side-routes.ts';
+import * as S from './ssh-schemas.ts';
+import { z } from 'zod';
 
 const malformed = (detail: string): AppError => new AppError('malformed', detail);
 
@@ -61,30 +63,32 @@ export function sshRoutes(ssh: SshService): AdminRoute[] {
   const manage = needs('ssh.manage');
   const actor = (req: AdminRequest): string => `token:${req.caller.tokenId}`;
   return [
-    read('GET', /^\/admin\/ssh\/cas$/, async () => ok(await ssh.listCas())),
+    read('GET', /^\/admin\/ssh\/cas$/, async () => ok(await ssh.listCas()), { summary: 'SSH CAs with their public keys and status', response: z.array(S.sshCaSchema) }),
     manage('POST', /^\/admin\/ssh\/cas$/, async (req) => {
       const body = await req.json();
       const algorithm = body.algorithm ?? 'ed25519';
       if (typeof algorithm !== 'string' || !isSshCaAlgorithm(algorithm)) throw malformed('"algorithm" must be ed25519, ecdsa-p256, ecdsa-p384, rsa-3072 or rsa-4096');
       return ok(await ssh.createCa(kindOf(body.kind, true) as SshCertKind, algorithm, actor(req)), 201);
-    }),
-    manage('POST', /^\/admin\/ssh\/cas\/rotate$/, async (req) => ok(await ssh.rotateCa(kindOf((await req.json()).kind, true) as SshCertKind, actor(req)))),
-    manage('POST', /^\/admin\/ssh\/cas\/([\w-]+)\/retire$/, async (req) => ok(await ssh.retireCa(req.params[0] as string, actor(req)))),
-    read('GET', /^\/admin\/ssh\/roles$/, async () => ok(await ssh.roles())),
-    read('GET', /^\/admin\/ssh\/roles\/([\w.-]+)$/, async (req) => ok(await ssh.role(req.params[0] as string))),
-    manage('PUT', /^\/admin\/ssh\/roles\/([\w.-]+)$/, async (req) => ok(await ssh.putRole(req.params[0] as string, await req.json(), actor(req)))),
+    }, { summary: 'Add an SSH CA (active if first of its kind, else standby)', request: S.sshCaCreateRequest, status: 201, response: S.sshCaSchema }),
+    manage('POST', /^\/admin\/ssh\/cas\/rotate$/, async (req) => ok(await ssh.rotateCa(kindOf((await req.json()).kind, true) as SshCertKind, actor(req))), { summary: 'Rotate the SSH CA of a kind', request: S.sshCaRotateRequest, response: S.sshRotateSchema }),
+    manage('POST', /^\/admin\/ssh\/cas\/([\w-]+)\/retire$/, async (req) => ok(await ssh.retireCa(req.params[0] as string, actor(req))), { summary: 'Retire an SSH CA', template: '/admin/ssh/cas/{id}/retire', response: S.sshCaSchema }),
+    read('GET', /^\/admin\/ssh\/roles$/, async () => ok(await ssh.roles()), { summary: 'SSH roles', response: z.array(S.sshRoleSchema) }),
+    read('GET', /^\/admin\/ssh\/roles\/([\w.-]+)$/, async (req) => ok(await ssh.role(req.params[0] as string)), { summary: 'One SSH role', template: '/admin/ssh/roles/{name}', response: S.sshRoleSchema }),
+    manage('PUT', /^\/admin\/ssh\/roles\/([\w.-]+)$/, async (req) => ok(await ssh.putRole(req.params[0] as string, await req.json(), actor(req))), { summary: 'Create or replace an SSH role', template: '/admin/ssh/roles/{name}', request: S.sshRoleRequest, response: S.sshRoleSchema }),
     manage('DELETE', /^\/admin\/ssh\/roles\/([\w.-]+)$/, async (req) => {
       await ssh.deleteRole(req.params[0] as string, actor(req));
       return ok({ deleted: req.params[0] });
+    }, { summary: 'Delete an SSH role', template: '/admin/ssh/roles/{name}', response: z.object({ deleted: z.string() }) }),
+    needs('ssh.sign')('POST', /^\/admin\/ssh\/sign$/, async (req) => ok(await ssh.sign(signRequestOf(await req.json()), await ssh.requester({ tokenId: req.caller.tokenId, anyRole: callerAllows(req.caller, 'ssh.any-role') })), 201), {
+      summary: 'Sign an SSH certificate with a role that lists the token', request: S.sshSignRequest, status: 201, response: S.sshSignedSchema,
     }),
-    needs('ssh.sign')('POST', /^\/admin\/ssh\/sign$/, async (req) => ok(await ssh.sign(signRequestOf(await req.json()), await ssh.requester({ tokenId: req.caller.tokenId, anyRole: roleAllows(req.caller.role, 'ssh.any-role') })), 201)),
-    read('GET', /^\/admin\/ssh\/certificates$/, async () => ok(await ssh.certificates(1000))),
-    read('GET', /^\/admin\/ssh\/status$/, async () => ok(await ssh.counts())),
+    read('GET', /^\/admin\/ssh\/certificates$/, async () => ok(await ssh.certificates(1000)), { summary: 'Signed SSH certificates, newest first (1000)', response: z.array(S.sshCertSchema) }),
+    read('GET', /^\/admin\/ssh\/status$/, async () => ok(await ssh.counts()), { summary: 'Counts of signed, revoked certificates and revocations', response: S.sshCountsSchema }),
     manage('POST', /^\/admin\/ssh\/revoke$/, async (req) => {
       const b = await req.json();
       const pick = (k: string): Record<string, string> => { const v = stringField(b, k); return v === undefined ? {} : { [k]: v }; };
       return ok(await ssh.revoke({ ...pick('serial'), ...pick('keyId'), ...pick('publicKey'), ...pick('reason') }, actor(req)));
-    }),
+    }, { summary: 'Revoke SSH certificates by serial, key id or public key; the KRL is rebuilt', request: S.sshRevokeRequest, response: S.sshRevocationSchema }),
     read('POST', /^\/admin\/ssh\/explain$/, async (req) => {
       const b = await req.json();
       const certificate = stringField(b, 'certificate');
@@ -94,7 +98,7 @@ export function sshRoutes(ssh: SshService): AdminRoute[] {
       const atMs = at === undefined ? undefined : Date.parse(at);
       if (atMs !== undefined && Number.isNaN(atMs)) throw malformed('"at" must be an ISO 8601 time');
       return ok(await ssh.explain(certificate, { ...(principal === undefined ? {} : { principal }), ...(atMs === undefined ? {} : { at: atMs }) }));
-    }),
+    }, { summary: 'Whether sshd would accept a certificate, check by check', request: S.sshExplainRequest, response: S.sshExplainSchema }),
   ];
 }
 

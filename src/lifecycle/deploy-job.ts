@@ -5,14 +5,17 @@
  * after a crash deploys once.
  */
 import type { Logger } from 'pino';
-import { AppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { certSha256Hex } from '../ca/pem.ts';
 import type { Kek } from '../kek/kek.ts';
+import { deployConditions } from './conditions.ts';
 import { deployTo } from './deploy/deploy.ts';
 import type { CertificateMaterial } from './deploy/types.ts';
 import { verifyServed } from './deploy/verify.ts';
 import { inMaintenanceWindow, nextWindowOpening } from './deploy/window.ts';
+import type { LifecycleReport } from './report.ts';
 import type { LifecycleStore } from './store.ts';
+import { revealTarget, unwrapTargetSecrets } from './target-secrets.ts';
 import { revisionKeyAad, type ManagedCertificate } from './types.ts';
 
 export const DEPLOY_JOB = 'lifecycle-deploy';
@@ -35,6 +38,7 @@ export interface DeployJobDeps {
   log: Logger;
   /** Resolves a target's secret reference (a webhook's HMAC key) from the secrets store. */
   secret?: (ref: string) => Promise<string>;
+  report: LifecycleReport;
 }
 
 async function material(deps: DeployJobDeps, cert: ManagedCertificate, revision: number): Promise<CertificateMaterial | undefined> {
@@ -55,21 +59,37 @@ export async function runDeploy(deps: DeployJobDeps, payload: Record<string, unk
   const revision = Number(payload.revision);
   const index = Number(payload.target);
   const cert = await deps.store.managed(name);
-  const spec = cert?.spec.targets[index];
-  if (!cert || !spec || cert.currentRevision !== revision) return;
+  const declared = cert?.spec.targets[index];
+  if (!cert || !declared || cert.currentRevision !== revision) return;
   const at = new Date(deps.now());
-  if (!inMaintenanceWindow(spec, at)) {
-    const opens = nextWindowOpening(spec, at).getTime();
+  if (!inMaintenanceWindow(declared, at)) {
+    const opens = nextWindowOpening(declared, at).getTime();
     // Outside the target's maintenance window: the same deploy, queued for when it opens.
     await queueDeploy(deps.store, name, revision, index, opens - at.getTime(), `:${opens}`);
     return;
   }
   const m = await material(deps, cert, revision);
   if (!m) return;
-  const outcome = await deployTo(spec, m, { now: deps.now, log: deps.log, ...(deps.secret === undefined ? {} : { secret: deps.secret }) });
-  if (spec.verify) {
-    const v = await verifyServed(spec.verify, m.fingerprint256, { attempts: spec.verify.attempts, delayMs: spec.verify.delayMs });
-    if (!v.verified) throw new AppError('deployFailed', `deployed to the ${spec.type} target of ${name}, but ${v.detail}`);
+  // Secret values are unwrapped here, for this deploy only.
+  const secrets = unwrapTargetSecrets(deps.kek, name, await deps.store.targetSecrets(name));
+  const spec = await revealTarget(declared, index, secrets, deps.secret);
+  let unverified = false;
+  try {
+    const outcome = await deployTo(spec, m, { now: deps.now, log: deps.log, ...(deps.secret === undefined ? {} : { secret: deps.secret }) });
+    if (spec.verify) {
+      const v = await verifyServed(spec.verify, m.fingerprint256, { attempts: spec.verify.attempts, delayMs: spec.verify.delayMs });
+      if (!v.verified) {
+        unverified = true;
+        await deployConditions(deps.store, name, index, { unverified: v.detail });
+        throw new AppError('deployFailed', `deployed to the ${spec.type} target of ${name}, but ${v.detail}`);
+      }
+    }
+    await deployConditions(deps.store, name, index, {});
+    deps.report.deployFinished(spec.type, spec.verify ? 'verified' : 'deployed');
+    deps.log.info({ managed: name, revision, target: index, changed: outcome.changed }, outcome.detail);
+  } catch (err) {
+    deps.report.deployFinished(spec.type, 'failed');
+    if (!unverified) await deployConditions(deps.store, name, index, { failed: isAppError(err) ? err.detail : (err as Error).message });
+    throw err;
   }
-  deps.log.info({ managed: name, revision, target: index, changed: outcome.changed }, outcome.detail);
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { fetchRenewalInfo } from '../acme-client/renewal-info.ts';
+import { managedExpiring, renewNowCondition } from './conditions.ts';
 import { describeFailure } from './failure.ts';
 import { queueRenewal } from './managed.ts';
 import { ariRenewalTime, keepsChosenTime, nextAriPoll, policyRenewalTime } from './schedule.ts';
@@ -44,6 +45,7 @@ export async function runLifecycleDuty(deps: DueDeps): Promise<{ queued: number;
     }
   }
   await deps.store.pruneHttp01(now);
+  await managedExpiring(deps.store, now);
   if (queued + polled > 0) deps.log.debug({ queued, polled }, 'lifecycle duty done');
   return { queued, polled };
 }
@@ -57,8 +59,8 @@ async function pollAri(deps: DueDeps, cert: ManagedCertificate): Promise<Managed
   const [current] = await deps.store.revisions(cert.name);
   const issuer = await deps.store.issuer(cert.issuer);
   const now = deps.now();
-  // A failure's backoff and an operator's "renew now" keep their time; ARI only moves a planned renewal.
-  const keepTime = cert.lastOutcome === 'failed' || cert.renewalRule === 'operator';
+  // A failure's backoff, an operator's "renew now" and a wait for the rate budget keep their time; ARI only moves a planned renewal.
+  const keepTime = cert.lastOutcome === 'failed' || cert.renewalRule === 'operator' || cert.renewalRule === 'rate-budget';
   let state: RenewalState;
   if (!current?.ariId || issuer?.kind !== 'acme') {
     state = { ...cert, ariPollAt: undefined };
@@ -70,6 +72,7 @@ async function pollAri(deps: DueDeps, cert: ManagedCertificate): Promise<Managed
         state = { ...cert, ariPollAt: undefined };
       } else {
         const window = { start: info.start, end: info.end };
+        if (window.start <= now) await renewNowCondition(deps.store, cert.name, window.start, info.explanationUrl);
         const chosen = keepsChosenTime(cert.ari, window) && cert.ari ? cert.ari.chosen : ariRenewalTime(window, deps.random(), now);
         state = {
           ...cert, ari: { ...window, chosen, ...(info.explanationUrl === undefined ? {} : { explanationUrl: info.explanationUrl }) },

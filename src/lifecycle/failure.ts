@@ -1,6 +1,7 @@
 /** What went wrong with a renewal, in words an operator acts on, and whether retrying soon may help. */
 import { AcmeError } from '../acme-client/client.ts';
 import { isAppError } from '../errors.ts';
+import { DnsUpdateError } from './dns-update/errors.ts';
 import type { FailureKind } from './schedule.ts';
 
 const ACME_PREFIX = 'urn:ietf:params:acme:error:';
@@ -21,6 +22,7 @@ function acmeFailure(err: AcmeError): { kind: FailureKind; detail: string } {
 /** The failure's kind (for the backoff) and its plain-words detail (for `managed show`); never a secret. */
 export function describeFailure(err: unknown): { kind: FailureKind; detail: string } {
   if (err instanceof AcmeError) return acmeFailure(err);
+  if (err instanceof DnsUpdateError) return { kind: err.transient ? 'transient' : 'hard', detail: err.message.slice(0, 400) };
   if (isAppError(err)) return { kind: 'hard', detail: err.detail.slice(0, 400) };
   const e = err as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;

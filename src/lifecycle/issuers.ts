@@ -3,7 +3,8 @@ import { AppError } from '../errors.ts';
 import type { Kek } from '../kek/kek.ts';
 import { rolloverAccountKey } from './rollover.ts';
 import type { LifecycleStore } from './store.ts';
-import { eabAad, type AcmeIssuerConfig, type Issuer, type IssuerKind } from './types.ts';
+import { checkRateLimit } from './rate-budget.ts';
+import { eabAad, type AcmeIssuerConfig, type Issuer, type IssuerKind, type NewIssuer, type RateLimit } from './types.ts';
 
 export interface IssuerInput {
   name: string;
@@ -16,6 +17,8 @@ export interface IssuerInput {
   trustPem?: string;
   preferredChain?: string;
   profile?: string;
+  /** New orders the cluster may place per period; unset: 300 per 3h (rate-budget.ts). */
+  rateLimit?: RateLimit;
 }
 
 export interface LifecycleServiceDeps {
@@ -48,7 +51,18 @@ function acmeConfig(input: IssuerInput): AcmeIssuerConfig {
     ...(input.trustPem === undefined ? {} : { trustPem: input.trustPem }),
     ...(input.preferredChain === undefined ? {} : { preferredChain: input.preferredChain }),
     ...(input.profile === undefined ? {} : { profile: input.profile }),
+    ...(input.rateLimit === undefined ? {} : { rateLimit: checkRateLimit(input.rateLimit) }),
   };
+}
+
+/** The issuer `input` declares, checked, its EAB HMAC key wrapped; a `malformed` AppError says what is wrong. */
+export function newIssuer(input: IssuerInput, deps: Pick<LifecycleServiceDeps, 'kek' | 'now'>): NewIssuer {
+  checkName(input.name, 'issuer');
+  if (input.kind !== 'acme' && input.kind !== 'local') throw new AppError('malformed', 'the issuer kind must be "acme" (an upstream ACME CA) or "local" (this CA)');
+  const acme = input.kind === 'acme' ? acmeConfig(input) : undefined;
+  const hmac = input.eabHmacKey === undefined ? undefined : Buffer.from(input.eabHmacKey.replace(/=+$/, ''), 'base64url');
+  const eabHmacWrapped = hmac === undefined ? undefined : deps.kek.wrap(hmac, eabAad(input.name));
+  return { name: input.name, kind: input.kind, acme, hasEab: hmac !== undefined, createdAt: deps.now(), eabHmacWrapped };
 }
 
 /** Adding, listing and removing issuers; every change audited with it. */
@@ -56,12 +70,8 @@ export class IssuerService {
   constructor(private readonly deps: LifecycleServiceDeps) {}
 
   async add(input: IssuerInput): Promise<Issuer> {
-    checkName(input.name, 'issuer');
-    if (input.kind !== 'acme' && input.kind !== 'local') throw new AppError('malformed', 'the issuer kind must be "acme" (an upstream ACME CA) or "local" (this CA)');
-    const acme = input.kind === 'acme' ? acmeConfig(input) : undefined;
-    const hmac = input.eabHmacKey === undefined ? undefined : Buffer.from(input.eabHmacKey.replace(/=+$/, ''), 'base64url');
-    const issuer: Issuer = { name: input.name, kind: input.kind, acme, hasEab: hmac !== undefined, createdAt: this.deps.now() };
-    const eabHmacWrapped = hmac === undefined ? undefined : this.deps.kek.wrap(hmac, eabAad(input.name));
+    const { eabHmacWrapped, ...issuer } = newIssuer(input, this.deps);
+    const acme = issuer.acme;
     await this.deps.store.transaction(async (s) => {
       if (!(await s.insertIssuer({ ...issuer, eabHmacWrapped }))) throw new AppError('conflict', `issuer ${input.name} already exists; remove it first or choose another name`);
       await s.audit({

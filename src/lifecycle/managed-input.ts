@@ -4,9 +4,12 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { parseTargetSpec } from './deploy/types.ts';
 import { checkName } from './issuers.ts';
-import { KEY_TYPES, type ManagedSpec } from './types.ts';
+import { TSIG_ALGORITHMS } from './dns-update/tsig.ts';
+import { KEY_TYPES, type ManagedSpec, type SolverSpec } from './types.ts';
 
 const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A zone or TSIG key name: labels of letters, digits, "-" and "_", an optional final dot. */
+const DNS_ZONE = /^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$/;
 
 const solverSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('http-01') }),
@@ -17,9 +20,22 @@ const solverSchema = z.discriminatedUnion('type', [
     args: z.array(z.string()).max(32).default([]),
     timeoutMs: z.number().int().min(1000).max(600_000).default(60_000),
   }),
+  z.strictObject({
+    type: z.literal('dns-01'),
+    rfc2136: z.strictObject({
+      server: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'the DNS server must be a host name or an IP address')
+        .refine((v) => !v.includes(':') || isIP(v) === 6, 'the DNS server must be a host name or an IP address; give its port as "port"'),
+      port: z.number().int().min(1).max(65_535).default(53),
+      zone: z.string().regex(DNS_ZONE, 'the zone must be a DNS name such as example.com').optional(),
+      keyName: z.string().regex(DNS_ZONE, 'the TSIG key name must be a DNS name, as in the server\'s key statement'),
+      keyAlgorithm: z.enum(TSIG_ALGORITHMS).default('hmac-sha256'),
+      keySecret: z.string().regex(/^[A-Za-z0-9+/]{16,}={0,2}$/, 'the TSIG secret must be base64, as in the server\'s key statement (tsig-keygen prints it)'),
+    }),
+  }),
 ]);
 
-const inputSchema = z.strictObject({
+/** The admin API's `POST /admin/managed` body, also its OpenAPI request schema. */
+export const inputSchema = z.strictObject({
   name: z.string(),
   issuer: z.string(),
   names: z.array(z.string().min(1).max(253)).min(1).max(100),
@@ -40,8 +56,21 @@ function checkIdentifier(name: string): string {
   throw new AppError('malformed', `"${name.slice(0, 80)}" is neither a DNS name nor an IP address`);
 }
 
-/** The checked spec, or a `malformed` AppError naming the field and what it expects. */
-export function parseManagedInput(input: unknown): { name: string; issuer: string; spec: ManagedSpec } {
+/** Seals a TSIG secret for the managed certificate `name` (wrapped by the KEK, base64). */
+export type SealTsig = (secret: Buffer, name: string) => string;
+
+function solverSpec(solver: z.infer<typeof solverSchema>, name: string, seal: SealTsig | undefined): SolverSpec {
+  if (solver.type !== 'dns-01') return solver;
+  if (seal === undefined) throw new Error('a dns-01 solver needs the KEK to seal its TSIG secret');
+  const { keySecret, zone, ...rest } = solver.rfc2136;
+  return { type: 'dns-01', rfc2136: { ...rest, ...(zone === undefined ? {} : { zone: zone.toLowerCase() }), keySecretWrapped: seal(Buffer.from(keySecret, 'base64'), name) } };
+}
+
+/**
+ * The checked spec, or a `malformed` AppError naming the field and what it expects. A dns-01
+ * solver's TSIG secret is sealed with `seal` and only the sealed form is returned.
+ */
+export function parseManagedInput(input: unknown, seal?: SealTsig): { name: string; issuer: string; spec: ManagedSpec } {
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -50,7 +79,7 @@ export function parseManagedInput(input: unknown): { name: string; issuer: strin
   const v = parsed.data;
   checkName(v.name, 'managed certificate');
   if (v.solver.type === 'http-01' && v.names.some((n) => n.startsWith('*.'))) {
-    throw new AppError('malformed', 'wildcard names need dns-01: use an exec solver with challenge dns-01');
+    throw new AppError('malformed', 'wildcard names need dns-01: use the RFC 2136 solver (--dns-server) or an exec hook with challenge dns-01');
   }
   const targets = v.targets.map((t, i) => {
     try {
@@ -64,7 +93,7 @@ export function parseManagedInput(input: unknown): { name: string; issuer: strin
     issuer: v.issuer,
     spec: {
       names: [...new Set(v.names.map(checkIdentifier))], keyType: v.keyType, reuseKey: v.reuseKey, revisionLimit: v.revisionLimit,
-      solver: v.solver, targets, policy: { renewWhenLeft: v.renewWhenLeft, validityDays: v.validityDays },
+      solver: solverSpec(v.solver, v.name, seal), targets, policy: { renewWhenLeft: v.renewWhenLeft, validityDays: v.validityDays },
     },
   };
 }

@@ -5,7 +5,9 @@ import type { LifecycleServiceDeps } from './issuers.ts';
 import { parseManagedInput } from './managed-input.ts';
 import { statusLine } from './status.ts';
 import type { LifecycleStore } from './store.ts';
-import type { ManagedCertificate, Revision } from './types.ts';
+import { sealTargets, wrapTargetSecrets } from './target-secrets.ts';
+import { solverView, type SolverView } from './solvers.ts';
+import { tsigAad, type ManagedCertificate, type ManagedSpec, type Revision } from './types.ts';
 
 /** The durable job that runs one renewal attempt of one managed certificate (src/lifecycle/renew.ts). */
 export const RENEW_JOB = 'lifecycle-renew';
@@ -24,7 +26,34 @@ export async function queueRenewal(store: LifecycleStore, cert: Pick<ManagedCert
   await store.enqueueJob(RENEW_JOB, { name: cert.name, seq: cert.renewalSeq }, renewJobOptions(cert.name, cert.renewalSeq));
 }
 
-export interface ManagedView extends ManagedCertificate {
+/** A managed certificate as readers see it: the solver without its sealed TSIG secret. */
+/**
+ * Stores a parsed managed certificate in the caller's transaction: its targets' inline secret
+ * values wrapped apart, its first order queued, the addition audited (with `details` added).
+ */
+export async function insertManagedIn(
+  s: LifecycleStore, deps: Pick<LifecycleServiceDeps, 'kek' | 'now' | 'actor'>, parsed: { name: string; issuer: string; spec: ManagedSpec }, details: Record<string, unknown>,
+): Promise<void> {
+  const { name, issuer } = parsed;
+  const { targets, secrets } = sealTargets(parsed.spec.targets);
+  const spec = { ...parsed.spec, targets };
+  const now = deps.now();
+  const cert: ManagedCertificate = {
+    name, issuer, spec, currentRevision: 0, renewalSeq: 1, nextRenewalAt: now, renewalRule: 'new', ari: undefined, ariPollAt: undefined,
+    failures: 0, lastOutcome: 'none', lastDetail: 'not issued yet', lastAttemptAt: undefined, pendingOrderUrl: undefined, createdAt: now, version: 1,
+  };
+  if (!(await s.issuer(issuer))) throw new AppError('notFound', `no issuer ${issuer}; add it with "certainty issuer add"`);
+  if (!(await s.insertManaged(cert))) throw new AppError('conflict', `managed certificate ${name} already exists`);
+  await s.putTargetSecrets(name, wrapTargetSecrets(deps.kek, name, secrets));
+  await queueRenewal(s, cert);
+  await s.audit({
+    actor: deps.actor, action: 'lifecycle.managed-added', object: `managed:${name}`, outcome: 'success',
+    details: { issuer, names: spec.names, keyType: spec.keyType, targets: spec.targets.length, ...details },
+  });
+}
+
+export interface ManagedView extends Omit<ManagedCertificate, 'spec'> {
+  spec: Omit<ManagedSpec, 'solver'> & { solver: SolverView };
   status: string;
   current: Revision | undefined;
 }
@@ -34,34 +63,21 @@ export class ManagedService {
 
   /** Adds a managed certificate; its first order is queued at once. */
   async add(input: unknown): Promise<ManagedView> {
-    const { name, issuer, spec } = parseManagedInput(input);
-    const now = this.deps.now();
-    const cert: ManagedCertificate = {
-      name, issuer, spec, currentRevision: 0, renewalSeq: 1, nextRenewalAt: now, renewalRule: 'new', ari: undefined, ariPollAt: undefined,
-      failures: 0, lastOutcome: 'none', lastDetail: 'not issued yet', lastAttemptAt: undefined, pendingOrderUrl: undefined, createdAt: now, version: 1,
-    };
-    await this.deps.store.transaction(async (s) => {
-      if (!(await s.issuer(issuer))) throw new AppError('notFound', `no issuer ${issuer}; add it with "certainty issuer add"`);
-      if (!(await s.insertManaged(cert))) throw new AppError('conflict', `managed certificate ${name} already exists`);
-      await queueRenewal(s, cert);
-      await s.audit({
-        actor: this.deps.actor, action: 'lifecycle.managed-added', object: `managed:${name}`, outcome: 'success',
-        details: { issuer, names: spec.names, keyType: spec.keyType, targets: spec.targets.length },
-      });
-    });
-    return this.show(name);
+    const parsed = parseManagedInput(input, (secret, n) => this.deps.kek.wrap(secret, tsigAad(n)).toString('base64'));
+    await this.deps.store.transaction((s) => insertManagedIn(s, this.deps, parsed, {}));
+    return this.show(parsed.name);
   }
 
   async list(): Promise<ManagedView[]> {
     const now = this.deps.now();
     const certs = await this.deps.store.managedList();
-    return certs.map((c) => ({ ...c, status: statusLine(c, undefined, now), current: undefined }));
+    return certs.map((c) => ({ ...c, spec: { ...c.spec, solver: solverView(c.spec.solver) }, status: statusLine(c, undefined, now), current: undefined }));
   }
 
   async show(name: string): Promise<ManagedView> {
     const cert = await this.get(name);
     const [current] = await this.deps.store.revisions(name);
-    return { ...cert, status: statusLine(cert, current, this.deps.now()), current };
+    return { ...cert, spec: { ...cert.spec, solver: solverView(cert.spec.solver) }, status: statusLine(cert, current, this.deps.now()), current };
   }
 
   async history(name: string): Promise<Revision[]> {

@@ -9,7 +9,10 @@ import { ariCertId } from '../acme/renewal-info.ts';
 import { generateKeyPair, importPrivateKey, exportPkcs8, type CryptoKeyPair } from '../ca/keys.ts';
 import { certSerialHex, pemToDer } from '../ca/pem.ts';
 import { x509 } from '../ca/x509.ts';
+import { renewalFailedCondition, renewedConditions } from './conditions.ts';
 import { describeFailure } from './failure.ts';
+import { orderBudget, RateBudgetWait } from './rate-budget.ts';
+import type { LifecycleReport } from './report.ts';
 import { backoffMs, policyRenewalTime } from './schedule.ts';
 import { challengeTypeOf, solverFor } from './solvers.ts';
 import type { LifecycleStore } from './store.ts';
@@ -18,6 +21,8 @@ import { pendingKeyAad, revisionKeyAad, type Issuer, type ManagedCertificate, ty
 
 /** Certainty's own CA, as a local issuer uses it (the loaded `Authority`). */
 export interface LocalSigner {
+  /** The CA issuer that signs (its certificates' `issuer_id` in the inventory). */
+  readonly issuerId: string;
   readonly authorityKeyId: Buffer;
   sign(input: { spki: Uint8Array; dnsNames: string[]; ipAddresses: string[]; notBefore: Date; notAfter: Date }): Promise<{ der: Buffer; chainPem: string }>;
 }
@@ -25,11 +30,13 @@ export interface LocalSigner {
 export interface RenewDeps extends UpstreamDeps {
   log: Logger;
   local: LocalSigner | undefined;
+  report: LifecycleReport;
   /** Queues the deploy jobs of a new revision in the transaction that records it. */
   onRenewed?: (store: LifecycleStore, cert: ManagedCertificate, revision: number) => Promise<void>;
 }
 
-interface Issued { certPem: string; chainPem: string; pkcs8: Uint8Array }
+/** What an attempt got; `localIssuerId` when this CA signed it (it then joins the CA's inventory). */
+interface Issued { certPem: string; chainPem: string; pkcs8: Uint8Array; localIssuerId?: string }
 
 async function keyFor(deps: RenewDeps, cert: ManagedCertificate): Promise<{ keys: CryptoKeyPair; pkcs8: Uint8Array }> {
   const { name, spec } = cert;
@@ -50,7 +57,7 @@ async function keyFor(deps: RenewDeps, cert: ManagedCertificate): Promise<{ keys
   return { keys: { privateKey: imported.privateKey, publicKey: imported.publicKey }, pkcs8 };
 }
 
-async function issueLocally(deps: RenewDeps, cert: ManagedCertificate, keys: CryptoKeyPair): Promise<{ certPem: string; chainPem: string }> {
+async function issueLocally(deps: RenewDeps, cert: ManagedCertificate, keys: CryptoKeyPair): Promise<{ certPem: string; chainPem: string; localIssuerId: string }> {
   if (!deps.local) throw new Error('the local CA is not loaded on this node');
   const now = deps.now();
   const spki = new Uint8Array(await globalThis.crypto.subtle.exportKey('spki', keys.publicKey));
@@ -59,21 +66,36 @@ async function issueLocally(deps: RenewDeps, cert: ManagedCertificate, keys: Cry
     spki, dnsNames: cert.spec.names.filter((n) => !ip(n)), ipAddresses: cert.spec.names.filter(ip),
     notBefore: new Date(now - 60_000), notAfter: new Date(now + cert.spec.policy.validityDays * 86_400_000),
   });
-  return { certPem: new x509.X509Certificate(signed.der).toString('pem') + '\n', chainPem: signed.chainPem };
+  return { certPem: new x509.X509Certificate(signed.der).toString('pem') + '\n', chainPem: signed.chainPem, localIssuerId: deps.local.issuerId };
 }
 
 async function issueUpstream(deps: RenewDeps, issuer: Issuer, cert: ManagedCertificate, keys: CryptoKeyPair, replaces: string | undefined): Promise<{ certPem: string; chainPem: string }> {
   const transport = upstreamTransport(issuer, deps.timeoutMs);
+  // Set between taking a budget slot and the upstream's answer to newOrder.
+  let placing = false;
   try {
     const client = await upstreamAccount(deps, issuer, transport);
     const existing = await resumableOrder(client, cert.pendingOrderUrl);
     return await orderCertificate(client, issuer, existing, {
       names: cert.spec.names, keys, replaces, challengeType: challengeTypeOf(cert.spec.solver),
-      solver: solverFor(cert.spec.solver, { store: deps.store, managedName: cert.name, now: deps.now }),
+      solver: solverFor(cert.spec.solver, { store: deps.store, managedName: cert.name, now: deps.now, kek: deps.kek, log: deps.log }),
+      beforeOrder: async () => {
+        const slot = await deps.store.takeOrderSlot(issuer.name, orderBudget(issuer.acme?.rateLimit));
+        if (!slot.taken) {
+          deps.report.upstreamOrder(issuer.name, 'waiting');
+          throw new RateBudgetWait(issuer.name, slot.waitMs);
+        }
+        placing = true;
+      },
       onOrder: async (url) => {
+        placing = false;
+        deps.report.upstreamOrder(issuer.name, 'created');
         await deps.store.setPendingOrder(cert.name, cert.renewalSeq, url);
       },
     });
+  } catch (err) {
+    if (placing) deps.report.upstreamOrder(issuer.name, 'refused');
+    throw err;
   } finally {
     transport.close();
   }
@@ -105,8 +127,18 @@ export async function runRenewal(deps: RenewDeps, name: string, seq: number): Pr
     const got = issuer.kind === 'local' ? await issueLocally(deps, cert, keys) : await issueUpstream(deps, issuer, cert, keys, replaces);
     await recordRevision(deps, cert, { ...got, pkcs8 }, replaces, issuer);
   } catch (err) {
-    await recordFailure(deps, cert, err, current?.notAfter);
+    if (err instanceof RateBudgetWait) await recordWait(deps, cert, err);
+    else await recordFailure(deps, cert, err, current?.notAfter);
   }
+}
+
+/** The issuer's budget is spent: the attempt ends without counting as a failure, and the next one is due at the next slot. */
+async function recordWait(deps: RenewDeps, cert: ManagedCertificate, wait: RateBudgetWait): Promise<void> {
+  deps.log.info({ managed: cert.name, issuer: wait.issuer, waitMs: wait.waitMs }, 'renewal waits for the issuer\'s rate budget');
+  const fresh = await deps.store.managed(cert.name);
+  if (!fresh || fresh.renewalSeq !== cert.renewalSeq) return;
+  const state: RenewalState = { ...fresh, nextRenewalAt: deps.now() + wait.waitMs, renewalRule: 'rate-budget' };
+  await deps.store.updateRenewalState(cert.name, fresh.version, state, true);
 }
 
 async function recordRevision(deps: RenewDeps, cert: ManagedCertificate, issued: Issued, replaces: string | undefined, issuer: Issuer): Promise<void> {
@@ -123,6 +155,7 @@ async function recordRevision(deps: RenewDeps, cert: ManagedCertificate, issued:
       managedName: cert.name, revision, serial, certPem: issued.certPem, chainPem: issued.chainPem, notBefore, notAfter,
       ariId: ariIdOf(issued.certPem), replaces, rule: fresh.renewalRule, createdAt: now, keyWrapped: deps.kek.wrap(issued.pkcs8, revisionKeyAad(cert.name, revision)),
     });
+    if (issued.localIssuerId !== undefined) await recordLocal(s, cert, issued.localIssuerId, { revision, serial, certPem: issued.certPem, chainPem: issued.chainPem, notBefore, notAfter, now });
     await s.pruneRevisions(cert.name, cert.spec.revisionLimit);
     await s.deletePendingKey(cert.name);
     const state: RenewalState = {
@@ -137,14 +170,28 @@ async function recordRevision(deps: RenewDeps, cert: ManagedCertificate, issued:
       actor: 'lifecycle', action: 'lifecycle.renewed', object: `managed:${cert.name}`, outcome: 'success',
       details: { revision, serial, notAfter: new Date(notAfter).toISOString(), rule: fresh.renewalRule, replaces: replaces ?? null },
     });
+    await renewedConditions(s, cert.name, revision, serial, notAfter);
   });
   deps.log.info({ managed: cert.name, serial }, 'managed certificate renewed');
+}
+
+interface LocalRevision { revision: number; serial: string; certPem: string; chainPem: string; notBefore: number; notAfter: number; now: number }
+
+/** A leaf this CA signed joins its inventory with the revision, so it can be listed and revoked like an ACME-issued one. */
+async function recordLocal(s: LifecycleStore, cert: ManagedCertificate, issuerId: string, r: LocalRevision): Promise<void> {
+  const ariId = ariIdOf(r.certPem);
+  if (ariId === undefined) throw new Error(`the local CA signed ${cert.name} without an authority key identifier`);
+  await s.recordLocalCertificate({
+    managedName: cert.name, revision: r.revision, serial: r.serial, issuerId, der: Buffer.from(pemToDer(r.certPem, 'CERTIFICATE')), chainPem: r.chainPem,
+    names: cert.spec.names, notBefore: r.notBefore, notAfter: r.notAfter, ariId, createdAt: r.now,
+  });
 }
 
 async function recordFailure(deps: RenewDeps, cert: ManagedCertificate, err: unknown, currentNotAfter: number | undefined): Promise<void> {
   const { kind, detail } = describeFailure(err);
   const now = deps.now();
   deps.log.warn({ managed: cert.name, kind, detail }, 'managed certificate renewal failed');
+  deps.report.renewalFailed(cert.name);
   await deps.store.transaction(async (s) => {
     const fresh = await s.managed(cert.name);
     if (!fresh || fresh.renewalSeq !== cert.renewalSeq) return;
@@ -153,5 +200,6 @@ async function recordFailure(deps: RenewDeps, cert: ManagedCertificate, err: unk
     const state: RenewalState = { ...fresh, nextRenewalAt: now + wait, renewalRule: 'backoff', failures, lastOutcome: 'failed', lastDetail: detail, lastAttemptAt: now };
     if (!(await s.updateRenewalState(cert.name, fresh.version, state, true))) throw new Error(`managed certificate ${cert.name} changed while recording its failure`);
     await s.audit({ actor: 'lifecycle', action: 'lifecycle.renewal-failed', object: `managed:${cert.name}`, outcome: 'failure', details: { kind, failures, detail } });
+    await renewalFailedCondition(s, cert.name, detail, state.nextRenewalAt);
   });
 }

@@ -5,6 +5,7 @@ import type { Kek } from '../kek/kek.ts';
 import { queueDeploys, runDeploy } from './deploy-job.ts';
 import { runLifecycleDuty } from './due.ts';
 import { runRenewal, type LocalSigner } from './renew.ts';
+import { NO_LIFECYCLE_REPORT, type LifecycleReport } from './report.ts';
 import type { LifecycleStore } from './store.ts';
 
 export interface LifecycleRuntimeDeps {
@@ -16,6 +17,8 @@ export interface LifecycleRuntimeDeps {
   settings: { upstreamTimeoutMs: number; orderTimeoutMs: number; ariPollMaxMs: number };
   /** Resolves deploy targets' secret references (src/lifecycle/secret-ref.ts). */
   secret?: (ref: string) => Promise<string>;
+  /** This node's metrics; nothing counted when absent. */
+  report?: LifecycleReport;
 }
 
 export interface LifecycleRuntime {
@@ -29,9 +32,10 @@ export interface LifecycleRuntime {
 
 export function lifecycleRuntime(deps: LifecycleRuntimeDeps): LifecycleRuntime {
   const timeouts = { timeoutMs: deps.settings.upstreamTimeoutMs, pollTimeoutMs: deps.settings.orderTimeoutMs };
+  const report = deps.report ?? NO_LIFECYCLE_REPORT;
   return {
-    renew: (payload) => runRenewal({ ...deps, ...timeouts, onRenewed: queueDeploys }, String(payload.name), Number(payload.seq)),
-    deploy: (payload) => runDeploy(deps, payload),
+    renew: (payload) => runRenewal({ ...deps, ...timeouts, report, onRenewed: queueDeploys }, String(payload.name), Number(payload.seq)),
+    deploy: (payload) => runDeploy({ ...deps, report }, payload),
     duty: () => runLifecycleDuty({ store: deps.store, now: deps.now, log: deps.log, timeoutMs: deps.settings.upstreamTimeoutMs, ariPollMaxMs: deps.settings.ariPollMaxMs, random: () => randomInt(2 ** 30) / 2 ** 30 }),
   };
 }

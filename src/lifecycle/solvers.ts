@@ -1,19 +1,32 @@
 /**
  * Challenge solvers for upstream orders. http-01 is answered by every Certainty node from the
- * database (a load balancer may send `/.well-known/acme-challenge/` to any node); the exec hook
- * answers http-01 or dns-01 with an operator's command, for anything else.
+ * database (a load balancer may send `/.well-known/acme-challenge/` to any node); dns-01 by RFC 2136
+ * dynamic update (rfc2136-solver.ts); the exec hook answers http-01 or dns-01 with an operator's
+ * command, for anything else.
  */
+import type { Logger } from 'pino';
 import { dns01TxtValue, type ChallengeSolver } from '../acme-client/client.ts';
+import type { Kek } from '../kek/kek.ts';
 import { baseEnv, runCommand } from './deploy/run-command.ts';
+import { challengeRecordName, rfc2136Solver } from './rfc2136-solver.ts';
 import type { LifecycleStore } from './store.ts';
-import type { SolverSpec } from './types.ts';
+import type { Rfc2136Spec, SolverSpec } from './types.ts';
 
 /** How long a key authorization is served; an order's validation ends well before. */
 const HTTP01_TTL_MS = 3_600_000;
 
+/** A solver as readers (`managed show`, the API) see it: a dns-01 solver's sealed TSIG secret left out. */
+export type SolverView = Exclude<SolverSpec, { type: 'dns-01' }> | { type: 'dns-01'; rfc2136: Omit<Rfc2136Spec, 'keySecretWrapped'> };
+
+export function solverView(spec: SolverSpec): SolverView {
+  if (spec.type !== 'dns-01') return spec;
+  const { keySecretWrapped: _sealed, ...rfc2136 } = spec.rfc2136;
+  return { type: 'dns-01', rfc2136 };
+}
+
 /** The challenge type a solver answers. */
 export function challengeTypeOf(spec: SolverSpec): 'http-01' | 'dns-01' {
-  return spec.type === 'http-01' ? 'http-01' : spec.challenge;
+  return spec.type === 'exec' ? spec.challenge : spec.type;
 }
 
 /** The path every node answers, `token` in its first group (RFC 8555 §8.3: base64url). */
@@ -40,7 +53,7 @@ function hookEnv(action: 'present' | 'cleanup', challenge: string, domain: strin
   return {
     ...baseEnv(),
     CERTAINTY_ACTION: action, CERTAINTY_CHALLENGE: challenge, CERTAINTY_DOMAIN: domain, CERTAINTY_TOKEN: token, CERTAINTY_KEY_AUTHORIZATION: keyAuthorization,
-    ...(challenge === 'dns-01' ? { CERTAINTY_RECORD_NAME: `_acme-challenge.${domain.replace(/^\*\./, '')}`, CERTAINTY_TXT_VALUE: dns01TxtValue(keyAuthorization) } : {}),
+    ...(challenge === 'dns-01' ? { CERTAINTY_RECORD_NAME: challengeRecordName(domain), CERTAINTY_TXT_VALUE: dns01TxtValue(keyAuthorization) } : {}),
   };
 }
 
@@ -53,6 +66,7 @@ function execSolver(spec: Extract<SolverSpec, { type: 'exec' }>): ChallengeSolve
   };
 }
 
-export function solverFor(spec: SolverSpec, deps: { store: LifecycleStore; managedName: string; now: () => number }): ChallengeSolver {
+export function solverFor(spec: SolverSpec, deps: { store: LifecycleStore; managedName: string; now: () => number; kek: Kek; log: Pick<Logger, 'warn'> | undefined }): ChallengeSolver {
+  if (spec.type === 'dns-01') return rfc2136Solver(spec.rfc2136, deps);
   return spec.type === 'http-01' ? databaseSolver(deps.store, deps.managedName, deps.now) : execSolver(spec);
 }

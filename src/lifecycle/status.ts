@@ -9,6 +9,7 @@ const RULES: Record<RenewalRule, string> = {
   'ari-unreachable': 'renewal policy, since the CA\'s ARI could not be reached',
   backoff: 'retry after a failure',
   operator: 'requested by an operator',
+  'rate-budget': 'the next slot of the issuer\'s rate budget',
 };
 
 /** Why the next renewal is when it is, in words. */
@@ -21,6 +22,7 @@ function when(at: number, now: number): string {
 }
 
 export function statusLine(cert: ManagedCertificate, current: Revision | undefined, now: number): string {
+  if (cert.renewalRule === 'rate-budget' && cert.nextRenewalAt > now) return `waiting for the issuer's rate budget: next slot ${when(cert.nextRenewalAt, now)}`;
   const next = `${cert.lastOutcome === 'failed' ? 'next try' : 'next renewal'} ${when(cert.nextRenewalAt, now)} (${ruleText(cert.renewalRule)})`;
   if (cert.lastOutcome === 'failed') return `renewal failed: ${cert.lastDetail}; ${next}`;
   if (cert.lastOutcome === 'none') return `not issued yet; first order ${when(cert.nextRenewalAt, now)}`;

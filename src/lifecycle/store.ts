@@ -1,15 +1,15 @@
 import type { AuditEvent } from '../audit/log.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
-import type { Issuer, ManagedCertificate, NewIssuer, NewRevision, RenewalState, Revision } from './types.ts';
-
-
+import type { OrderBudget } from './rate-budget.ts';
+import type { LifecycleEvents } from './events.ts';
+import type { Issuer, LocalCertificate, ManagedCertificate, ManagedSpec, NewIssuer, NewRevision, RenewalState, Revision } from './types.ts';
 
 /**
  * The lifecycle domain's storage (src/store/lifecycle-store.ts). Writes of mutable rows are
  * compare-and-swap on `version` and return false on a miss; a store bound to a transaction runs
  * every call in it, including the job it queues and the audit record it appends.
  */
-export interface LifecycleStore {
+export interface LifecycleStore extends LifecycleEvents {
   transaction<T>(fn: (store: LifecycleStore) => Promise<T>): Promise<T>;
   audit(event: AuditEvent): Promise<void>;
   /** Queues a job in this store's transaction; undefined when its idempotency key is taken. */
@@ -20,9 +20,19 @@ export interface LifecycleStore {
   issuer(name: string): Promise<Issuer | undefined>;
   issuers(): Promise<Issuer[]>;
   eabHmacWrapped(name: string): Promise<Buffer | undefined>;
+  /** CAS on version: new settings (`apply`); `dropAccount` forgets the upstream account (another CA, another EAB key). */
+  updateIssuer(issuer: NewIssuer, version: number, dropAccount: boolean): Promise<boolean>;
+  /** The row's version, for `updateIssuer`. */
+  issuerVersion(name: string): Promise<number | undefined>;
   /** False when it did not exist. */
   deleteIssuer(name: string): Promise<boolean>;
   managedUsingIssuer(name: string): Promise<number>;
+
+  /**
+   * Takes one slot of the issuer's order budget, shared by every node (one conditional statement
+   * on the database clock); when it is spent, how long until the next slot.
+   */
+  takeOrderSlot(issuer: string, budget: OrderBudget): Promise<{ taken: true } | { taken: false; waitMs: number }>;
 
   account(issuer: string): Promise<{ url: string; keyWrapped: Buffer } | undefined>;
   /** The key of a rollover not finished yet (kept first, so an interrupted rollover resumes with it). */
@@ -38,6 +48,12 @@ export interface LifecycleStore {
   insertManaged(cert: ManagedCertificate): Promise<boolean>;
   managed(name: string): Promise<ManagedCertificate | undefined>;
   managedList(): Promise<ManagedCertificate[]>;
+  /** The targets' inline secret values, wrapped (src/lifecycle/target-secrets.ts). */
+  targetSecrets(name: string): Promise<Buffer | undefined>;
+  /** Replaces them; undefined deletes them. */
+  putTargetSecrets(name: string, wrapped: Buffer | undefined): Promise<void>;
+  /** CAS on version: what an operator declares changes (`apply`); `renewAt` makes it due then, as the operator's rule. */
+  updateManagedSpec(name: string, version: number, issuer: string, spec: ManagedSpec, renewAt: number | undefined): Promise<boolean>;
   /** Deletes the certificate, its revisions and its pending key; false when it did not exist. */
   deleteManaged(name: string): Promise<boolean>;
   /** Certificates whose renewal time, or ARI poll time, has come. */
@@ -53,9 +69,13 @@ export interface LifecycleStore {
   deletePendingKey(name: string): Promise<void>;
 
   insertRevision(rev: NewRevision): Promise<void>;
+  /** Adds a certificate this CA signed to the CA's inventory (`cert list`, `cert revoke`, the CRL), in this store's transaction. */
+  recordLocalCertificate(cert: LocalCertificate): Promise<void>;
   /** CAS on version: the row moves to `revision`, its renewal sequence and version advance. */
   setCurrentRevision(name: string, version: number, revision: number, state: RenewalState): Promise<boolean>;
   revisions(name: string): Promise<Revision[]>;
+  /** Every managed certificate's current revision: its name, serial and notAfter (for `expiring`). */
+  currentExpiries(): Promise<Array<{ name: string; serial: string; notBefore: number; notAfter: number }>>;
   revisionKey(name: string, revision: number): Promise<Buffer | undefined>;
   /** Deletes all but the newest `keep` revisions; returns how many went. */
   pruneRevisions(name: string, keep: number): Promise<number>;

@@ -2,7 +2,8 @@
  * The lifecycle domain's types: issuers Certainty orders certificates from, the certificates it
  * manages for operators, and their revisions. docs/lifecycle.md describes the model.
  */
-import type { TargetSpec } from './deploy/types.ts';
+import type { DeclaredTarget } from './deploy/types.ts';
+import type { TsigAlgorithm } from './dns-update/tsig.ts';
 
 /** Where a managed certificate comes from: an upstream ACME CA, or Certainty's own CA (no ACME round trip). */
 export type IssuerKind = 'acme' | 'local';
@@ -18,6 +19,14 @@ export interface AcmeIssuerConfig {
   preferredChain?: string;
   /** RFC 9773-era `profile` of newOrder, where the CA offers profiles. */
   profile?: string;
+  /** New orders the whole cluster may place per period (src/lifecycle/rate-budget.ts); unset: the default budget. */
+  rateLimit?: RateLimit;
+}
+
+/** An upstream's order budget: `orders` per `per` (a duration such as `3h`), refilled evenly. */
+export interface RateLimit {
+  orders: number;
+  per: string;
 }
 
 export interface Issuer {
@@ -42,7 +51,20 @@ export type SolverSpec =
   /** http-01 served by every Certainty node from the database. */
   | { type: 'http-01' }
   /** A command answers http-01 or dns-01 (`present`, then `cleanup`). */
-  | { type: 'exec'; challenge: 'http-01' | 'dns-01'; command: string; args: string[]; timeoutMs: number };
+  | { type: 'exec'; challenge: 'http-01' | 'dns-01'; command: string; args: string[]; timeoutMs: number }
+  /** dns-01 by RFC 2136 dynamic update signed with TSIG. */
+  | { type: 'dns-01'; rfc2136: Rfc2136Spec };
+
+/** Where and how TXT records are updated; the TSIG secret is wrapped by the KEK ({@link tsigAad}), base64. */
+export interface Rfc2136Spec {
+  server: string;
+  port: number;
+  /** Unset: the zone is found by asking the server for the SOA, walking up from the record name. */
+  zone?: string;
+  keyName: string;
+  keyAlgorithm: TsigAlgorithm;
+  keySecretWrapped: string;
+}
 
 /** When to renew when the issuer offers no ARI (or ARI is unreachable). */
 interface RenewalPolicy {
@@ -61,12 +83,13 @@ export interface ManagedSpec {
   /** Revisions kept (the current one included). */
   revisionLimit: number;
   solver: SolverSpec;
-  targets: TargetSpec[];
+  /** Inline secret values (a webhook's headers, an exec target's env) are stored apart, wrapped, and read `(secret)` here. */
+  targets: DeclaredTarget[];
   policy: RenewalPolicy;
 }
 
 /** Which rule chose the next renewal time, shown by `managed show`. */
-export type RenewalRule = 'new' | 'ari' | 'policy' | 'ari-unreachable' | 'backoff' | 'operator';
+export type RenewalRule = 'new' | 'ari' | 'policy' | 'ari-unreachable' | 'backoff' | 'operator' | 'rate-budget';
 
 /** The last renewal outcome. */
 export type Outcome = 'none' | 'renewed' | 'failed';
@@ -124,10 +147,30 @@ export interface NewRevision extends Revision {
   keyWrapped: Buffer;
 }
 
+/** A revision this CA signed (a local issuer), as the CA's inventory records it beside ACME-issued certificates. */
+export interface LocalCertificate {
+  managedName: string;
+  revision: number;
+  serial: string;
+  /** The CA issuer that signed it. */
+  issuerId: string;
+  der: Buffer;
+  chainPem: string;
+  names: string[];
+  notBefore: number;
+  notAfter: number;
+  /** RFC 9773 identifier (unique in the inventory). */
+  ariId: string;
+  createdAt: number;
+}
+
 /** The AAD a revision's key is bound to (also how `kek rotate` finds it). */
 export const revisionKeyAad = (name: string, revision: number): string => `managed-key:${name}:${revision}`;
 export const revisionId = (name: string, revision: number): string => `${name}:${revision}`;
 export const pendingKeyAad = (name: string): string => `managed-pending-key:${name}`;
 export const eabAad = (issuer: string): string => `lifecycle-eab:${issuer}`;
+export const targetSecretsAad = (name: string): string => `managed-target-secrets:${name}`;
 export const accountKeyAad = (issuer: string): string => `lifecycle-account:${issuer}`;
 export const nextAccountKeyAad = (issuer: string): string => `lifecycle-account-next:${issuer}`;
+/** The AAD a managed certificate's TSIG secret is bound to (also how `kek rotate` finds it). */
+export const tsigAad = (name: string): string => `managed-tsig:${name}`;

@@ -77,6 +77,8 @@ export interface OrderInput {
   solver: ChallengeSolver;
   challengeType: 'http-01' | 'dns-01';
   replaces: string | undefined;
+  /** Called before a new order is placed (not when one is resumed): takes a slot of the issuer's budget, or throws. */
+  beforeOrder: () => Promise<void>;
   /** Called with the new order's URL before any authorization, so a crash resumes it. */
   onOrder: (url: string) => Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function orderCertificate(client: AcmeClient, issuer: Issuer, exist
   let order = existing;
   if (!order) {
     const opts = { ...(input.replaces === undefined ? {} : { replaces: input.replaces }), ...(issuer.acme?.profile === undefined ? {} : { profile: issuer.acme.profile }) };
+    await input.beforeOrder();
     order = await client.newOrder(input.names, opts);
     await input.onOrder(order.url);
   }

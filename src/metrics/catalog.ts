@@ -10,7 +10,9 @@ const DB_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
  * Every metric Certainty exports, registered on one node's registries: `node` for what every node
  * exports, `cluster` for the facts only the scheduler lease holder exports. docs/metrics.md is generated
  * from this (`npm run docs:metrics`), and a test fails when the two differ. Labels hold bounded
- * values only: route names, outcomes, kinds, types, issuer ids, sinks, never names or serials.
+ * values only: route names, outcomes, kinds, types, issuer ids, sinks, never serials or the names
+ * clients ask for; a managed certificate's name is the one exception, bounded by the number of
+ * certificates an operator manages (as cert-manager labels its certificates).
  * Managed certificates, SSH and secrets add their metrics here as those domains export them.
  */
 export function defineMetrics(node: Registry, cluster: Registry) {
@@ -41,12 +43,25 @@ export function defineMetrics(node: Registry, cluster: Registry) {
     }),
     dbInFlight: new Gauge({ ...on, name: 'certainty_database_statements_in_flight', help: 'Statements and transactions running on this node\'s database connections at the scrape; above database.poolSize (PostgreSQL), work waits for a connection.' }),
     kekOpens: new Gauge({ ...on, name: 'certainty_kek_opens', help: '1 when this node\'s KEK still opens the database\'s secrets, 0 after a rotation to a KEK this node was not given.' }),
+    upstreamOrders: new Counter({
+      ...on, name: 'certainty_lifecycle_upstream_orders_total', labelNames: ['issuer', 'outcome'] as const,
+      help: 'New orders this node asked of an upstream issuer for managed certificates, by issuer name and outcome: created, refused (the upstream answered an error), waiting (held back by the issuer\'s rate budget, never sent).',
+    }),
+    renewalFailures: new Counter({ ...on, name: 'certainty_managed_certificate_renewal_failures_total', help: 'Failed renewal attempts run by this node, by managed certificate name.', labelNames: ['name'] as const }),
+    deploys: new Counter({ ...on, name: 'certainty_lifecycle_deploys_total', help: 'Deploy jobs of managed certificates run by this node, by target kind (file, exec, haproxy, nginx, webhook) and outcome: deployed, verified (the endpoint serves the new certificate), failed.', labelNames: ['target', 'outcome'] as const }),
+    sshSigned: new Counter({
+      ...on, name: 'certainty_ssh_certificates_signed_total', labelNames: ['kind', 'outcome'] as const,
+      help: 'SSH certificate requests on this node (signing and host renewals), by certificate kind (user, host; unknown: no such role) and outcome: signed, refused.',
+    }),
     readErrors: new Counter({ ...on, name: 'certainty_metrics_read_errors_total', help: 'Scrapes that could not read a source of metrics (database, kek, cluster_facts); those series are then absent.', labelNames: ['source'] as const }),
     // Cluster facts, from the database, exported by one node only: a registry of their own.
     queueDepth: new Gauge({ ...onCluster, name: 'certainty_job_queue_depth', help: 'Cluster-wide jobs not done, by kind and status (queued, running, failed).', labelNames: ['kind', 'status'] as const }),
     queueAge: new Gauge({ ...onCluster, name: 'certainty_job_queue_oldest_age_seconds', help: 'Cluster-wide, by job kind: how long the longest-waiting runnable queued job has been waiting.', labelNames: ['kind'] as const }),
     crlUpdated: new Gauge({ ...onCluster, name: 'certainty_crl_last_update_timestamp_seconds', help: 'thisUpdate of the stored CRL, by issuer id and shard ("all" for the complete CRL).', labelNames: ['issuer', 'shard'] as const }),
     crlNext: new Gauge({ ...onCluster, name: 'certainty_crl_next_update_timestamp_seconds', help: 'nextUpdate of the stored CRL, by issuer id and shard ("all" for the complete CRL): relying parties reject it after this.', labelNames: ['issuer', 'shard'] as const }),
+    managedExpiry: new Gauge({ ...onCluster, name: 'certainty_managed_certificate_expiration_timestamp_seconds', help: 'notAfter of the current revision of each managed certificate, by name (absent until it is first issued).', labelNames: ['name'] as const }),
+    managedFailures: new Gauge({ ...onCluster, name: 'certainty_managed_certificate_consecutive_failures', help: 'By managed certificate name: renewal attempts failed in a row since its last success, whichever node ran them (0 when the last one succeeded).', labelNames: ['name'] as const }),
+    managedReady: new Gauge({ ...onCluster, name: 'certainty_managed_certificate_ready', help: 'By managed certificate name: 1 when its current revision is valid now and its last renewal attempt did not fail, 0 otherwise.', labelNames: ['name'] as const }),
     usedNonces: new Gauge({ ...onCluster, name: 'certainty_acme_nonce_ledger_rows', help: 'Cluster-wide: redeemed ACME nonces kept until they expire (the used-nonce ledger).' }),
     auditLagRecords: new Gauge({ ...onCluster, name: 'certainty_audit_forwarding_lag_records', help: 'Cluster-wide, by audit sink: audit records written but not yet delivered to the sink.', labelNames: ['sink'] as const }),
     auditLagSeconds: new Gauge({ ...onCluster, name: 'certainty_audit_forwarding_lag_seconds', help: 'Cluster-wide, by audit sink: age of the oldest audit record not yet delivered to the sink (0 when none).', labelNames: ['sink'] as const }),

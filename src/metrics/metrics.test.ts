@@ -8,6 +8,7 @@ const FACTS: ClusterFacts = {
   jobs: [{ kind: 'crl', status: 'queued', count: 2 }],
   oldestQueued: [{ kind: 'crl', ageSeconds: 12.5 }],
   crls: [{ issuerId: 'iss1', shard: 'all', thisUpdate: 1_700_000_000_000, nextUpdate: 1_700_086_400_000 }],
+  managed: [{ name: 'web', notAfter: 1_700_086_400_000, ready: true, failures: 0 }, { name: 'new', notAfter: undefined, ready: false, failures: 2 }],
   usedNonces: 7,
   auditLag: [{ sink: 'syslog', records: 3, oldestSeconds: 4 }],
 };
@@ -29,6 +30,25 @@ test('the scheduler lease holder exports the cluster facts', async () => {
   assert.match(text, /^certainty_lease_held\{lease="scheduler"\} 1$/m);
   assert.match(text, /^certainty_cluster_facts_exporter 1$/m);
   assert.match(text, /^certainty_build_info\{version="1.2.3"\} 1$/m);
+  assert.match(text, /^certainty_managed_certificate_expiration_timestamp_seconds\{name="web"\} 1700086400$/m);
+  assert.match(text, /^certainty_managed_certificate_ready\{name="web"\} 1$/m);
+  assert.match(text, /^certainty_managed_certificate_ready\{name="new"\} 0$/m);
+  assert.match(text, /^certainty_managed_certificate_consecutive_failures\{name="new"\} 2$/m);
+  assert.doesNotMatch(text, /^certainty_managed_certificate_expiration_timestamp_seconds\{name="new"\}/m);
+});
+
+test('lifecycle events are counted on the node that ran them', async () => {
+  const metrics = new Metrics(sources(), 'x');
+  metrics.upstreamOrder('le', 'created');
+  metrics.upstreamOrder('le', 'waiting');
+  metrics.upstreamOrder('le', 'waiting');
+  metrics.renewalFailed('web');
+  metrics.deployFinished('file', 'verified');
+  const text = await metrics.render();
+  assert.match(text, /^certainty_lifecycle_upstream_orders_total\{issuer="le",outcome="created"\} 1$/m);
+  assert.match(text, /^certainty_lifecycle_upstream_orders_total\{issuer="le",outcome="waiting"\} 2$/m);
+  assert.match(text, /^certainty_managed_certificate_renewal_failures_total\{name="web"\} 1$/m);
+  assert.match(text, /^certainty_lifecycle_deploys_total\{target="file",outcome="verified"\} 1$/m);
 });
 
 test('other nodes export no cluster fact, and a lost lease takes them away', async () => {
@@ -78,4 +98,14 @@ test('a database that does not answer leaves the node facts it can read, counts 
   assert.doesNotMatch(text, /^certainty_job_queue_depth\{/m);
   rejected = 3;
   assert.match(await metrics.render(), /^certainty_lease_fencing_rejections_total 3$/m);
+});
+
+test('SSH signing outcomes are counted by certificate kind', async () => {
+  const metrics = new Metrics(sources(), '1.2.3');
+  metrics.sshSigned('user', 'signed');
+  metrics.sshSigned('user', 'signed');
+  metrics.sshSigned('unknown', 'refused');
+  const text = await metrics.render();
+  assert.match(text, /^certainty_ssh_certificates_signed_total\{kind="user",outcome="signed"\} 2$/m);
+  assert.match(text, /^certainty_ssh_certificates_signed_total\{kind="unknown",outcome="refused"\} 1$/m);
 });

@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { defineMetrics, type MetricSet } from './catalog.ts';
 import type { JobReport } from '../jobs/worker.ts';
+import type { LifecycleReport } from '../lifecycle/report.ts';
+import type { SshReport } from '../ssh/deps.ts';
 import type { AcmeReport } from './wrap.ts';
 import { readClusterFacts, readNodeFacts, type ScrapeSources } from './scrape.ts';
 
@@ -12,7 +14,7 @@ const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
  * What the request and statement paths report into are plain numbers bound once (fast.ts), so
  * reporting there is an addition; the text is built only when Prometheus scrapes.
  */
-export class Metrics implements AcmeReport, JobReport {
+export class Metrics implements AcmeReport, JobReport, LifecycleReport, SshReport {
   private readonly registry = new Registry();
   private readonly clusterRegistry = new Registry();
   private readonly m: MetricSet;
@@ -71,6 +73,22 @@ export class Metrics implements AcmeReport, JobReport {
     this.m.validations.labels(type, outcome).inc();
     this.m.validationSeconds.labels(type).observe(seconds);
     if (outcome === 'invalid') this.invalid.inc();
+  }
+
+  upstreamOrder(issuer: string, outcome: 'created' | 'refused' | 'waiting'): void {
+    this.m.upstreamOrders.labels(issuer, outcome).inc();
+  }
+
+  renewalFailed(name: string): void {
+    this.m.renewalFailures.labels(name).inc();
+  }
+
+  deployFinished(target: string, outcome: 'deployed' | 'verified' | 'failed'): void {
+    this.m.deploys.labels(target, outcome).inc();
+  }
+
+  sshSigned(kind: string, outcome: 'signed' | 'refused'): void {
+    this.m.sshSigned.labels(kind, outcome).inc();
   }
 
   /** The text exposition format: the per-node facts read now, the cluster facts when this node exports them. */

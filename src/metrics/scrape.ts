@@ -73,6 +73,11 @@ function fill(m: MetricSet, facts: ClusterFacts): void {
     m.crlUpdated.labels(c.issuerId, c.shard).set(c.thisUpdate / 1000);
     m.crlNext.labels(c.issuerId, c.shard).set(c.nextUpdate / 1000);
   }
+  for (const c of facts.managed) {
+    if (c.notAfter !== undefined) m.managedExpiry.labels(c.name).set(c.notAfter / 1000);
+    m.managedReady.labels(c.name).set(c.ready ? 1 : 0);
+    m.managedFailures.labels(c.name).set(c.failures);
+  }
   m.usedNonces.set(facts.usedNonces);
   for (const a of facts.auditLag) {
     m.auditLagRecords.labels(a.sink).set(a.records);

@@ -13,6 +13,8 @@ export interface ClusterFacts {
   oldestQueued: Array<{ kind: string; ageSeconds: number }>;
   /** Each stored CRL: issuer, shard ('all' for the complete CRL), thisUpdate and nextUpdate (epoch ms). */
   crls: Array<{ issuerId: string; shard: string; thisUpdate: number; nextUpdate: number }>;
+  /** Each managed certificate: its current revision's notAfter (epoch ms; undefined before the first), whether it is ready, failed attempts in a row. */
+  managed: Array<{ name: string; notAfter: number | undefined; ready: boolean; failures: number }>;
   /** Rows in the used-nonce ledger. */
   usedNonces: number;
   /** Per audit sink: records not yet delivered, and the age of the oldest of them (0 when none). */

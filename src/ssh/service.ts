@@ -61,12 +61,24 @@ export class SshService {
   }
 
   sign(req: SignRequest, who: SshRequester): Promise<SignedCertificate> {
-    return signCertificate({ ...this.deps, signers: this.signers }, req, who);
+    return this.counted(signCertificate({ ...this.deps, signers: this.signers }, req, who), async () => (await this.deps.store.role(req.role))?.role.kind ?? 'unknown');
   }
 
   /** A host's renewal by proof of possession (no token). */
   renewHost(req: RenewRequest): Promise<SignedCertificate> {
-    return renewHostCertificate({ ...this.deps, signers: this.signers }, req);
+    return this.counted(renewHostCertificate({ ...this.deps, signers: this.signers }, req), async () => 'host');
+  }
+
+  /** Reports the outcome; a refusal's kind is looked up only then, off the signing path. */
+  private async counted(signing: Promise<SignedCertificate>, kindOfRefused: () => Promise<SshCertKind | 'unknown'>): Promise<SignedCertificate> {
+    try {
+      const signed = await signing;
+      this.deps.report?.sshSigned(signed.kind, 'signed');
+      return signed;
+    } catch (err) {
+      if (this.deps.report) this.deps.report.sshSigned(await kindOfRefused().catch(() => 'unknown' as const), 'refused');
+      throw err;
+    }
   }
 
   certificates(limit: number): Promise<SshCertRecord[]> {

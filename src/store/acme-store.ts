@@ -178,6 +178,14 @@ export class SqlAcmeStore implements AcmeStore {
     return authorizationsOf(rows)[0];
   }
 
+  async authorizationByChallengeId(challengeId: string): Promise<Authorization | undefined> {
+    const rows = await this.q.query<AuthzChallengeRow>(
+      `${AUTHZ_WITH_CHALLENGES} WHERE a.id = (SELECT authz_id FROM challenges WHERE id = ?) ORDER BY c.type`,
+      [challengeId],
+    );
+    return authorizationsOf(rows)[0];
+  }
+
   async updateAuthorization(a: Authorization): Promise<boolean> {
     const n = await this.q.exec('UPDATE authorizations SET status = ?, version = version + 1 WHERE id = ? AND version = ?', [
       a.status, a.id, a.version,

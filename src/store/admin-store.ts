@@ -1,9 +1,9 @@
 import type {
   AccountOverview, AdminStore, AdminTokenRecord, AdminTokenStore, CertificateFilter, CertificateOverview, CredentialStore, EabKeyRecord, EabKeyStore,
-  InventoryCounts, NewAdminToken, NewEabKey, StoredToken,
+  CustomRole, InventoryCounts, NewAdminToken, NewEabKey, StoredToken,
 } from '../admin/store.ts';
-import { isTokenRole, type TokenRole } from '../admin/roles.ts';
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
+import { SqlAdminRoleStore } from './admin-role-store.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
 import { placeholders } from './sql-text.ts';
@@ -176,20 +176,18 @@ export class SqlEabKeyStore extends SqlCredentialStore<NewEabKey, EabKeyRecord> 
 
 const ADMIN_TOKENS: CredentialTable<NewAdminToken, AdminTokenRecord> = {
   table: 'admin_tokens', key: 'id',
-  insert: { columns: ['id', 'name', 'hash', 'role', 'created_at', 'expires_at'], values: (t) => [t.id, t.name, t.hash, t.role, t.createdAt, t.expiresAt] },
-  listColumns: 'id, name, role, created_at, expires_at, revoked_at',
+  insert: {
+    columns: ['id', 'name', 'hash', 'role', 'created_at', 'expires_at', 'path_prefix', 'break_glass'],
+    values: (t) => [t.id, t.name, t.hash, t.role, t.createdAt, t.expiresAt, t.pathPrefix, t.breakGlass ? 1 : 0],
+  },
+  listColumns: 'id, name, role, created_at, expires_at, revoked_at, last_used_at, path_prefix, break_glass',
   toRecord: (r) => ({
-    id: String(r.id), name: String(r.name), role: tokenRole(r.role), createdAt: Number(r.created_at), expiresAt: optionalTime(r.expires_at), revokedAt: revokedAt(r.revoked_at),
+    id: String(r.id), name: String(r.name), role: String(r.role), createdAt: Number(r.created_at), expiresAt: optionalTime(r.expires_at), revokedAt: revokedAt(r.revoked_at),
+    lastUsedAt: optionalTime(r.last_used_at), pathPrefix: r.path_prefix === null ? null : String(r.path_prefix), breakGlass: Number(r.break_glass) === 1,
   }),
 };
 
 const optionalTime = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-/** A role the database holds; one this version does not know grants nothing. */
-function tokenRole(v: unknown): TokenRole {
-  const role = String(v);
-  return isTokenRole(role) ? role : 'machine';
-}
 
 /** The `admin_tokens` table: token hashes, never tokens. */
 export class SqlAdminTokenStore extends SqlCredentialStore<NewAdminToken, AdminTokenRecord> implements AdminTokenStore {
@@ -202,8 +200,18 @@ export class SqlAdminTokenStore extends SqlCredentialStore<NewAdminToken, AdminT
   }
 
   async tokenHash(id: string): Promise<StoredToken | undefined> {
-    const rows = await this.q.query<{ hash: string; role: string; revoked_at: unknown; expires_at: unknown }>('SELECT hash, role, revoked_at, expires_at FROM admin_tokens WHERE id = ?', [id]);
+    const rows = await this.q.query<Record<string, unknown> & { hash: string }>(`SELECT hash, ${ADMIN_TOKENS.listColumns} FROM admin_tokens WHERE id = ?`, [id]);
     const row = rows[0];
-    return row && { hash: row.hash, role: tokenRole(row.role), revokedAt: revokedAt(row.revoked_at), expiresAt: optionalTime(row.expires_at) };
+    if (!row) return undefined;
+    const { hash, name, role, revokedAt: revoked, expiresAt, lastUsedAt, pathPrefix, breakGlass } = { hash: row.hash, ...ADMIN_TOKENS.toRecord(row) };
+    return { hash, name, role, revokedAt: revoked, expiresAt, lastUsedAt, pathPrefix, breakGlass };
+  }
+
+  async touch(id: string, at: number, since: number): Promise<void> {
+    await this.q.exec('UPDATE admin_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)', [at, id, since]);
+  }
+
+  customRole(name: string): Promise<CustomRole | undefined> {
+    return new SqlAdminRoleStore(this.db, this.q).role(name);
   }
 }

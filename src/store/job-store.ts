@@ -45,14 +45,15 @@ export class SqlJobStore implements JobStore {
    * plus the jobs of its key running anywhere. PostgreSQL cannot lock rows in a query with window
    * functions, so the ranked candidates are read first, then locked with SKIP LOCKED (re-checked,
    * since another claimer may have taken them meanwhile); extra candidates make up for rows locked
-   * by concurrent claimers. Runs in its own transaction unless the store is bound to one.
+   * by concurrent claimers. Runs in its own transaction unless the store is bound to one; then the
+   * candidates are read before it, so a claim that finds nothing (most of them: a node claims
+   * after every job it finishes) costs one read and no transaction.
    */
-  claim(owner: string, kinds: readonly string[], limit: number, claimMs: number, perKey = limit): Promise<Job[]> {
+  async claim(owner: string, kinds: readonly string[], limit: number, claimMs: number, perKey = limit): Promise<Job[]> {
     const now = this.db.dialect.nowMs;
-    const kindMarks = placeholders(kinds.length);
-    const runnable = `kind IN (${kindMarks}) AND run_at <= ${now} AND (status = 'queued' OR (status = 'running' AND claim_expires_at < ${now}))`;
-    const run = async (tx: Queryable): Promise<Job[]> => {
-      const candidates = await tx.query<{ id: string }>(
+    const runnable = `kind IN (${placeholders(kinds.length)}) AND run_at <= ${now} AND (status = 'queued' OR (status = 'running' AND claim_expires_at < ${now}))`;
+    const rank = async (q: Queryable): Promise<string[]> => {
+      const rows = await q.query<{ id: string }>(
         `SELECT r.id FROM (
            SELECT id, fair_key, run_at, ROW_NUMBER() OVER (PARTITION BY COALESCE(fair_key, id) ORDER BY run_at, id) AS rank
            FROM jobs WHERE ${runnable}
@@ -65,11 +66,14 @@ export class SqlJobStore implements JobStore {
          ORDER BY r.rank + COALESCE(busy.anywhere, 0), r.run_at, r.id LIMIT ?`,
         [...kinds, owner, perKey, limit * 2],
       );
+      return rows.map((r) => r.id);
+    };
+    const take = async (tx: Queryable, candidates: string[]): Promise<Job[]> => {
       if (candidates.length === 0) return [];
-      const order = new Map(candidates.map((c, i) => [c.id, i]));
+      const order = new Map(candidates.map((id, i) => [id, i]));
       const locked = await tx.query<JobRow>(
         `SELECT id, kind, payload, attempts, max_attempts, fair_key FROM jobs WHERE id IN (${placeholders(candidates.length)}) AND ${runnable} ${this.db.dialect.skipLocked}`,
-        [...candidates.map((c) => c.id), ...kinds],
+        [...candidates, ...kinds],
       );
       const rows = locked.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0)).slice(0, limit);
       for (const r of rows) {
@@ -83,7 +87,9 @@ export class SqlJobStore implements JobStore {
         attempts: Number(r.attempts) + 1, maxAttempts: Number(r.max_attempts), fairKey: r.fair_key,
       }));
     };
-    return this.q === this.db ? this.db.transaction(run) : run(this.q);
+    if (this.q !== this.db) return take(this.q, await rank(this.q));
+    const candidates = await rank(this.db);
+    return candidates.length === 0 ? [] : this.db.transaction((tx) => take(tx, candidates));
   }
 
   async pendingForKey(fairKey: string): Promise<number> {

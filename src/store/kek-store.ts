@@ -4,6 +4,7 @@ import type { KekRotationStore, KekSettingsStore, WrappedValue } from '../kek/st
 import type { Database, Queryable } from './db.ts';
 import { placeholders } from './sql-text.ts';
 import { getOrCreateSetting, getSetting } from './settings.ts';
+import { jsonBlob, jsonLike, rewrapJson, type JsonField } from './wrapped-json.ts';
 
 const SALT_SETTING = 'kek.salt';
 const CHECK_SETTING = 'kek.check';
@@ -44,6 +45,8 @@ interface WrappedColumn {
   text?: boolean;
   /** Only these rows hold wrapped values (the settings table holds others too). */
   ids?: readonly string[];
+  /** The value is base64 text inside the column's JSON, at this field (src/store/wrapped-json.ts). */
+  json?: JsonField;
 }
 
 const SETTINGS_AAD: Record<string, string> = { [NONCE_KEY_SETTING]: NONCE_KEY_AAD, [CHECKPOINT_KEY_SETTING]: CHECKPOINT_KEY_AAD, [CHECK_SETTING]: CHECK_AAD };
@@ -62,6 +65,9 @@ const WRAPPED_COLUMNS: readonly WrappedColumn[] = [
   { table: 'lifecycle_account_rollovers', id: 'issuer', column: 'key_wrapped', aad: (id) => `lifecycle-account-next:${id}` },
   { table: 'managed_pending_keys', id: 'name', column: 'key_wrapped', aad: (id) => `managed-pending-key:${id}` },
   { table: 'managed_revisions', id: 'id', column: 'key_wrapped', aad: (id) => `managed-key:${id}` },
+  { table: 'notification_channels', id: 'name', column: 'secret_wrapped', aad: (id) => `notify-channel:${id}` },
+  { table: 'managed_target_secrets', id: 'name', column: 'secrets_wrapped', aad: (id) => `managed-target-secrets:${id}` },
+  { table: 'managed_certificates', id: 'name', column: 'spec', aad: (id) => `managed-tsig:${id}`, json: { path: ['solver', 'rfc2136', 'keySecretWrapped'] } },
   // The verifier goes last (settings last, and kek.check sorts after the other keys): nodes that
   // only have the old KEK report not ready once it moves, by which time everything else has.
   { table: 'settings', id: 'key', column: 'value', aad: (id) => SETTINGS_AAD[id] ?? id, text: true, ids: Object.keys(SETTINGS_AAD) },
@@ -87,11 +93,13 @@ export class SqlKekRotationStore implements KekRotationStore {
 
   async wrappedValues(table: string, after: string, limit: number): Promise<WrappedValue[]> {
     const col = columnOf(table);
-    const only = col.ids === undefined ? '' : `AND ${col.id} IN (${placeholders(col.ids.length)})`;
+    const only = (col.ids === undefined ? '' : `AND ${col.id} IN (${placeholders(col.ids.length)})`) + (col.json === undefined ? '' : ` AND ${col.column} LIKE ?`);
     const rows = await this.q.query<{ id: string; blob: Buffer | string }>(
       `SELECT ${col.id} AS id, ${col.column} AS blob FROM ${col.table} WHERE ${col.column} IS NOT NULL AND ${col.id} > ? ${only} ORDER BY ${col.id} LIMIT ?`,
-      [after, ...(col.ids ?? []), limit],
+      [after, ...(col.ids ?? []), ...(col.json === undefined ? [] : [jsonLike(col.json)]), limit],
     );
+    const json = col.json;
+    if (json !== undefined) return rows.flatMap((r) => { const blob = jsonBlob(String(r.blob), json); return blob === undefined ? [] : [{ table, id: r.id, aad: col.aad(r.id), blob }]; });
     return rows.map((r) => ({
       table, id: r.id, aad: col.aad(r.id), blob: col.text === true ? Buffer.from(String(r.blob), 'base64') : Buffer.from(r.blob as Buffer),
     }));
@@ -99,6 +107,7 @@ export class SqlKekRotationStore implements KekRotationStore {
 
   async rewrap(value: WrappedValue, blob: Buffer): Promise<boolean> {
     const col = columnOf(value.table);
+    if (col.json !== undefined) return rewrapJson(this.q, col, value.id, col.json, value.blob, blob);
     const stored = (b: Buffer): Buffer | string => (col.text === true ? b.toString('base64') : b);
     const n = await this.q.exec(`UPDATE ${col.table} SET ${col.column} = ? WHERE ${col.id} = ? AND ${col.column} = ?`, [stored(blob), value.id, stored(value.blob)]);
     return n === 1;

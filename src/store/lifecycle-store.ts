@@ -1,28 +1,45 @@
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
+import type { OrderBudget } from '../lifecycle/rate-budget.ts';
+import type { LifecycleCondition } from '../lifecycle/events.ts';
 import type { LifecycleStore } from '../lifecycle/store.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import type { RenewalState } from '../lifecycle/types.ts';
-import { revisionId, type Issuer, type ManagedCertificate, type NewIssuer, type NewRevision, type Revision } from '../lifecycle/types.ts';
+import { revisionId, type Issuer, type LocalCertificate, type ManagedCertificate, type ManagedSpec, type NewIssuer, type NewRevision, type Revision } from '../lifecycle/types.ts';
+import { fromCertificate } from './acme-rows.ts';
 import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
 import { placeholders } from './sql-text.ts';
 import { SqlJobStore } from './job-store.ts';
+import { SqlNotifyStore } from './notify-store.ts';
 import {
   fromManaged, ISSUER_COLS, MANAGED_COLS, renewalStateSet, REVISION_COLS, toIssuer, toManaged, toRevision, type IssuerRow, type ManagedRow, type RevisionRow,
 } from './lifecycle-rows.ts';
 
 const blob = (v: unknown): Buffer => Buffer.from(v as Buffer);
 
-/** The lifecycle tables (migration 11); see src/lifecycle/store.ts. */
+/** The lifecycle tables (migrations 11 and 14); see src/lifecycle/store.ts. */
 export class SqlLifecycleStore implements LifecycleStore {
-  constructor(private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined) {}
+  constructor(
+    private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined,
+    /** Where raised and cleared conditions go (notifications, in this store's transaction); none: nowhere. */
+    private readonly events: Pick<Notifier, 'raise' | 'clear'> | undefined = undefined,
+  ) {}
 
   transaction<T>(fn: (store: LifecycleStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new SqlLifecycleStore(this.db, tx, this.recorder)));
+    return this.db.transaction((tx) => fn(new SqlLifecycleStore(this.db, tx, this.recorder, this.events)));
   }
 
   async audit(event: AuditEvent): Promise<void> {
     await this.recorder?.record(auditChainOn(this.db, this.q), event);
+  }
+
+  async raise(condition: LifecycleCondition): Promise<void> {
+    await this.events?.raise(new SqlNotifyStore(this.db, this.q), condition);
+  }
+
+  async clear(condition: Omit<LifecycleCondition, 'threshold' | 'instance'>): Promise<void> {
+    await this.events?.clear(new SqlNotifyStore(this.db, this.q), condition);
   }
 
   async enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<boolean> {
@@ -51,6 +68,23 @@ export class SqlLifecycleStore implements LifecycleStore {
     return row?.w === null || row?.w === undefined ? undefined : blob(row.w);
   }
 
+  async updateIssuer(i: NewIssuer, version: number, dropAccount: boolean): Promise<boolean> {
+    const n = await this.q.exec(
+      'UPDATE lifecycle_issuers SET kind = ?, config = ?, eab_hmac_wrapped = ?, version = version + 1 WHERE name = ? AND version = ?',
+      [i.kind, JSON.stringify(i.acme ?? {}), i.eabHmacWrapped ?? null, i.name, version],
+    );
+    if (n === 1 && dropAccount) {
+      await this.q.exec('DELETE FROM lifecycle_accounts WHERE issuer = ?', [i.name]);
+      await this.q.exec('DELETE FROM lifecycle_account_rollovers WHERE issuer = ?', [i.name]);
+    }
+    return n === 1;
+  }
+
+  async issuerVersion(name: string): Promise<number | undefined> {
+    const [row] = await this.q.query<{ version: number }>('SELECT version FROM lifecycle_issuers WHERE name = ?', [name]);
+    return row === undefined ? undefined : Number(row.version);
+  }
+
   async deleteIssuer(name: string): Promise<boolean> {
     await this.q.exec('DELETE FROM lifecycle_accounts WHERE issuer = ?', [name]);
     await this.q.exec('DELETE FROM lifecycle_account_rollovers WHERE issuer = ?', [name]);
@@ -60,6 +94,21 @@ export class SqlLifecycleStore implements LifecycleStore {
   async managedUsingIssuer(name: string): Promise<number> {
     const [row] = await this.q.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM managed_certificates WHERE issuer = ?', [name]);
     return Number(row?.n ?? 0);
+  }
+
+  async takeOrderSlot(issuer: string, budget: OrderBudget): Promise<{ taken: true } | { taken: false; waitMs: number }> {
+    const now = this.db.dialect.nowMs;
+    // GCRA: `tat` is when the bucket is full again; a slot is free while that stays within one period.
+    const step = Math.max(1, Math.ceil(budget.perMs / budget.orders));
+    const from = `CASE WHEN lifecycle_rate_budgets.tat > ${now} THEN lifecycle_rate_budgets.tat ELSE ${now} END`;
+    const n = await this.q.exec(
+      `INSERT INTO lifecycle_rate_budgets (issuer, tat) VALUES (?, ${now} + ?)
+       ON CONFLICT (issuer) DO UPDATE SET tat = ${from} + ? WHERE ${from} + ? <= ${now} + ?`,
+      [issuer, step, step, step, budget.perMs],
+    );
+    if (n === 1) return { taken: true };
+    const [row] = await this.q.query<{ wait: number | string }>(`SELECT tat + ? - ? - ${now} AS wait FROM lifecycle_rate_budgets WHERE issuer = ?`, [step, budget.perMs, issuer]);
+    return { taken: false, waitMs: Math.max(0, Number(row?.wait ?? 0)) };
   }
 
   async account(issuer: string): Promise<{ url: string; keyWrapped: Buffer } | undefined> {
@@ -101,7 +150,33 @@ export class SqlLifecycleStore implements LifecycleStore {
     return (await this.q.query<ManagedRow>(`SELECT ${MANAGED_COLS} FROM managed_certificates ORDER BY name`)).map(toManaged);
   }
 
+  async targetSecrets(name: string): Promise<Buffer | undefined> {
+    const [row] = await this.q.query<{ w: unknown }>('SELECT secrets_wrapped AS w FROM managed_target_secrets WHERE name = ?', [name]);
+    return row && blob(row.w);
+  }
+
+  async putTargetSecrets(name: string, wrapped: Buffer | undefined): Promise<void> {
+    if (wrapped === undefined) {
+      await this.q.exec('DELETE FROM managed_target_secrets WHERE name = ?', [name]);
+      return;
+    }
+    await this.q.exec(
+      'INSERT INTO managed_target_secrets (name, secrets_wrapped) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET secrets_wrapped = excluded.secrets_wrapped',
+      [name, wrapped],
+    );
+  }
+
+  async updateManagedSpec(name: string, version: number, issuer: string, spec: ManagedSpec, renewAt: number | undefined): Promise<boolean> {
+    const renew = renewAt === undefined ? '' : ", next_renewal_at = ?, renewal_rule = 'operator'";
+    const n = await this.q.exec(
+      `UPDATE managed_certificates SET issuer = ?, spec = ?${renew}, version = version + 1 WHERE name = ? AND version = ?`,
+      [issuer, JSON.stringify(spec), ...(renewAt === undefined ? [] : [renewAt]), name, version],
+    );
+    return n === 1;
+  }
+
   async deleteManaged(name: string): Promise<boolean> {
+    await this.q.exec('DELETE FROM managed_target_secrets WHERE name = ?', [name]);
     await this.q.exec('DELETE FROM managed_revisions WHERE managed_name = ?', [name]);
     await this.q.exec('DELETE FROM managed_pending_keys WHERE name = ?', [name]);
     await this.q.exec('DELETE FROM http01_tokens WHERE managed_name = ?', [name]);
@@ -147,6 +222,20 @@ export class SqlLifecycleStore implements LifecycleStore {
     );
   }
 
+  async recordLocalCertificate(c: LocalCertificate): Promise<void> {
+    // Beside ACME's certificates, under a pseudo-account naming the managed certificate; no
+    // certificate_names rows, since those count toward ACME accounts' rate limits.
+    const identifiers = c.names.map((value) => ({ type: /^[\d.]+$|:/.test(value) ? 'ip' as const : 'dns' as const, value }));
+    await this.q.exec(
+      `INSERT INTO certificates (id, serial, account_id, order_id, issuer_id, der, chain_pem, identifiers, not_before, not_after, ari_id, replaced_by, revoked_at, revocation_reason, created_at) VALUES (${placeholders(15)})`,
+      fromCertificate({
+        id: `managed-${c.serial}`, serial: c.serial, accountId: `managed:${c.managedName}`, orderId: `managed:${revisionId(c.managedName, c.revision)}`,
+        issuerId: c.issuerId, der: c.der, chainPem: c.chainPem, identifiers, notBefore: c.notBefore, notAfter: c.notAfter, ariId: c.ariId,
+        replacedBy: null, revokedAt: null, revocationReason: null, createdAt: c.createdAt,
+      }),
+    );
+  }
+
   async setCurrentRevision(name: string, version: number, revision: number, state: RenewalState): Promise<boolean> {
     const { set, params } = renewalStateSet(state);
     const n = await this.q.exec(
@@ -158,6 +247,13 @@ export class SqlLifecycleStore implements LifecycleStore {
 
   async revisions(name: string): Promise<Revision[]> {
     return (await this.q.query<RevisionRow>(`SELECT ${REVISION_COLS} FROM managed_revisions WHERE managed_name = ? ORDER BY revision DESC`, [name])).map(toRevision);
+  }
+
+  async currentExpiries(): Promise<Array<{ name: string; serial: string; notBefore: number; notAfter: number }>> {
+    const rows = await this.q.query<{ name: string; serial: string; not_before: number | string; not_after: number | string }>(
+      'SELECT m.name, r.serial, r.not_before, r.not_after FROM managed_certificates m JOIN managed_revisions r ON r.managed_name = m.name AND r.revision = m.current_revision ORDER BY m.name',
+    );
+    return rows.map((r) => ({ name: r.name, serial: r.serial, notBefore: Number(r.not_before), notAfter: Number(r.not_after) }));
   }
 
   async revisionKey(name: string, revision: number): Promise<Buffer | undefined> {

@@ -10,7 +10,7 @@ export class SqlClusterFactsStore implements ClusterFactsStore {
 
   async read(): Promise<ClusterFacts> {
     const now = this.db.dialect.nowMs;
-    const [jobs, oldest, crls, shards, nonces, audit] = await Promise.all([
+    const [jobs, oldest, crls, shards, nonces, audit, managed] = await Promise.all([
       this.db.query<{ kind: string; status: string; n: number }>("SELECT kind, status, COUNT(*) AS n FROM jobs WHERE status <> 'done' GROUP BY kind, status"),
       this.db.query<{ kind: string; age: number }>(`SELECT kind, ${now} - MIN(run_at) AS age FROM jobs WHERE status = 'queued' AND run_at <= ${now} GROUP BY kind`),
       this.db.query<{ issuer_id: string; this_update: number; next_update: number }>('SELECT issuer_id, this_update, next_update FROM crls'),
@@ -23,6 +23,11 @@ export class SqlClusterFactsStore implements ClusterFactsStore {
          LEFT JOIN audit_records r ON r.node_id = c.node_id AND r.seq = c.seq + 1
          GROUP BY c.sink`,
       ),
+      // One row per managed certificate (as many as an operator manages), with its current revision.
+      this.db.query<{ name: string; last_outcome: string; failures: number; not_before: number | string | null; not_after: number | string | null; now: number | string }>(
+        `SELECT m.name, m.last_outcome, m.failures, r.not_before, r.not_after, ${now} AS now FROM managed_certificates m
+         LEFT JOIN managed_revisions r ON r.managed_name = m.name AND r.revision = m.current_revision`,
+      ),
     ]);
     return {
       jobs: jobs.map((r) => ({ kind: r.kind, status: r.status, count: Number(r.n) })),
@@ -31,6 +36,11 @@ export class SqlClusterFactsStore implements ClusterFactsStore {
         ...crls.map((r) => ({ issuerId: r.issuer_id, shard: 'all', thisUpdate: Number(r.this_update), nextUpdate: Number(r.next_update) })),
         ...shards.map((r) => ({ issuerId: r.issuer_id, shard: String(r.shard), thisUpdate: Number(r.this_update), nextUpdate: Number(r.next_update) })),
       ],
+      managed: managed.map((r) => {
+        const notAfter = r.not_after === null ? undefined : Number(r.not_after);
+        const valid = notAfter !== undefined && Number(r.not_before) <= Number(r.now) && Number(r.now) < notAfter;
+        return { name: r.name, notAfter, ready: valid && r.last_outcome !== 'failed', failures: Number(r.failures) };
+      }),
       usedNonces: Number(nonces[0]?.n ?? 0),
       auditLag: audit.map((r) => ({ sink: r.sink, records: Number(r.behind), oldestSeconds: r.oldest === null ? 0 : Math.max(0, Number(r.oldest)) / 1000 })),
     };

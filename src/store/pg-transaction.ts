@@ -38,6 +38,10 @@ export class TransactionAttempt<T> {
   xid: string | null = null;
   timeline: string | null = null;
   private lastProbe: Promise<void> = Promise.resolve();
+  private probing = false;
+  /** Writes sent so far, and how many of them the last probe was queued behind. */
+  private writes = 0;
+  private probedWrites = 0;
   private probeError: unknown;
 
   constructor(private readonly statements: PgStatements, private readonly bind: Bind) {}
@@ -46,6 +50,12 @@ export class TransactionAttempt<T> {
   async run(txSql: postgres.TransactionSql, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const result = await fn(this.transaction(txSql));
     await this.lastProbe;
+    // A write sent while a probe was in flight had no probe of its own: when that probe found no
+    // id, ask once more, behind the last write.
+    if (this.xid === null && this.probeError === undefined && this.probedWrites < this.writes) {
+      this.sendProbe(txSql);
+      await this.lastProbe;
+    }
     // Without the probe's answer the id is unknown: no COMMIT then (postgres.js rolls back and
     // reports the failed statement's own error when there was one).
     if (this.probeError !== undefined) throw this.probeError;
@@ -72,19 +82,32 @@ export class TransactionAttempt<T> {
     };
   }
 
-  /** Queues the id probe right behind `pending` (same write to the socket), until an id is known. */
+  /**
+   * Queues the id probe right behind `pending` (same write to the socket), until an id is known.
+   * While one probe is in flight no other is sent: statements run in order, so a write after it
+   * is either covered by its answer (an id) or by the final probe in `run`.
+   */
   private probeAfter(txSql: postgres.TransactionSql, pending: { execute(): unknown }): void {
     if (this.xid !== null) return;
+    this.writes += 1;
     // postgres.js sends a query when it is first awaited; start the statement before its probe.
     pending.execute();
+    if (!this.probing) this.sendProbe(txSql);
+  }
+
+  private sendProbe(txSql: postgres.TransactionSql): void {
+    this.probing = true;
+    this.probedWrites = this.writes;
     const probe = txSql.unsafe<Array<{ xid: string | null; timeline: string | null }>>(PROBE_SQL, [], PREPARED_WITHOUT_PARAMETERS);
     this.lastProbe = probe.then(
       (rows) => {
+        this.probing = false;
         if (rows[0]?.xid == null) return;
         this.xid = rows[0].xid;
         this.timeline = rows[0].timeline;
       },
       (err: unknown) => {
+        this.probing = false;
         this.probeError ??= err;
       },
     );

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AuditRecordJson } from '../../src/audit/wire.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { AcmeClient, AcmeTransport, generateAcmeKey } from '../../src/acme-client/client.ts';
+import { adminRequest } from '../support/admin-api.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { startHttp01Responder, type Http01Responder } from '../../src/acme-client/responder.ts';
@@ -71,9 +72,9 @@ for (const dialect of dialects()) {
       assert.equal((await cli(env, 'cert', 'revoke', serialTwo)).code, 0);
       const token = await cliJson('token', 'create', 'audit-test');
       secrets.push(token.token);
-      assert.equal((await t.request('GET', `${node.baseUrl}/admin/status`, undefined, { authorization: `Bearer ${token.token}` })).status, 200);
+      assert.equal((await adminRequest(t, 'GET', `${node.baseUrl}/admin/status`, undefined, { authorization: `Bearer ${token.token}` })).status, 200);
       assert.equal((await cli(env, 'token', 'revoke', token.id)).code, 0);
-      assert.equal((await t.request('GET', `${node.baseUrl}/admin/status`, undefined, { authorization: `Bearer ${token.token}` })).status, 401);
+      assert.equal((await adminRequest(t, 'GET', `${node.baseUrl}/admin/status`, undefined, { authorization: `Bearer ${token.token}` })).status, 401);
       await client.deactivateAccount();
       t.close();
 

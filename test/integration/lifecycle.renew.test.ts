@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { x509 } from '../../src/ca/x509.ts';
 import { httpRequest } from '../../src/http-client.ts';
+import { checkAdminResponse } from '../support/admin-api.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { startTestDns, type TestDns } from '../support/dns.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
@@ -164,7 +165,9 @@ for (const dialect of dialects()) {
         const res = await httpRequest(node.baseUrl + path, {
           method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
-        return { status: res.status, json: JSON.parse(res.body.toString('utf8')) };
+        const text = res.body.toString('utf8');
+        checkAdminResponse(method, node.baseUrl + path, { status: res.status, headers: res.headers, text });
+        return { status: res.status, json: JSON.parse(text) };
       };
       assert.equal((await call(machine.token, 'GET', '/admin/managed')).status, 403);
       assert.equal((await call(admin.token, 'POST', '/admin/issuers', { name: 'api-own', kind: 'local' })).status, 201);

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AcmeTransport } from '../../src/acme-client/client.ts';
+import { adminRequest } from '../support/admin-api.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { certaintyAt, emptyTarget, type Target } from '../support/restore-target.ts';
@@ -132,7 +133,7 @@ for (const dialect of dialects()) {
       const t = new AcmeTransport({ directoryUrl: node.directoryUrl, ca: node.rootPem });
       const adminToken = (await cliJson('token', 'create', 'api')).token as string;
       const api = (method: string, path: string, token: string, body?: unknown) =>
-        t.request(method, `${node.baseUrl}${path}`, body === undefined ? undefined : JSON.stringify(body), { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+        adminRequest(t, method, `${node.baseUrl}${path}`, body === undefined ? undefined : JSON.stringify(body), { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
       try {
         assert.equal((await api('PUT', '/admin/secrets/data/api/db', adminToken, { data: { password: 'p1' }, cas: 0 })).status, 200);
         const stale = await api('PUT', '/admin/secrets/data/api/db', adminToken, { data: { password: 'p2' }, cas: 0 });

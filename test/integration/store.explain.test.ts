@@ -124,6 +124,7 @@ async function exercise(db: Database, f: Fixtures): Promise<void> {
   // Challenge: validation queued (fairness count), then the validation's updates.
   await acme.authorizationById(authz.id);
   await acme.challengeById(challenge.id);
+  await acme.authorizationByChallengeId(challenge.id);
   await acme.transaction(async (s) => {
     await s.pendingValidations(f.accountId);
     await s.enqueueJob('validate-challenge', { challengeId: challenge.id }, { idempotencyKey: `validate:${challenge.id}`, fairKey: f.accountId, claimFor: { owner: 'node-a', claimMs: 10_000 } });

@@ -32,6 +32,8 @@ export interface TestNode {
   config: Config;
   directoryUrl: string;
   baseUrl: string;
+  /** Where /admin and /metrics are: baseUrl, or the admin listener's URL when `admin.listen` is set. */
+  adminUrl: string;
   rootPem: string;
   dataDir: string;
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TestNode> {
   return {
     config,
     baseUrl: running.url,
+    adminUrl: running.adminUrl,
     directoryUrl: `${running.url}/directory`,
     rootPem,
     dataDir,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { httpRequest, type HttpResponse } from '../../src/http-client.ts';
+import { checkAdminResponse } from './admin-api.ts';
 import { REPO_ROOT } from './certainty.ts';
 import { freshDatabaseUrl, startNode, type Dialect, type TestNode } from './node.ts';
 import { run, runUnchecked, type RunResult } from './run.ts';
@@ -12,7 +13,7 @@ export interface SshNode {
   cli(...args: string[]): Promise<RunResult>;
   /** The same with more environment (e.g. another KEK file). */
   cliWith(env: Record<string, string>, ...args: string[]): Promise<RunResult>;
-  /** A JSON request to the node; `token` undefined sends none. */
+  /** A JSON request to the node; `token` undefined sends none. Admin answers are checked against docs/openapi.json. */
   api(method: string, path: string, token: string | undefined, body?: unknown): Promise<HttpResponse & { json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** A new token of `role`: its id and bearer value. */
   token(name: string, role: 'admin' | 'machine'): Promise<{ id: string; token: string }>;
@@ -36,6 +37,7 @@ export async function startSshNode(dialect: Dialect): Promise<SshNode> {
       headers: { ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     });
     const text = res.body.toString('utf8');
+    checkAdminResponse(method, node.baseUrl + path, { status: res.status, headers: res.headers, text });
     const isJson = String(res.headers['content-type'] ?? '').includes('json');
     return { ...res, json: isJson && text !== '' ? JSON.parse(text) : undefined };
   };

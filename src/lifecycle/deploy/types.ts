@@ -1,7 +1,8 @@
 /**
  * What the lifecycle core hands a deploy target, and the targets an operator can declare.
- * The core stores each managed certificate's targets as `TargetSpec` JSON (checked by
- * `targetSpecSchema`), and for each new revision calls `deployTo(spec, material, deps)`
+ * The core stores each managed certificate's targets as `DeclaredTarget` JSON (checked by
+ * `targetSpecSchema`, secret values redacted), and for each new revision reveals them and calls
+ * `deployTo(spec, material, deps)`
  * (deploy.ts), then `verifyServed` (verify.ts) on the target's `verify` endpoint, if any.
  * docs/lifecycle-targets.md documents every field.
  */
@@ -59,6 +60,12 @@ const absolutePath = z.string().regex(/^\/[^\0]*$/, 'expected an absolute path, 
 /** A user or group: a name from /etc/passwd, /etc/group, or a numeric id. */
 const principal = z.union([z.number().int().min(0), z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'expected a user/group name or a numeric id')]);
 const fileMode = z.string().regex(/^0?[0-7]{3}$/, 'expected an octal mode such as "0640"');
+/**
+ * A header or environment value: inline (stored wrapped by the KEK, shown as `(secret)`), or a
+ * reference into the secrets store (`path` or `path#key`), looked up when a deploy runs.
+ */
+const secretValue = z.union([z.string(), z.strictObject({ secret: z.string().min(1) })]);
+export type SecretValue = z.infer<typeof secretValue>;
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]/]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9999');
 
 /** A TLS endpoint that should serve the new certificate after the deploy (closed-loop verification). */
@@ -100,7 +107,7 @@ const execTargetSchema = z.strictObject({
   /** An absolute path: run directly, never through a shell. */
   command: absolutePath,
   args: z.array(z.string()).max(64).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secretValue).optional(),
   timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
   /** Files written before the command runs; their paths are in its environment. */
   files: filesSchema.refine(anyPath, NO_PATH).optional(),
@@ -139,22 +146,26 @@ const webhookTargetSchema = z.strictObject({
   /** The reference of the HMAC key (looked up through the secrets store, never stored here). */
   secretRef: z.string().min(1),
   includePrivateKey: z.boolean().optional(),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), secretValue).optional(),
   /** PEM trust anchors for an https URL; default the system's. */
   trust: z.string().includes('BEGIN CERTIFICATE').optional(),
   timeoutMs: z.number().int().min(100).max(120_000).optional(),
   ...common,
 });
 
+/** A target as a deploy receives it: every secret value revealed (src/lifecycle/target-secrets.ts). */
+type Revealed<T, K extends string> = Omit<T, K> & { [P in K]?: Record<string, string> };
 export type FileTarget = z.infer<typeof fileTargetSchema>;
-export type ExecTarget = z.infer<typeof execTargetSchema>;
+export type ExecTarget = Revealed<z.infer<typeof execTargetSchema>, 'env'>;
 export type HaproxyTarget = z.infer<typeof haproxyTargetSchema>;
 export type NginxTarget = z.infer<typeof nginxTargetSchema>;
-export type WebhookTarget = z.infer<typeof webhookTargetSchema>;
+export type WebhookTarget = Revealed<z.infer<typeof webhookTargetSchema>, 'headers'>;
 export type TargetSpec = FileTarget | ExecTarget | HaproxyTarget | NginxTarget | WebhookTarget;
+/** A target as declared and stored: secret values inline (redacted once stored) or referenced. */
+export type DeclaredTarget = z.infer<typeof targetSpecSchema>;
 
 /** Every target, strict (unknown keys refused), told apart by `type`. */
-export const targetSpecSchema: z.ZodType<TargetSpec> = z.discriminatedUnion('type', [
+export const targetSpecSchema = z.discriminatedUnion('type', [
   fileTargetSchema,
   execTargetSchema,
   haproxyTargetSchema,
@@ -163,7 +174,7 @@ export const targetSpecSchema: z.ZodType<TargetSpec> = z.discriminatedUnion('typ
 ]);
 
 /** `input` as a target, or an AppError (`malformed`) naming the first wrong field and what it expects. */
-export function parseTargetSpec(input: unknown): TargetSpec {
+export function parseTargetSpec(input: unknown): DeclaredTarget {
   const result = targetSpecSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

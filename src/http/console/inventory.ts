@@ -1,0 +1,34 @@
+import type { EabKeyInfo } from '../../admin/eab.ts';
+import type { AccountSummary } from '../../admin/service.ts';
+import type { SshCertRecord } from '../../ssh/types.ts';
+import { html, type Html } from './html.ts';
+import { can, page, table, when, type PageContext } from './layout.ts';
+
+/** ACME accounts, and the EAB keys when the role manages them (their HMAC is shown once, at creation, by the CLI or API only). */
+export async function accountsPage(ctx: PageContext): Promise<Html> {
+  const caller = ctx.session.caller;
+  const accounts = await ctx.admin.get<AccountSummary[]>(caller, '/admin/accounts?limit=1000');
+  const rows = accounts.map((a) => [
+    html`<span class="mono" id="${a.id}">${a.id}</span>`, a.status, a.contact.join(', ') || '-', a.eabKid ?? '-', String(a.orders), String(a.certificates),
+    html`<a href="/console/certificates?account=${a.id}">certificates</a>`, when(a.createdAt),
+  ]);
+  let eab: Html | string = '';
+  if (can(ctx, 'GET', '/admin/eab')) {
+    const keys = await ctx.admin.get<EabKeyInfo[]>(caller, '/admin/eab');
+    eab = html`<h2>External account binding keys</h2>${table('EAB keys', ['Key id', 'Label', 'Bound to account', 'Created', 'Status'], keys.map((k) => [
+      html`<span class="mono">${k.kid}</span>`, k.label, k.accountId ?? '-', when(k.createdAt), k.revoked ? 'revoked' : 'usable',
+    ]))}`;
+  }
+  return page(ctx, 'ACME accounts', html`${table('Accounts', ['Account', 'Status', 'Contact', 'EAB key', 'Orders', 'Certificates', '', 'Created'], rows)}${eab}`);
+}
+
+/** SSH certificates signed, and where hosts fetch the KRL. */
+export async function sshPage(ctx: PageContext, now: number): Promise<Html> {
+  const certs = await ctx.admin.get<SshCertRecord[]>(ctx.session.caller, '/admin/ssh/certificates');
+  const rows = certs.map((c) => [
+    html`<span class="mono">${String(c.serial)}</span>`, c.kind, c.role, c.keyId, c.principals.join(', '),
+    when(c.validBefore), c.revokedAt !== null ? `revoked ${when(c.revokedAt)}` : c.validBefore < now ? 'expired' : 'valid',
+  ]);
+  const krl = html`<p>Hosts fetch the key revocation list from <a href="/ssh/krl">/ssh/krl</a> (OpenSSH KRL format).</p>`;
+  return page(ctx, 'SSH certificates', html`${krl}${table('SSH certificates', ['Serial', 'Kind', 'Role', 'Key id', 'Principals', 'Valid before', 'Status'], rows)}`);
+}

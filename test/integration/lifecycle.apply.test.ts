@@ -1,0 +1,175 @@
+// `certainty apply -f FILE` and `POST /admin/apply`: the complete example file from
+// docs/lifecycle.md (extracted here, so the docs stay true) applied with the CLI, a dry run that
+// changes nothing, a second apply with no changes, one edited field as one update, a mistake that
+// names its place in the file and changes nothing, and --prune. Through the admin API: secret
+// header values stored wrapped, never shown to a viewer, never in the database in the clear.
+import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { openDb } from '../../src/config/database.ts';
+import { httpRequest } from '../../src/http-client.ts';
+import { REPO_ROOT } from '../support/certainty.ts';
+import { freePort } from '../support/free-port.ts';
+import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
+import { runUnchecked } from '../support/run.ts';
+import { makeTempDir, removeDir } from '../support/tmp.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** The first yaml block of the "Apply a file" section, its secret files moved into `dir`. */
+function docsExample(dir: string): string {
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'lifecycle.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Apply a file'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block !== undefined, 'docs/lifecycle.md has an example apply file');
+  return block.replaceAll('/etc/certainty/', `${dir}/`);
+}
+
+const SECRET_HEADER = 'Bearer api-s3cret-value';
+const FILE_TOKEN = 'file-token-9f3e';
+const ENV_TOKEN = 'env-token-71aa';
+
+for (const dialect of dialects()) {
+  describe(`certainty apply and POST /admin/apply (${dialect})`, { timeout: 900_000 }, () => {
+    let node: TestNode | undefined;
+    let dir: string;
+    let dataDir: string;
+    let databaseUrl: string | undefined;
+    let env: Record<string, string>;
+
+    const cli = (...args: string[]) => runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 120_000 });
+    const cliOk = async (...args: string[]): Promise<string> => {
+      const r = await cli(...args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    /** Reads the database directly (a CLI process costs seconds on a busy machine). */
+    const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      const db = openDb(loadConfig({ env }));
+      try {
+        return await db.query<T>(sql, params);
+      } finally {
+        await db.close();
+      }
+    };
+    const listNames = async (what: 'issuer' | 'managed'): Promise<string[]> =>
+      (await query<{ name: string }>(`SELECT name FROM ${what === 'issuer' ? 'lifecycle_issuers' : 'managed_certificates'} ORDER BY name`)).map((r) => r.name);
+    const renewWhenLeft = async (name: string): Promise<number> =>
+      (JSON.parse((await query<{ spec: string }>('SELECT spec FROM managed_certificates WHERE name = ?', [name]))[0]?.spec ?? '{}') as Json).policy.renewWhenLeft;
+    const api = async (method: string, path: string, token: string, body?: unknown): Promise<{ status: number; text: string; json: Json }> => {
+      const res = await httpRequest(`${(node as TestNode).baseUrl}${path}`, {
+        method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }), timeoutMs: 10_000,
+      });
+      const text = res.body.toString('utf8');
+      return { status: res.status, text, json: text === '' ? undefined : JSON.parse(text) };
+    };
+
+    before(async () => {
+      dir = await makeTempDir('lifecycle-apply');
+      dataDir = join(dir, 'data');
+      databaseUrl = await freshDatabaseUrl(dialect);
+      writeFileSync(join(dir, 'corp-eab.hmac'), 'c2VjcmV0LWVhYi1obWFjLWtleS0xMjM0NTY\n', { mode: 0o600 });
+      writeFileSync(join(dir, 'inventory-token'), `${FILE_TOKEN}\n`, { mode: 0o600 });
+      env = { CERTAINTY_DATA_DIR: dataDir, DB_RELOAD_TOKEN: ENV_TOKEN, ...(databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: databaseUrl }) };
+      node = await startNode({ databaseUrl, dataDir, set: { listen: `127.0.0.1:${await freePort()}`, 'tls.enabled': 'false' } });
+    });
+    after(async () => {
+      await node?.stop();
+      await removeDir(dir);
+    });
+
+    test('through the API: a viewer sees header names only, the database holds no plaintext, files and env are refused', async () => {
+      const admin = JSON.parse(await cliOk('token', 'create', 'applier', '--role', 'admin', '--json')) as Json;
+      const viewer = JSON.parse(await cliOk('token', 'create', 'looker', '--role', 'viewer', '--json')) as Json;
+      const hook = `http://127.0.0.1:${await freePort()}/hook`;
+      const doc = {
+        issuers: [{ name: 'api-own', kind: 'local' }],
+        managed: [{ name: 'api-made', issuer: 'api-own', names: ['api.apply.test'], targets: [{ type: 'webhook', url: hook, secretRef: 'hooks/api', headers: { Authorization: SECRET_HEADER } }] }],
+      };
+      const dry = await api('POST', '/admin/apply?dryRun=true', admin.token, doc);
+      assert.equal(dry.status, 200, dry.text);
+      assert.deepEqual(dry.json.lines.slice(0, 2), ['+ issuer api-own (new)', '+ managed api-made (new)']);
+      assert.deepEqual((await api('GET', '/admin/managed', admin.token)).json, [], 'a dry run changes nothing');
+      assert.equal((await api('POST', '/admin/apply', viewer.token, doc)).status, 403, 'applying needs lifecycle.configure');
+      const applied = await api('POST', '/admin/apply', admin.token, doc);
+      assert.equal(applied.json.summary, '2 created, 0 updated, 0 removed');
+      const seen = await api('GET', '/admin/managed/api-made', viewer.token);
+      assert.equal(seen.status, 200);
+      assert.deepEqual(seen.json.spec.targets[0].headers, { Authorization: '(secret)' });
+      assert.ok(!seen.text.includes('s3cret') && !(await api('GET', '/admin/managed', viewer.token)).text.includes('s3cret'));
+      const refused = await api('POST', '/admin/apply', admin.token, { issuers: [{ name: 'x', eab: { kid: 'k', hmacFile: '/etc/passwd' } }] });
+      assert.equal(refused.status, 400);
+      assert.match(refused.json.detail, /^issuers\[0\]\.eab\.hmacFile: the admin API does not read files/);
+
+      const rows = await query<{ spec: string }>('SELECT spec FROM managed_certificates');
+      assert.ok(rows.length === 1 && !rows.some((r) => r.spec.includes('s3cret')), 'the stored target holds no plaintext');
+      const [wrapped] = await query<{ w: Buffer }>('SELECT secrets_wrapped AS w FROM managed_target_secrets WHERE name = ?', ['api-made']);
+      assert.ok(wrapped !== undefined && !Buffer.from(wrapped.w).toString('latin1').includes('s3cret'), 'the value is stored, wrapped');
+      const audit = await cliOk('audit', 'list', '--action', 'lifecycle.managed-added', '--object', 'managed:api-made', '--json');
+      assert.ok(!audit.includes('s3cret'));
+      assert.equal((JSON.parse(audit) as Json[])[0].actor, `token:${admin.id}`);
+    });
+
+    test('the example file from the docs: dry run, apply, no changes, one update, a mistake, --prune', async () => {
+      // The CLI works on the database alone; stopping the node keeps deploys to the example's hosts from running.
+      await node?.stop();
+      node = undefined;
+      const file = join(dir, 'lifecycle.yaml');
+      const example = docsExample(dir);
+      writeFileSync(file, example);
+
+      const dry = await cliOk('apply', '-f', file, '--dry-run');
+      assert.deepEqual(dry.trim().split('\n'), [
+        '+ issuer corp (new)', '+ issuer own (new)', '- issuer api-own (would be removed with --prune)',
+        '+ managed www (new)', '+ managed internal (new)', '- managed api-made (would be removed with --prune)',
+        '4 to create, 0 to update, 0 to remove (dry run: nothing changed)',
+      ]);
+      assert.deepEqual(await listNames('managed'), ['api-made'], 'a dry run changes nothing');
+
+      assert.match(await cliOk('apply', '-f', file), /\n4 created, 0 updated, 0 removed\n$/);
+      assert.deepEqual(await listNames('issuer'), ['api-own', 'corp', 'own']);
+      const internal = JSON.parse(await cliOk('managed', 'show', 'internal', '--json')) as Json;
+      assert.deepEqual(internal.spec.targets[0].env, { SERVICE: '(secret)', API_TOKEN: '(secret)' });
+      assert.deepEqual(internal.spec.targets[1].headers, { Authorization: '(secret)', 'X-Team': { secret: 'teams/db#id' } });
+      assert.ok(!JSON.stringify(internal).includes(FILE_TOKEN) && !JSON.stringify(internal).includes(ENV_TOKEN));
+      assert.equal((await query<{ n: number | string }>('SELECT COUNT(*) AS n FROM lifecycle_issuers WHERE eab_hmac_wrapped IS NOT NULL'))[0]?.n?.toString(), '1');
+
+      assert.match(await cliOk('apply', '-f', file), /\nno changes\n$/, 'applying twice changes nothing');
+      // A new secret value is a change, though it is never printed.
+      env.DB_RELOAD_TOKEN = 'rotated-token';
+      const rotated = await cliOk('apply', '-f', file);
+      assert.match(rotated, /~ managed internal: targets\n/);
+      assert.ok(!rotated.includes('rotated-token'));
+
+      writeFileSync(file, example.replace('renewWhenLeft: 0.5', 'renewWhenLeft: 0.25'));
+      const edited = await cliOk('apply', '-f', file);
+      assert.match(edited, /~ managed internal: renewWhenLeft\n/);
+      assert.match(edited, /0 created, 1 updated, 0 removed\n$/);
+      assert.equal(await renewWhenLeft('internal'), 0.25);
+
+      // A mistake anywhere: nothing is changed, not even the valid edit before it.
+      const broken = example.replace('renewWhenLeft: 0.5', 'renewWhenLeft: 0.4').replace(/\n\s+crtPath: \/etc\/haproxy\/certs\/www\.pem/, '');
+      writeFileSync(file, broken);
+      const mistake = await cli('apply', '-f', file);
+      assert.notEqual(mistake.code, 0);
+      assert.match(mistake.stderr, /managed\[0\]\.targets\[2\]\.crtPath: required/);
+      assert.equal(await renewWhenLeft('internal'), 0.25);
+
+      writeFileSync(file, example);
+      const pruned = await cliOk('apply', '-f', file, '--prune');
+      assert.match(pruned, /- managed api-made \(removed\)\n/);
+      assert.match(pruned, /- issuer api-own \(removed\)\n/);
+      assert.match(pruned, /0 created, 1 updated, 2 removed\n$/);
+      assert.deepEqual(await listNames('managed'), ['internal', 'www']);
+      assert.deepEqual(await listNames('issuer'), ['corp', 'own']);
+
+      const records = JSON.parse(await cliOk('audit', 'list', '--action', 'lifecycle.managed-updated', '--object', 'managed:internal', '--json')) as Json[];
+      assert.equal(records.length, 3, 'one record per change');
+      assert.match(records[0].actor, /^cli:/);
+    });
+  });
+}
