@@ -33,21 +33,35 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-// Unit tests share no port, file or database, so they run a file per core; the rest keep Node's
-// default (one fewer than the cores) because they start servers and databases of their own.
-const unitOnly = dirs.length === 1 && dirs[0] === 'src';
-const concurrency = unitOnly ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : [];
-// Spec output for people; a TAP copy to read the totals from for the closing line.
-const tap = join(mkdtempSync(join(tmpdir(), 'certainty-tests-')), 'results.tap');
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', ...concurrency, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
-  { cwd: root, stdio: 'inherit' },
-);
-const totals = readFileSync(tap, 'utf8').split('\n').reduce((acc, line) => {
-  const m = /^# (pass|fail|skipped|cancelled) (\d+)$/.exec(line);
-  if (m) acc[m[1]] = Number(m[2]);
-  return acc;
-}, { pass: 0, fail: 0, skipped: 0, cancelled: 0 });
+// Unit tests share no port, file or database, so they run a file per core. Integration and
+// end-to-end files start their own servers and databases on ports the system picks, so they run two
+// at a time beside the unit tests. Cluster and lab files each start a whole cluster (several nodes,
+// HAProxy, Patroni) and their timings assume the machine is theirs, so they run one after another
+// at the end. CERTAINTY_TEST_CONCURRENCY overrides the first set's width (1 runs everything serially).
+const cores = Math.max(2, availableParallelism());
+const width = Number(process.env.CERTAINTY_TEST_CONCURRENCY ?? 0) || cores;
+const exclusive = (f) => f.startsWith('test/cluster/') || f.startsWith('test/lab/');
+const phases = [
+  { files: files.filter((f) => !exclusive(f)), concurrency: width },
+  { files: files.filter(exclusive), concurrency: 1 },
+].filter((p) => p.files.length > 0);
+
+// Spec output for people; a TAP copy of each phase to read the totals from for the closing line.
+const dir = mkdtempSync(join(tmpdir(), 'certainty-tests-'));
+const totals = { pass: 0, fail: 0, skipped: 0, cancelled: 0 };
+let status = 0;
+for (const [i, phase] of phases.entries()) {
+  const tap = join(dir, `results-${i}.tap`);
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...phase.files],
+    { cwd: root, stdio: 'inherit' },
+  );
+  for (const line of readFileSync(tap, 'utf8').split('\n')) {
+    const m = /^# (pass|fail|skipped|cancelled) (\d+)$/.exec(line);
+    if (m) totals[m[1]] += Number(m[2]);
+  }
+  if ((result.status ?? 1) !== 0) status = result.status ?? 1;
+}
 console.log(`${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
-process.exit(result.status ?? 1);
+process.exit(status);
