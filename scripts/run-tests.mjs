@@ -33,16 +33,18 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-// Unit tests share no port, file or database, so they run a file per core. Integration and
-// end-to-end files start their own servers and databases on ports the system picks, so they run two
-// at a time beside the unit tests. Cluster and lab files each start a whole cluster (several nodes,
-// HAProxy, Patroni) and their timings assume the machine is theirs, so they run one after another
-// at the end. CERTAINTY_TEST_CONCURRENCY overrides the first set's width (1 runs everything serially).
+// Unit tests share no port, file or database, so they run a file per core. Integration,
+// end-to-end, cluster and lab files start servers, databases and whole clusters, and their waits
+// are sized for a machine that is theirs, so they run one after another after the unit tests.
+// CERTAINTY_TEST_CONCURRENCY=N runs N integration and end-to-end files at a time (on a machine
+// with cores to spare); cluster and lab files always run alone.
 const cores = Math.max(2, availableParallelism());
-const width = Number(process.env.CERTAINTY_TEST_CONCURRENCY ?? 0) || cores;
+const width = Number(process.env.CERTAINTY_TEST_CONCURRENCY ?? 0) || 1;
+const unit = (f) => f.startsWith('src/');
 const exclusive = (f) => f.startsWith('test/cluster/') || f.startsWith('test/lab/');
 const phases = [
-  { files: files.filter((f) => !exclusive(f)), concurrency: width },
+  { files: files.filter(unit), concurrency: cores },
+  { files: files.filter((f) => !unit(f) && !exclusive(f)), concurrency: width },
   { files: files.filter(exclusive), concurrency: 1 },
 ].filter((p) => p.files.length > 0);
 

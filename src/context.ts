@@ -14,6 +14,7 @@ import type { AuditOutboxStore, AuditReadStore, CheckpointKeyStore } from './aud
 import { verifyChains, type VerifyReport } from './audit/verify.ts';
 import { loadNodeId } from './cluster/node-id.ts';
 import { Authority, ensureCa } from './ca/authority.ts';
+import type { CrlReport } from './ca/crl-publisher.ts';
 import type { KeyAlgorithm } from './ca/keys.ts';
 import type { Config } from './config/schema.ts';
 import type { Keyring } from './kek/envelope.ts';
@@ -34,6 +35,9 @@ import { currentSchema, LATEST_SCHEMA, migrate, type MigrationReport } from './s
 import { SqlJobStore } from './store/job-store.ts';
 import { SqlLifecycleStore } from './store/lifecycle-store.ts';
 import { SqlNotifyStore } from './store/notify-store.ts';
+import { SqlProbeStore } from './store/probe-store.ts';
+import { ProbeService } from './lifecycle/probe/probes.ts';
+import type { ProbeStore } from './lifecycle/probe/store.ts';
 import { NotifyService } from './notify/channels.ts';
 import { NOTIFY_TIMEOUT_MS, type DeliverDeps } from './notify/deliver.ts';
 import { Notifier } from './notify/notifier.ts';
@@ -42,7 +46,7 @@ import { ManagedService } from './lifecycle/managed.ts';
 import type { LifecycleStore } from './lifecycle/store.ts';
 import { SqlSshStore } from './store/ssh-store.ts';
 import { SqlSecretPolicyStore, SqlSecretStore } from './store/secrets-store.ts';
-import type { SecretDeps, SecretNotifier } from './secrets/deps.ts';
+import type { SecretDeps, SecretNotifier, SecretReport } from './secrets/deps.ts';
 import { SecretWebhook } from './secrets/webhook.ts';
 import { SshService } from './ssh/service.ts';
 import type { SshReport } from './ssh/deps.ts';
@@ -70,8 +74,9 @@ function readOptional(path: string | undefined, what: string): string | undefine
 /**
  * Opens everything a command that signs needs: database (migrated), KEK (created on first use
  * when it is a file), CA (created or imported on first use) and the loaded authority.
+ * `crlReport` times CRL signing for a serving node's metrics.
  */
-export async function openCa(config: Config, log: Logger, now: () => number = Date.now, create = true): Promise<CaContext> {
+export async function openCa(config: Config, log: Logger, now: () => number = Date.now, create = true, crlReport?: CrlReport): Promise<CaContext> {
   const db = openDb(config);
   try {
     const migration = create ? await migrate(db, now) : await requireSchema(db);
@@ -89,6 +94,7 @@ export async function openCa(config: Config, log: Logger, now: () => number = Da
     const base = publicBaseUrl(config);
     const authority = await Authority.load({
       issuers, crls: new SqlCrlStore(db), kek, crlUrl: (id, shard) => new Linker(base).crl(id, shard), crlShards: config.ca.crlShards, crlLifetimeMs: config.ca.crlLifetimeHours * 3_600_000, now,
+      report: crlReport,
     });
     return { db, kek, authority, migration, created };
   } catch (err) {
@@ -149,6 +155,12 @@ export function lifecycleServices(deps: { db: Database; kek: Kek; audit: AuditAc
   };
 }
 
+/** TLS probes and the discovery inventory (CLI, admin API, the `probes` duty); their conditions become notifications. */
+export function probeServices(deps: { db: Database; audit: AuditActor; now: () => number }): { store: ProbeStore; probes: ProbeService } {
+  const store = new SqlProbeStore(deps.db, deps.db, deps.audit.recorder, new Notifier(deps.now));
+  return { store, probes: new ProbeService({ store, now: deps.now, actor: deps.audit.actor }) };
+}
+
 /** Notification channels (CLI and admin API), their changes recorded as `audit.actor`. */
 export function notifyService(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): NotifyService {
   const store = new SqlNotifyStore(deps.db, deps.db, deps.audit.recorder);
@@ -161,11 +173,11 @@ export function notifyDelivery(deps: { db: Database; kek: Kek; now: () => number
 }
 
 /** The secrets store's use-case dependencies (CLI and admin API), its changes audited through `recorder`. */
-export function secretDeps(deps: { db: Database; kek: Kek; recorder: AuditRecorder; now: () => number; notifier?: SecretNotifier | undefined }): SecretDeps {
+export function secretDeps(deps: { db: Database; kek: Kek; recorder: AuditRecorder; now: () => number; notifier?: SecretNotifier | undefined; report?: SecretReport }): SecretDeps {
   const { db, recorder } = deps;
   return {
     store: new SqlSecretStore(db, db, recorder), policies: new SqlSecretPolicyStore(db, db, recorder), kek: deps.kek, now: deps.now,
-    newId: () => randomBytes(12).toString('hex'), notifier: deps.notifier,
+    newId: () => randomBytes(12).toString('hex'), notifier: deps.notifier, report: deps.report,
   };
 }
 

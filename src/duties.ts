@@ -17,6 +17,8 @@ export interface DutyDeps {
   secrets?: () => Promise<unknown>;
   /** Queues undelivered notifications whose job gave up, prunes delivered ones (src/notify/deliver.ts). */
   notify?: () => Promise<unknown>;
+  /** Runs the TLS probes whose time has come (src/lifecycle/probe/duty.ts). */
+  probes?: () => Promise<unknown>;
 }
 
 /** Completed jobs are kept a day, for `cluster status` and audits of who ran what. */
@@ -49,6 +51,9 @@ export function dutyHandlers(deps: DutyDeps): Record<string, () => Promise<void>
     },
     async notify() {
       await deps.notify?.();
+    },
+    async probes() {
+      await deps.probes?.();
     },
   };
 }

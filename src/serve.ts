@@ -8,8 +8,9 @@ import { NonceService } from './acme/nonce.ts';
 import { IdentifierPolicy } from './acme/policy.ts';
 import { runChallengeValidation } from './acme/validate-challenge.ts';
 import { startAudit } from './audit/runtime.ts';
+import type { AuditRecorder } from './audit/log.ts';
 import type { Authority } from './ca/authority.ts';
-import { CRL_JOB } from './ca/crl-publisher.ts';
+import { CRL_JOB, type CrlReport } from './ca/crl-publisher.ts';
 import { caInfo } from './ca/info.ts';
 import { loadNodeId } from './cluster/node-id.ts';
 import { SCHEDULER_LEASE, startClusterRuntime } from './cluster/runtime.ts';
@@ -19,7 +20,7 @@ import { resolveDrainDelay } from './config/drain-delay.ts';
 import type { Config } from './config/schema.ts';
 import { accountUriMatcher, validationSettings } from './config/validation-settings.ts';
 import { publicBaseUrl, splitListen } from './config/urls.ts';
-import { adminServices, lifecycleServices, notifyDelivery, notifyService, openCa, secretDeps, secretNotifier, sshService } from './context.ts';
+import { adminServices, lifecycleServices, notifyDelivery, notifyService, openCa, probeServices, secretDeps, secretNotifier, sshService } from './context.ts';
 import { dataDirWarning, writePrivateFile } from './data-dir.ts';
 import { dutyHandlers, startLocalRenewal } from './duties.ts';
 import { clientAddressResolver } from './http/client-address.ts';
@@ -32,6 +33,8 @@ import { startAdminListener } from './http/admin-listener.ts';
 import { sshPublicRoutes, sshRoutes } from './http/ssh-routes.ts';
 import { secretsRoutes } from './http/secrets-routes.ts';
 import { http01Routes, lifecycleRoutes } from './http/lifecycle-routes.ts';
+import { probeRoutes } from './http/probe-routes.ts';
+import { runProbesDuty } from './lifecycle/probe/duty.ts';
 import { notifyRoutes } from './http/notify-routes.ts';
 import { deliverMessage, NOTIFY_JOB, runNotifyDuty } from './notify/deliver.ts';
 import { DEPLOY_JOB } from './lifecycle/deploy-job.ts';
@@ -66,6 +69,7 @@ import type { AdminDeps } from './http/admin-routes.ts';
 import { consoleAdmin } from './http/console/admin-call.ts';
 import { consoleRoutes, type ConsoleRoutes } from './http/console/routes.ts';
 import { opsRoutes, type OpsRouteDeps } from './http/ops-routes.ts';
+import { drillReportRoutes } from './http/drill-report-routes.ts';
 import type { Keyring } from './kek/envelope.ts';
 import { SqlAdminTokenStore } from './store/admin-store.ts';
 import { SqlAuditReadStore } from './store/audit-store.ts';
@@ -162,11 +166,11 @@ function opsDeps(db: Database, jobs: SqlJobStore, kek: Keyring): OpsRouteDeps {
 }
 
 /** The web console: sessions in the database (any node serves any page), every read and action through the admin route table. */
-function webConsole(db: Database, admin: AdminDeps, o: { config: Config; url: string; log: Logger; now: () => number }): ConsoleRoutes {
+function webConsole(db: Database, admin: AdminDeps, o: { config: Config; url: string; log: Logger; now: () => number; audit: AuditRecorder }): ConsoleRoutes {
   const { log, now } = o;
   const store = new SqlConsoleSessionStore(db);
-  const tokens = new SqlAdminTokenStore(db);
-  const sessions = new ConsoleSessions({ store, verifyToken: (t) => admin.tokens.verify(t), tokenHash: (id) => tokens.tokenHash(id), now });
+  const tokens = new SqlAdminTokenStore(db, db, o.audit);
+  const sessions = new ConsoleSessions({ store, verifyToken: (t) => admin.tokens.verify(t), tokenHash: (id) => tokens.tokenHash(id), now, audit: (e) => tokens.audit(e) });
   const sso = o.config.console.oidc;
   const oidc = sso && new ConsoleOidc({ ...sso, clientSecret: readSecretFile('console.oidc.clientSecretFile', sso.clientSecretFile), redirectUri: `${consoleBase(o.config, o.url)}/console/oidc/callback` }, { store, now });
   return consoleRoutes({ sessions, admin: consoleAdmin(admin), now, log, ...(oidc ? { oidc } : {}) });
@@ -202,7 +206,9 @@ function policyChecked(authority: Authority, policy: IdentifierPolicy): LocalSig
  */
 export async function serve(config: Config, log: Logger, workerIndex?: number): Promise<RunningNode> {
   const now = Date.now;
-  const { db: opened, kek, authority } = await openCa(config, log, now);
+  // CRL signing times go to the metrics built next: the CA signs no CRL before this node serves.
+  const crlReport: CrlReport = { crlSigned: (issuerId, seconds) => metrics.crlSigned(issuerId, seconds) };
+  const { db: opened, kek, authority } = await openCa(config, log, now, true, crlReport);
   // Read at scrape time only, once the listener (started after the cluster runtime) is up.
   const metrics = new Metrics({
     leases: () => cluster.held(), fencingRejected: () => cluster.fencing.rejected, exportsClusterFacts: () => cluster.held().some((l) => l.name === SCHEDULER_LEASE),
@@ -232,14 +238,15 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     : createCaaChecker(createResolver(validation), { identities: config.acme.caaIdentities, accountUriMatches: accountUriMatcher(config) });
   const waiters = new Waiters();
   const ssh = sshService({ db, kek, audit: audit.as('admin-api'), now, report: metrics });
-  const secrets = secretDeps({ db, kek, recorder: audit.log, now, notifier: secretNotifier(config) });
+  const secrets = secretDeps({ db, kek, recorder: audit.as('admin-api').recorder, now, notifier: secretNotifier(config), report: metrics });
   const lifecycle = lifecycleServices({ db, kek, audit: audit.as('admin-api'), now });
+  const probes = probeServices({ db, audit: audit.as('admin-api'), now });
   const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: policyChecked(authority, policy), settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`), report: metrics });
   worker.register(RENEW_JOB, async (job) => renewals.renew(job.payload));
   worker.register(DEPLOY_JOB, async (job) => renewals.deploy(job.payload));
   const delivery = notifyDelivery({ db, kek, now, log });
   worker.register(NOTIFY_JOB, async (job) => deliverMessage(delivery, String(job.payload.id)));
-  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty(), notify: () => runNotifyDuty(delivery) }), now });
+  registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty(), probes: () => runProbesDuty({ store: probes.store, now, log }), notify: () => runNotifyDuty(delivery) }), now });
   const admin = adminServices({ db, kek, audit: audit.as('admin-api'), now });
   const acme: AcmeDeps = {
     store, revocations: new SqlRevocationStore(db, db, audit.log), jws: new JwsVerifier(), issuer: countingIssuer(authority, metrics), policy, eab: admin.eab,
@@ -255,7 +262,7 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: clusterDuties({ ...config.cluster, lifecyclePeriodMs: config.lifecycle.checkPeriodMs }), log, draining: () => draining,
     leaseHooks: audit.leaseHooks,
   });
-  const adminDeps: AdminDeps = { ...admin, runAs: audit.runAs, log, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: [...metricsRoutes(metrics), ...sshRoutes(ssh), ...secretsRoutes(secrets), ...lifecycleRoutes(lifecycle), ...notifyRoutes(notifyService({ db, kek, audit: audit.as('admin-api'), now })), ...opsRoutes(opsDeps(db, jobs, kek))] };
+  const adminDeps: AdminDeps = { ...admin, runAs: audit.runAs, log, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: [...metricsRoutes(metrics), ...sshRoutes(ssh), ...secretsRoutes(secrets), ...lifecycleRoutes(lifecycle), ...probeRoutes({ ...probes, now }), ...notifyRoutes(notifyService({ db, kek, audit: audit.as('admin-api'), now })), ...opsRoutes(opsDeps(db, jobs, kek)), ...drillReportRoutes(config.console.drillReports)] };
   const sideDeps: SideDeps = {
     health: {
       db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(kekSettings, kek), draining: () => draining, dialect: db.dialect.name,
@@ -264,7 +271,7 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     admin: adminDeps,
     authority: () => authority,
     publicRoutes: [...sshPublicRoutes(ssh), ...http01Routes(lifecycle.store, now)],
-    console: webConsole(db, adminDeps, { config, url, log, now }),
+    console: webConsole(db, adminDeps, { config, url, log, now, audit: audit.log }),
   };
   const side = sideRoutes({ ...sideDeps, adminHere: config.admin.listen === undefined });
   const tls = config.tls.enabled ? await serverTls(config, authority) : undefined;
@@ -281,7 +288,11 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   const adminListener = await startAdminListener(config, authority, {
     acme, side: sideRoutes(sideDeps), maxBodyBytes: config.acme.maxBodyBytes, requestTimeoutMs: config.server.requestTimeoutMs, log,
     clientAddress: clientAddressResolver(config.server.trustedProxies), requests: metrics,
-  }, log);
+  }, log, async (serial) => {
+    // Node prints the serial without the leading zero the stored form may have.
+    for (const s of [serial, `0${serial}`]) if ((await store.certificateBySerial(s))?.revokedAt != null) return true;
+    return false;
+  });
   await worker.start();
   const renew = tls?.renew;
   const renewal = renew === undefined ? undefined : startLocalRenewal(() => renew(server as Server), log);
@@ -289,6 +300,9 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   const alone = workerIndex === undefined;
   const rootPath = alone ? publishRoot(config.dataDir, authority.rootPem, log) : rootPemPath(config.dataDir);
   log.info({ node: nodeId, version: VERSION, directory: `${url}/directory`, console: `${consoleBase(config, url)}/console/`, root: rootPath, database: db.dialect.name, drainDelayMs: drain.ms, drainDelay: drain.why }, 'certainty is serving');
+  const sharedNames = config.admin.listen === undefined ? [] : (config.admin.names ?? config.tls.names).filter((n) => config.tls.names.includes(n));
+  // Browsers do not scope cookies by port: a console session cookie set on the admin listener is also sent to the ACME listener under the same name.
+  if (sharedNames.length > 0) log.warn({ names: sharedNames }, 'the admin listener shares host names with the ACME listener, so browsers send console cookies to both; give the admin listener names of its own (admin.names)');
   if (alone) process.stderr.write(serveBanner({ nodes: [nodeId], dialect: db.dialect.name, url, rootPath, drain, consoleUrl: `${consoleBase(config, url)}/console/` }));
   return {
     url,

@@ -7,6 +7,7 @@ import { parseManagedInput } from '../lifecycle/managed-input.ts';
 import type { LifecycleStore } from '../lifecycle/store.ts';
 import { sealTargets, wrapTargetSecrets } from '../lifecycle/target-secrets.ts';
 import type { ManagedCertificate } from '../lifecycle/types.ts';
+import { applyDocument } from './apply.ts';
 import { managedApplier } from './apply-managed.ts';
 import type { ApplyContext } from './apply-plan.ts';
 
@@ -54,4 +55,19 @@ test('a mistake names its place in the file', async () => {
   await assert.rejects(planFor(ctx, [{ ...entry, names: ['bad_name'] }]), /managed\[0\]: "bad_name" is neither a DNS name nor an IP address/);
   await assert.rejects(planFor(ctx, [{ ...entry, keyType: 'rsa-1024' }]), /managed\[0\]\.keyType: /);
   await assert.rejects(planFor(ctx, [entry, entry]), /managed\[1\]\.name: managed certificate web is declared twice/);
+});
+
+test('each object applied is one tick of progress, counted against every change to make', async () => {
+  const ctx = storedAs(entry);
+  const removed: string[] = [];
+  const lifecycle = Object.assign(Object.create(ctx.lifecycle) as LifecycleStore, {
+    deleteManaged: (name: string) => Promise.resolve(removed.push(name) > 0),
+    audit: () => Promise.resolve(),
+  });
+  const ticks: string[] = [];
+  const result = await applyDocument({ ...ctx, lifecycle, transaction: (fn) => fn({ lifecycle }) }, { managed: [] }, {
+    dryRun: false, prune: true, onProgress: (object, done, total) => ticks.push(`${object} ${done}/${total}`),
+  });
+  assert.equal(result.removed, 2);
+  assert.deepEqual(ticks, ['managed old 1/2', 'managed web 2/2']);
 });

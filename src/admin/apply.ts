@@ -21,6 +21,8 @@ const SECTIONS: readonly string[] = APPLIERS.map((a) => a.section);
 export interface ApplyOptions {
   dryRun: boolean;
   prune: boolean;
+  /** Told after each object is applied (`kind name`, how many of all the changes); the CLI draws a bar from it. */
+  onProgress?: (object: string, done: number, total: number) => void;
 }
 
 export interface ApplyResult extends ApplySummary {
@@ -44,10 +46,14 @@ export async function applyDocument(ctx: ApplyDeps, doc: unknown, opts: ApplyOpt
   const changes = await plan(ctx, doc);
   const upserts = changes.filter((c) => c.op !== 'remove');
   const removals = opts.prune ? changes.filter((c) => c.op === 'remove').reverse() : [];
-  if (!opts.dryRun && upserts.length + removals.length > 0) {
+  const runs = [...upserts, ...removals];
+  if (!opts.dryRun && runs.length > 0) {
     await ctx.transaction(async (stores) => {
       const tx: ApplyContext = { ...ctx, ...stores };
-      for (const c of [...upserts, ...removals]) await c.run(tx);
+      for (const [i, c] of runs.entries()) {
+        await c.run(tx);
+        opts.onProgress?.(`${c.noun} ${c.name}`, i + 1, runs.length);
+      }
     });
   }
   const counts: ApplySummary = {

@@ -38,7 +38,7 @@ function setup() {
     v1: { hash: '', name: 'v', role: 'viewer', revokedAt: null, expiresAt: null, lastUsedAt: null, pathPrefix: null, breakGlass: false },
   };
   const store = memoryStore();
-  const sessions = new ConsoleSessions({ store, verifyToken: async (t) => TOKENS[t], tokenHash: async (id) => stored[id], now: () => now });
+  const sessions = new ConsoleSessions({ store, verifyToken: async (t) => TOKENS[t], tokenHash: async (id) => stored[id], now: () => now, audit: async () => undefined });
   return { sessions, store, stored, advance: (ms: number) => { now += ms; } };
 }
 

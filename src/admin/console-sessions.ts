@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AuditEvent } from '../audit/log.ts';
 import { isTokenRole, type Caller, type TokenRole } from './roles.ts';
 import type { ConsoleSessionRecord, ConsoleSessionStore, StoredToken } from './store.ts';
 
@@ -16,6 +17,8 @@ export interface ConsoleSessionDeps {
   /** The token's stored state, read on every request so a revoked or expired token ends its sessions. */
   tokenHash: (id: string) => Promise<StoredToken | undefined>;
   now: () => number;
+  /** Records single sign-on sign-ins and refusals (a token sign-in is already recorded as the token's use). */
+  audit: (event: AuditEvent) => Promise<void>;
 }
 
 /** A signed-in console user as pages and actions see them. */
@@ -53,8 +56,15 @@ export class ConsoleSessions {
   }
 
   /** A new session for a subject the OpenID provider vouched for, with the role its groups map to. */
-  signInAs(subject: string, role: TokenRole): Promise<string> {
-    return this.open('oidc', subject, role);
+  async signInAs(subject: string, role: TokenRole): Promise<string> {
+    const id = await this.open('oidc', subject, role);
+    await this.deps.audit({ actor: subject, action: 'console.signed-in', object: subject, outcome: 'success', details: { role } });
+    return id;
+  }
+
+  /** Records a refused single sign-on (why, in the words the user was shown). */
+  refused(reason: string): Promise<void> {
+    return this.deps.audit({ actor: 'console', action: 'console.sign-in-refused', object: 'console', outcome: 'failure', details: { reason: reason.slice(0, 300) } });
   }
 
   private async open(kind: ConsoleSessionRecord['kind'], subject: string, role: string): Promise<string> {

@@ -62,7 +62,8 @@ function onBehalf(log: AuditRecorder, requests: AsyncLocalStorage<RequestActor>,
   return {
     record(chain, event) {
       const who = requests.getStore();
-      if (who === undefined || event.actor !== fallback) return log.record(chain, event);
+      // A record the service already names the caller on (`token:<id>`) still gets the caller's details.
+      if (who === undefined || (event.actor !== fallback && event.actor !== who.actor)) return log.record(chain, event);
       return log.record(chain, { ...event, actor: who.actor, details: { ...who.details, ...event.details } });
     },
   };

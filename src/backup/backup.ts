@@ -11,6 +11,7 @@ import { FORMAT, FORMAT_VERSION, PAYLOAD_NAMES, type Manifest } from './manifest
 import { dumpPostgres, type PgToolOptions } from './pg-snapshot.ts';
 import { sealManifest } from './seal.ts';
 import { isPostgres, snapshotSqlite, sqlitePath, type SnapshotFacts } from './sqlite-snapshot.ts';
+import { stepProgress, type OnProgress } from './steps.ts';
 
 export interface BackupOptions {
   out: string;
@@ -18,7 +19,11 @@ export interface BackupOptions {
   overwrite: boolean;
   pg: PgToolOptions;
   now?: () => number;
+  /** Told as each step starts (the CLI draws a bar from it). */
+  onProgress?: OnProgress;
 }
+
+const BACKUP_STEPS = ['taking a snapshot', 'opening the KEK', 'hashing the payload', 'writing the archive', 'hashing the archive'] as const;
 
 export interface BackupResult {
   out: string;
@@ -65,12 +70,16 @@ export async function createBackup(config: Config, options: BackupOptions): Prom
     const dialect = isPostgres(config) ? 'postgres' : 'sqlite';
     const payloadPath = join(work, PAYLOAD_NAMES[dialect]);
     const createdAt = new Date(now()).toISOString();
+    const steps = stepProgress(BACKUP_STEPS, options.onProgress);
+    steps.start('taking a snapshot');
     const facts = await takeSnapshot(config, payloadPath, options.pg);
     if (facts.schemaVersion === 0) throw new Error(`the database (${describeDatabase(config.database.url, config.dataDir)}) is empty: nothing to back up`);
     const check = facts.settings['kek.check'];
     if (check === undefined) throw new Error('the database has no KEK verifier yet (settings kek.check): start the server or run "certainty init" once first');
     const kek = { check, salt: facts.settings['kek.salt'] ?? null };
+    steps.start('opening the KEK');
     const keyring = await openBackupKek(config, kek);
+    steps.start('hashing the payload');
     const payload = await hashFile(payloadPath);
     const manifest: Manifest = {
       format: FORMAT, formatVersion: FORMAT_VERSION, certaintyVersion: VERSION, schemaVersion: facts.schemaVersion, dialect, createdAt,
@@ -78,8 +87,11 @@ export async function createBackup(config: Config, options: BackupOptions): Prom
       tables: facts.tables,
       payload: { name: PAYLOAD_NAMES[dialect], encoding: dialect === 'sqlite' ? 'sqlite3' : 'pg_dump-custom', ...payload },
     };
+    steps.start('writing the archive');
     await writeArchive(out, manifest, (json) => sealManifest(keyring, json), payloadPath, options.overwrite);
+    steps.start('hashing the archive');
     const written = await hashFile(out);
+    steps.finish();
     return { out, bytes: written.size, sha256: written.sha256, ms: Math.round(performance.now() - started), manifest, kekId: keyring.current.id };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { describeDatabase } from '../store/open.ts';
 import { readArchive, type OpenedArchive } from './archive.ts';
 import { authenticateArchive } from './kek-check.ts';
 import { readPgFacts, type PgToolOptions } from './pg-snapshot.ts';
+import { stepProgress, type OnProgress } from './steps.ts';
 import { checkCompatible, emptyTarget, writeTarget, type Target } from './target.ts';
 
 /** A scratch directory for an archive's payload, removed afterwards. */
@@ -65,19 +66,26 @@ export interface RestoreResult extends Migrated {
   ms: number;
 }
 
+const RESTORE_STEPS = ['verifying the archive', 'writing the database', 'checking rows and migrating'] as const;
+
 /**
  * Restores an archive into the configured, empty database. Nothing is written until the target
  * is found empty and the archive verified: its MAC under the configured KEK (before any payload
  * byte is extracted), its checksums, and that the KEK opens the backup's secrets.
  */
-export async function restoreBackup(config: Config, from: string, pg: PgToolOptions): Promise<RestoreResult> {
+export async function restoreBackup(config: Config, from: string, pg: PgToolOptions, onProgress?: OnProgress): Promise<RestoreResult> {
   const started = performance.now();
   const target: Target = await emptyTarget(config);
+  const steps = stepProgress(RESTORE_STEPS, onProgress);
   return withWorkDir(async (work) => {
+    steps.start('verifying the archive');
     const archive = await readArchive(from, work, authenticateArchive(config, from));
     checkCompatible(archive.manifest, target, LATEST_SCHEMA);
+    steps.start('writing the database');
     await writeTarget(target, archive.payloadPath, pg);
+    steps.start('checking rows and migrating');
     const migrated = await finishRestore(config, archive);
+    steps.finish();
     return {
       from, target: describeDatabase(config.database.url, config.dataDir), dialect: target.dialect, createdAt: archive.manifest.createdAt, kekId: archive.kekId,
       tables: archive.manifest.tables, ...migrated, ms: Math.round(performance.now() - started),

@@ -1,6 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../http-client.ts';
 
+/** Where a long backup or restore says how far it is: `done` of `total` steps, the next one named `step`. */
+export type OnProgress = (step: string, done: number, total?: number) => void;
+
+/** Reports each of `steps` as it starts, and the end as all of them done. */
+export function stepProgress<S extends string>(steps: readonly S[], onProgress: OnProgress | undefined): { start(step: S): void; finish(): void } {
+  return {
+    start: (step) => onProgress?.(step, steps.indexOf(step), steps.length),
+    finish: () => onProgress?.('done', steps.length, steps.length),
+  };
+}
+
 /** One line of a DR test report. */
 export interface StepReport {
   name: string;

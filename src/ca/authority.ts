@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kek } from '../kek/kek.ts';
 import { generateCrl } from './crl.ts';
-import { upToDateCrl, type CrlPartition, type CrlStore } from './crl-publisher.ts';
+import { upToDateCrl, type CrlPartition, type CrlReport, type CrlStore } from './crl-publisher.ts';
 import { shardForSerial } from './crl-shards.ts';
 import { createHierarchy, importIssuer } from './hierarchy.ts';
 import { LeafSigner, randomSerialHex } from './issue.ts';
@@ -83,6 +83,8 @@ export interface AuthorityDeps {
   crlShards: number;
   crlLifetimeMs: number;
   now: () => number;
+  /** Where CRL signing times are reported (src/metrics); absent at the CLI. */
+  report?: CrlReport | undefined;
 }
 
 /** The unwrapped issuing intermediate, as loaded. */
@@ -165,7 +167,7 @@ export class Authority {
     const partition: CrlPartition = shard ?? (this.deps.crlShards > 1 ? 'unsharded' : 'all');
     const distributionPoint = partition === 'all' ? undefined : typeof partition === 'number' ? this.deps.crlUrl(this.issuerId, partition) : this.deps.crlUrl(this.issuerId);
     return upToDateCrl({
-      store: this.deps.crls, issuerId: this.issuerId, partition, lifetimeMs: this.deps.crlLifetimeMs, now: this.deps.now,
+      store: this.deps.crls, issuerId: this.issuerId, partition, lifetimeMs: this.deps.crlLifetimeMs, now: this.deps.now, report: this.deps.report,
       sign: async (c) => Buffer.from((await generateCrl({
         issuerCertPem: this.intermediatePem, issuerKey: this.issuer.key, issuerAlgorithm: this.issuer.algorithm, crlNumber: c.number,
         thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries, ...(distributionPoint === undefined ? {} : { distributionPoint }),

@@ -59,4 +59,13 @@ describe('upToDateCrl', () => {
     assert.equal(String(await upToDateCrl(slow)), '2');
     assert.equal(store.stored?.number, 2);
   });
+
+  test('reports how long each signing took, and nothing when the stored CRL is served', async () => {
+    const store = memoryStore();
+    const signed: string[] = [];
+    const report = { crlSigned: (issuerId: string, seconds: number) => signed.push(`${issuerId} ${seconds >= 0}`) };
+    await upToDateCrl({ ...deps(store), report });
+    await upToDateCrl({ ...deps(store), report });
+    assert.deepEqual(signed, ['i true']);
+  });
 });

@@ -70,15 +70,24 @@ export interface CrlPublisherDeps {
   lifetimeMs: number;
   now: () => number;
   sign(input: { number: number; entries: CrlEntry[]; thisUpdate: Date; nextUpdate: Date }): Promise<Buffer>;
+  /** Where signing times are reported (src/metrics); absent at the CLI. */
+  report?: CrlReport | undefined;
+}
+
+/** How long signing one CRL took, by issuer id. */
+export interface CrlReport {
+  crlSigned(issuerId: string, seconds: number): void;
 }
 
 /** Builds, signs and stores a new CRL; returns the newest stored one (this, or a newer rival's). */
 async function rebuildCrl(deps: CrlPublisherDeps): Promise<Buffer> {
   const now = deps.now();
   const snap = await deps.store.snapshot(deps.issuerId, deps.partition, now);
+  const started = performance.now();
   const der = await deps.sign({
     number: snap.number, entries: snap.entries, thisUpdate: new Date(now - 60_000), nextUpdate: new Date(now + deps.lifetimeMs),
   });
+  deps.report?.crlSigned(deps.issuerId, (performance.now() - started) / 1000);
   const stored = await deps.store.publish(deps.issuerId, deps.partition, { number: snap.number, generation: snap.generation, der, thisUpdate: now, nextUpdate: now + deps.lifetimeMs });
   if (stored) return der;
   // A builder with a higher number stored first: its snapshot is later than ours, so serve it.

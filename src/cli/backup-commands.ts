@@ -7,6 +7,7 @@ import { restoreBackup } from '../backup/restore.ts';
 import { verifyAudit } from '../context.ts';
 import { serve } from '../serve.ts';
 import { configFrom, print, quietLogger } from './options.ts';
+import { progress } from './progress.ts';
 import { table } from '../table.ts';
 
 interface ToolOpts {
@@ -36,7 +37,10 @@ function registerBackup(program: Command): void {
     .option('--force', 'replace the archive if it exists'))
     .action(async (opts: ToolOpts & { out: string; force?: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
-      const result = await createBackup(config, { out: opts.out, overwrite: opts.force === true, pg: pgOptions(opts) });
+      // A bar at a terminal only: piped output stays exactly the summary below.
+      const bar = progress('backup');
+      const result = await createBackup(config, { out: opts.out, overwrite: opts.force === true, pg: pgOptions(opts), onProgress: (step, done, total) => bar.update(step, done, total) })
+        .finally(() => bar.end());
       const m = result.manifest;
       print(opts.json === true, result, () => [
         `Backed up ${m.source} (schema ${m.schemaVersion}) to ${result.out}`,
@@ -55,7 +59,8 @@ function registerRestore(program: Command): void {
     .requiredOption('--from <file>', 'archive to restore'))
     .action(async (opts: ToolOpts & { from: string }, cmd: Command) => {
       const config = configFrom(cmd);
-      const result = await restoreBackup(config, opts.from, pgOptions(opts));
+      const bar = progress('restore');
+      const result = await restoreBackup(config, opts.from, pgOptions(opts), (step, done, total) => bar.update(step, done, total)).finally(() => bar.end());
       print(opts.json === true, result, () => [
         `Restored ${result.from} (taken ${result.createdAt}) into ${result.target}`,
         `  MAC:          verified under KEK ${result.kekId}`,

@@ -16,6 +16,7 @@ import { registerSshCommands } from './ssh-commands.ts';
 import { registerSecretCommands } from './secret-commands.ts';
 import { registerLifecycleCommands } from './lifecycle-commands.ts';
 import { registerNotifyCommands } from './notify-commands.ts';
+import { registerProbeCommands } from './probe-commands.ts';
 
 /** Options every command accepts; they override the config file and environment. */
 export interface GlobalOptions {
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   registerSecretCommands(program);
   registerLifecycleCommands(program);
   registerNotifyCommands(program);
+  registerProbeCommands(program);
   registerCompletionCommand(program);
   return program;
 }

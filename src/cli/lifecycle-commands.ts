@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseApplyText, resolveSources, type SecretSources } from '../admin/apply-document.ts';
-import { lifecycleServices, openCa, openCliAudit, type LifecycleServices } from '../context.ts';
+import { lifecycleServices, type LifecycleServices } from '../context.ts';
 import type { IssuerInput } from '../lifecycle/issuers.ts';
 import { parseRateLimit, rateLimitText } from '../lifecycle/rate-budget.ts';
 import type { ManagedView } from '../lifecycle/managed.ts';
@@ -9,30 +9,17 @@ import type { SolverView } from '../lifecycle/solvers.ts';
 import { ruleText } from '../lifecycle/status.ts';
 import type { Issuer, Revision } from '../lifecycle/types.ts';
 import { table } from '../table.ts';
-import { configFrom, print, quietLogger } from './options.ts';
+import { withCa } from './admin-commands.ts';
+import { print, readText } from './options.ts';
+import { progress } from './progress.ts';
 
 type Json = { json?: boolean };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
 
 /** Opens the database and KEK (never creating them), runs `fn` recording as the operator, seals the audit, closes. */
-async function withLifecycle<T>(cmd: Command, fn: (s: LifecycleServices) => Promise<T>): Promise<T> {
-  const config = configFrom(cmd);
-  const ctx = await openCa(config, quietLogger(config), Date.now, false);
-  const audit = openCliAudit(ctx.db, config.dataDir);
-  try {
-    return await fn(lifecycleServices({ db: ctx.db, kek: ctx.kek, audit, now: Date.now }));
-  } finally {
-    await audit.seal(ctx.kek).finally(() => ctx.db.close());
-  }
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
-  }
+function withLifecycle<T>(cmd: Command, fn: (s: LifecycleServices) => Promise<T>): Promise<T> {
+  return withCa(cmd, (ctx) => fn(lifecycleServices({ db: ctx.db, kek: ctx.kek, audit: ctx.audit, now: Date.now })));
 }
 
 function issuerText(i: Issuer): string {
@@ -204,7 +191,9 @@ function registerApply(program: Command): void {
     .option('--prune', 'also remove issuers and managed certificates the file does not name').option('--json', 'print JSON')
     .action((o: Json & { file: string; dryRun?: boolean; prune?: boolean }, cmd: Command) => withLifecycle(cmd, async (s) => {
       const doc = resolveSources(parseApplyText(readText(o.file, 'apply file'), o.file), [], localSources);
-      const result = await s.apply(doc, { dryRun: o.dryRun === true, prune: o.prune === true });
+      const bar = progress('apply');
+      const result = await s.apply(doc, { dryRun: o.dryRun === true, prune: o.prune === true, onProgress: (object, done, total) => bar.update(object, done, total) })
+        .finally(() => bar.end());
       print(o.json === true, result, () => result.lines.join('\n'));
     }));
 }

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { notifyService, openCa, openCliAudit } from '../context.ts';
+import { notifyService } from '../context.ts';
 import type { ChannelInput } from '../notify/channel-input.ts';
 import type { NotifyService } from '../notify/channels.ts';
 import type { Channel, OutboxEntry } from '../notify/types.ts';
 import { table } from '../table.ts';
-import { configFrom, print, quietLogger } from './options.ts';
+import { withCa } from './admin-commands.ts';
+import { print, readText } from './options.ts';
 
 type Json = { json?: boolean };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -25,23 +25,8 @@ interface AddOptions extends Json {
 }
 
 /** Opens the database and KEK (never creating them), runs `fn` recording as the operator, seals the audit, closes. */
-async function withNotify<T>(cmd: Command, fn: (s: NotifyService) => Promise<T>): Promise<T> {
-  const config = configFrom(cmd);
-  const ctx = await openCa(config, quietLogger(config), Date.now, false);
-  const audit = openCliAudit(ctx.db, config.dataDir);
-  try {
-    return await fn(notifyService({ db: ctx.db, kek: ctx.kek, audit, now: Date.now }));
-  } finally {
-    await audit.seal(ctx.kek).finally(() => ctx.db.close());
-  }
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
-  }
+function withNotify<T>(cmd: Command, fn: (s: NotifyService) => Promise<T>): Promise<T> {
+  return withCa(cmd, (ctx) => fn(notifyService({ db: ctx.db, kek: ctx.kek, audit: ctx.audit, now: Date.now })));
 }
 
 function inputOf(name: string, o: AddOptions): ChannelInput {

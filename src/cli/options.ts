@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.ts';
@@ -29,4 +30,13 @@ export function quietLogger(config: Config): Logger {
 
 export function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+/** A file an option names, or an error that says which file and what it was for. */
+export function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
+  }
 }

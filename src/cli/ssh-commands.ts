@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AuditActor } from '../audit/log.ts';
 import { publicBaseUrl } from '../config/urls.ts';
-import { openCa, openCliAudit, sshService } from '../context.ts';
+import { sshService } from '../context.ts';
 import { parseDuration } from '../duration.ts';
 import type { SshCertKind } from '../ssh/certificate.ts';
 import type { SshService } from '../ssh/service.ts';
@@ -10,21 +10,15 @@ import { isSshCaAlgorithm, SSH_CA_ALGORITHMS } from '../ssh/signer.ts';
 import type { SshRequester } from '../ssh/types.ts';
 import { table } from '../table.ts';
 import type { Config } from '../config/schema.ts';
-import { configFrom, print, quietLogger } from './options.ts';
+import { withCa } from './admin-commands.ts';
+import { print, readText } from './options.ts';
 import { registerSshRenew } from './ssh-renew-command.ts';
 
 type Json = { json?: boolean };
 
 /** Opens the database and KEK (never creating them), runs `fn` with the SSH service recording as the operator, seals the audit, closes. */
-async function withSsh<T>(cmd: Command, fn: (ssh: SshService, audit: AuditActor, config: Config) => Promise<T>): Promise<T> {
-  const config = configFrom(cmd);
-  const ctx = await openCa(config, quietLogger(config), Date.now, false);
-  const audit = openCliAudit(ctx.db, config.dataDir);
-  try {
-    return await fn(sshService({ db: ctx.db, kek: ctx.kek, audit, now: Date.now }), audit, config);
-  } finally {
-    await audit.seal(ctx.kek).finally(() => ctx.db.close());
-  }
+function withSsh<T>(cmd: Command, fn: (ssh: SshService, audit: AuditActor, config: Config) => Promise<T>): Promise<T> {
+  return withCa(cmd, (ctx, config) => fn(sshService({ db: ctx.db, kek: ctx.kek, audit: ctx.audit, now: Date.now }), ctx.audit, config));
 }
 
 const operator = (audit: AuditActor): SshRequester => ({ tokenId: 'cli', tokenName: audit.actor.replace(/^cli:/, ''), admin: true, actor: audit.actor });
@@ -35,14 +29,6 @@ function kindOption(v: string): SshCertKind {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter((s) => s !== '')];
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`, { cause: err });
-  }
-}
 
 function registerCa(ssh: Command): void {
   const ca = ssh.command('ca').description('SSH user and host CAs');

@@ -23,5 +23,7 @@ export function clusterDuties(periods: { housekeepingPeriodMs: number; crlPeriod
     { name: 'notify', periodMs: periods.housekeepingPeriodMs },
     // Managed certificates due for renewal or an ARI poll (src/lifecycle/due.ts).
     ...(periods.lifecyclePeriodMs === undefined ? [] : [{ name: 'lifecycle', periodMs: periods.lifecyclePeriodMs }]),
+    // TLS probes whose time has come (src/lifecycle/probe/duty.ts), looked for as often.
+    ...(periods.lifecyclePeriodMs === undefined ? [] : [{ name: 'probes', periodMs: periods.lifecyclePeriodMs }]),
   ];
 }

@@ -139,9 +139,13 @@ export const configSchema = z.strictObject({
     names: z.array(z.string().min(1)).min(1).optional(),
     /** Client certificates issued by this CA: not asked for, checked when presented, or required at the TLS handshake. */
     clientAuth: z.enum(['none', 'optional', 'require']),
+    /** With client certificates: the names (SAN or CN) an admin client certificate must carry; unset: any certificate of this CA. */
+    clientNames: z.array(z.string().min(1)).min(1).optional(),
   }),
   /** The web console (docs/console.md); sign-in by admin token always, by OpenID Connect when `oidc` is set. */
   console: z.strictObject({
+    /** The directory `certainty drill` writes its HTML reports to, listed on the console's drill reports page; unset: none. */
+    drillReports: z.string().min(1).optional(),
     oidc: z.strictObject({
       issuer: z.url(),
       clientId: z.string().min(1),

@@ -11,6 +11,21 @@ import { createServer, type HttpDeps, type SideRoutes } from './server.ts';
 
 type ClientAuth = Config['admin']['clientAuth'];
 
+/** What a client certificate is checked against beyond its chain. */
+export interface ClientCertificateChecks {
+  /** Whether this CA revoked the certificate with this serial (hex, lower case). */
+  revoked: (serialHex: string) => Promise<boolean>;
+  /** `admin.clientNames`: when set, the certificate must name one of these (SAN or CN). */
+  names: readonly string[] | undefined;
+}
+
+/** The names a peer certificate carries: its DNS, IP and email SANs and its CN. */
+function peerNames(cert: ReturnType<TLSSocket['getPeerCertificate']>): string[] {
+  const sans = (cert.subjectaltname ?? '').split(', ').map((s) => s.replace(/^(DNS|IP Address|email):/, '')).filter((s) => s !== '');
+  const cn = cert.subject?.CN;
+  return [...sans, ...(typeof cn === 'string' ? [cn] : [])];
+}
+
 /** A running admin listener. */
 export interface AdminListener {
   /** `https://<admin.listen>`: where the CLI, scrapers and tests reach /admin and /metrics. */
@@ -22,15 +37,24 @@ export interface AdminListener {
  * With `optional`, a connection may come without a client certificate, but one it presents must
  * chain to this CA; `require` was already enforced by the TLS handshake, checked again here.
  */
-function clientChecked(side: SideRoutes, mode: ClientAuth): SideRoutes {
+function clientChecked(side: SideRoutes, mode: ClientAuth, checks: ClientCertificateChecks): SideRoutes {
   if (mode === 'none') return side;
   return {
-    handle(req, url, body) {
+    async handle(req, url, body) {
       const socket = req.socket as TLSSocket;
-      const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+      const cert = socket.getPeerCertificate();
+      const presented = Object.keys(cert).length > 0;
       if (!socket.authorized && (presented || mode === 'require')) {
         const why = presented ? `the client certificate was refused (${String(socket.authorizationError)})` : 'no client certificate was presented';
         throw new AppError('unauthorized', `The admin listener takes client certificates issued by this CA only: ${why}; present one issued by this Certainty CA`);
+      }
+      if (presented) {
+        // The handshake checked the chain; revocation and the allowed names are this CA's to check.
+        if (await checks.revoked(cert.serialNumber.toLowerCase())) throw new AppError('unauthorized', 'The client certificate was revoked by this CA; issue a new one');
+        const allowed = checks.names;
+        if (allowed !== undefined && !peerNames(cert).some((n) => allowed.includes(n))) {
+          throw new AppError('unauthorized', 'The client certificate names none of admin.clientNames; present a certificate issued for one of them');
+        }
       }
       return side.handle(req, url, body);
     },
@@ -42,7 +66,7 @@ function clientChecked(side: SideRoutes, mode: ClientAuth): SideRoutes {
  * public files, never ACME. Its certificate is issued by this CA in memory and renewed; with
  * `admin.clientAuth` it asks for client certificates chaining to this CA (mTLS).
  */
-export async function startAdminListener(config: Config, authority: Authority, http: Omit<HttpDeps, 'tls' | 'publicUrl' | 'externalUrl' | 'hosts'>, log: Logger): Promise<AdminListener | undefined> {
+export async function startAdminListener(config: Config, authority: Authority, http: Omit<HttpDeps, 'tls' | 'publicUrl' | 'externalUrl' | 'hosts'>, log: Logger, revoked: ClientCertificateChecks['revoked']): Promise<AdminListener | undefined> {
   const { listen, clientAuth } = config.admin;
   if (listen === undefined) return undefined;
   const names = config.admin.names ?? config.tls.names;
@@ -50,7 +74,7 @@ export async function startAdminListener(config: Config, authority: Authority, h
   const { host, port } = splitListen(listen);
   const url = `https://${listen}`;
   const server = createServer({
-    ...http, serveAcme: false, side: clientChecked(http.side, clientAuth), tls: tls.material, publicUrl: url, externalUrl: undefined,
+    ...http, serveAcme: false, side: clientChecked(http.side, clientAuth, { revoked, names: config.admin.clientNames }), tls: tls.material, publicUrl: url, externalUrl: undefined,
     hosts: hostPolicy({ tlsNames: names, listenHost: host, publicUrl: url }),
     ...(clientAuth === 'none' ? {} : { clientAuth: { mode: clientAuth, ca: `${authority.rootPem}${authority.chainPem}` } }),
   }) as Server;

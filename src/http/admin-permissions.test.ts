@@ -5,19 +5,21 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { PERMISSIONS, ROLE_PERMISSIONS, TOKEN_ROLES } from '../admin/roles.ts';
 import { adminRoutes, type AdminDeps } from './admin-routes.ts';
+import { drillReportRoutes } from './drill-report-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { notifyRoutes } from './notify-routes.ts';
 import { secretsRoutes } from './secrets-routes.ts';
 import { sshRoutes } from './ssh-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
+import { probeRoutes } from './probe-routes.ts';
 
 const doc = readFileSync(new URL('../../docs/admin-api.md', import.meta.url), 'utf8');
 
 /** The routes a node serves, built on stand-ins: only their method, path and permission are read here. */
 function everyRoute() {
   const none = {} as never;
-  return adminRoutes({ routes: [...metricsRoutes(none), ...sshRoutes(none), ...secretsRoutes(none), ...lifecycleRoutes(none), ...notifyRoutes(none), ...opsRoutes(none)] } as unknown as AdminDeps);
+  return adminRoutes({ routes: [...metricsRoutes(none), ...sshRoutes(none), ...secretsRoutes(none), ...lifecycleRoutes(none), ...probeRoutes(none), ...notifyRoutes(none), ...opsRoutes(none), ...drillReportRoutes(undefined)] } as unknown as AdminDeps);
 }
 
 /** The endpoint table's rows: every `METHOD /path` in the first cell, with the permissions in the second. */

@@ -72,7 +72,12 @@ export function lifecycleRoutes(d: { issuers: IssuerService; managed: ManagedSer
     configure('POST', /^\/admin\/apply$/, async ({ json, url, caller }) => {
       // No secret sources here: a request never makes the server read its own files or environment.
       const doc = resolveSources(await json(), [], undefined);
-      const flag = (k: string): boolean => url.searchParams.get(k) === 'true';
+      const flag = (k: string): boolean => {
+        const v = url.searchParams.get(k);
+        if (v === null || v === 'false') return false;
+        if (v === 'true') return true;
+        throw new AppError('malformed', `${k} must be true or false, not "${v.slice(0, 20)}"`);
+      };
       return ok(await d.apply(doc, { dryRun: flag('dryRun'), prune: flag('prune') }, `token:${caller.tokenId}`));
     }, {
       summary: 'Make issuers and managed certificates match a declarative document (docs/lifecycle.md, "Apply a file")',

@@ -26,6 +26,10 @@ export const managedSchema = z.looseObject({
   name: z.string(), issuer: z.string(), spec: z.looseObject({ names: z.array(z.string()), keyType: z.string() }), currentRevision: z.int(),
   nextRenewalAt: epochMs, renewalRule: z.string(), failures: z.int(), lastOutcome: z.enum(['none', 'renewed', 'failed']), lastDetail: z.string(),
   status: z.string().meta({ description: 'one sentence: where the certificate stands' }), current: revisionSchema.optional(),
+  deploys: z.array(z.object({
+    target: z.int(), type: z.string(), revision: z.int().optional(), state: z.enum(['deployed', 'verified', 'failed', 'waiting', 'pending', 'none']),
+    detail: z.string(), at: epochMs.optional(),
+  })).optional().meta({ description: 'one certificate only: each deploy target\'s last outcome, from its deploy jobs (kept a day after they finish)' }),
 });
 
 export const removedSchema = z.object({ name: z.string(), removed: z.literal(true) });

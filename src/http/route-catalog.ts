@@ -1,8 +1,10 @@
 import { adminRoutes, type AdminDeps, type AdminRoute } from './admin-routes.ts';
+import { drillReportRoutes } from './drill-report-routes.ts';
 import { lifecycleRoutes } from './lifecycle-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { notifyRoutes } from './notify-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
+import { probeRoutes } from './probe-routes.ts';
 import { secretsRoutes } from './secrets-routes.ts';
 import { sshRoutes } from './ssh-routes.ts';
 
@@ -12,5 +14,5 @@ import { sshRoutes } from './ssh-routes.ts';
  */
 export function everyAdminRoute(): AdminRoute[] {
   const none = {} as never;
-  return adminRoutes({ routes: [...metricsRoutes(none), ...sshRoutes(none), ...secretsRoutes(none), ...lifecycleRoutes(none), ...notifyRoutes(none), ...opsRoutes(none)] } as unknown as AdminDeps);
+  return adminRoutes({ routes: [...metricsRoutes(none), ...sshRoutes(none), ...secretsRoutes(none), ...lifecycleRoutes(none), ...probeRoutes(none), ...notifyRoutes(none), ...opsRoutes(none), ...drillReportRoutes(undefined)] } as unknown as AdminDeps);
 }

@@ -10,9 +10,9 @@ export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
 export interface LifecycleCondition {
   kind: ConditionKind;
-  /** What it is about: `managed:NAME`, `managed:NAME:target:I` or `endpoint:HOST:PORT`. */
+  /** What it is about: `managed:NAME`, `managed:NAME:target:I` or `probe:NAME`. */
   subject: string;
-  /** The managed certificate or endpoint, as an operator names it. */
+  /** The managed certificate or probe, as an operator names it. */
   name: string;
   /** Days left, for `expiring` (one notification per threshold). */
   threshold?: number;

@@ -1,6 +1,7 @@
 /** Managed certificates: what operators declare, their revisions, and asking for a renewal now. */
 import { AppError } from '../errors.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
+import { deployStatus, type TargetDeploy } from './deploy-status.ts';
 import type { LifecycleServiceDeps } from './issuers.ts';
 import { parseManagedInput } from './managed-input.ts';
 import { statusLine } from './status.ts';
@@ -56,6 +57,8 @@ export interface ManagedView extends Omit<ManagedCertificate, 'spec'> {
   spec: Omit<ManagedSpec, 'solver'> & { solver: SolverView };
   status: string;
   current: Revision | undefined;
+  /** Each deploy target's last outcome (one certificate's view only, not the list). */
+  deploys?: TargetDeploy[];
 }
 
 export class ManagedService {
@@ -77,7 +80,9 @@ export class ManagedService {
   async show(name: string): Promise<ManagedView> {
     const cert = await this.get(name);
     const [current] = await this.deps.store.revisions(name);
-    return { ...cert, spec: { ...cert.spec, solver: solverView(cert.spec.solver) }, status: statusLine(cert, current, this.deps.now()), current };
+    const now = this.deps.now();
+    const deploys = deployStatus(cert.spec.targets, await this.deps.store.deployJobs(name), now);
+    return { ...cert, spec: { ...cert.spec, solver: solverView(cert.spec.solver) }, status: statusLine(cert, current, now), current, deploys };
   }
 
   async history(name: string): Promise<Revision[]> {

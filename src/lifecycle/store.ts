@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../audit/log.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
+import type { DeployJobRecord } from './deploy-status.ts';
 import type { OrderBudget } from './rate-budget.ts';
 import type { LifecycleEvents } from './events.ts';
 import type { Issuer, LocalCertificate, ManagedCertificate, ManagedSpec, NewIssuer, NewRevision, RenewalState, Revision } from './types.ts';
@@ -74,6 +75,8 @@ export interface LifecycleStore extends LifecycleEvents {
   /** CAS on version: the row moves to `revision`, its renewal sequence and version advance. */
   setCurrentRevision(name: string, version: number, revision: number, state: RenewalState): Promise<boolean>;
   revisions(name: string): Promise<Revision[]>;
+  /** The certificate's `lifecycle-deploy` jobs still in the queue (done ones go after a day), oldest first. */
+  deployJobs(name: string): Promise<DeployJobRecord[]>;
   /** Every managed certificate's current revision: its name, serial and notAfter (for `expiring`). */
   currentExpiries(): Promise<Array<{ name: string; serial: string; notBefore: number; notAfter: number }>>;
   revisionKey(name: string, revision: number): Promise<Buffer | undefined>;

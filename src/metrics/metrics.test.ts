@@ -7,7 +7,7 @@ import type { ClusterFacts } from './store.ts';
 const FACTS: ClusterFacts = {
   jobs: [{ kind: 'crl', status: 'queued', count: 2 }],
   oldestQueued: [{ kind: 'crl', ageSeconds: 12.5 }],
-  crls: [{ issuerId: 'iss1', shard: 'all', thisUpdate: 1_700_000_000_000, nextUpdate: 1_700_086_400_000 }],
+  crls: [{ issuerId: 'iss1', shard: 'all', thisUpdate: 1_700_000_000_000, nextUpdate: 1_700_086_400_000, bytes: 512 }, { issuerId: 'iss1', shard: '3', thisUpdate: 1_700_000_000_000, nextUpdate: 1_700_086_400_000, bytes: 4096 }],
   managed: [{ name: 'web', notAfter: 1_700_086_400_000, ready: true, failures: 0 }, { name: 'new', notAfter: undefined, ready: false, failures: 2 }],
   usedNonces: 7,
   auditLag: [{ sink: 'syslog', records: 3, oldestSeconds: 4 }],
@@ -25,6 +25,8 @@ test('the scheduler lease holder exports the cluster facts', async () => {
   assert.match(text, /^certainty_job_queue_depth\{kind="crl",status="queued"\} 2$/m);
   assert.match(text, /^certainty_job_queue_oldest_age_seconds\{kind="crl"\} 12.5$/m);
   assert.match(text, /^certainty_crl_last_update_timestamp_seconds\{issuer="iss1",shard="all"\} 1700000000$/m);
+  assert.match(text, /^certainty_crl_size_bytes\{issuer="iss1",shard="all"\} 512$/m);
+  assert.match(text, /^certainty_crl_size_bytes\{issuer="iss1",shard="3"\} 4096$/m);
   assert.match(text, /^certainty_acme_nonce_ledger_rows 7$/m);
   assert.match(text, /^certainty_audit_forwarding_lag_records\{sink="syslog"\} 3$/m);
   assert.match(text, /^certainty_lease_held\{lease="scheduler"\} 1$/m);
@@ -108,4 +110,17 @@ test('SSH signing outcomes are counted by certificate kind', async () => {
   const text = await metrics.render();
   assert.match(text, /^certainty_ssh_certificates_signed_total\{kind="user",outcome="signed"\} 2$/m);
   assert.match(text, /^certainty_ssh_certificates_signed_total\{kind="unknown",outcome="refused"\} 1$/m);
+});
+
+test('secret reads and writes are counted by mount, operation and outcome; CRL signing times by issuer', async () => {
+  const metrics = new Metrics(sources({ exportsClusterFacts: () => false }), 'x');
+  metrics.secretOperation('cluster', 'read', 'success');
+  metrics.secretOperation('cluster', 'read', 'success');
+  metrics.secretOperation('other', 'write', 'denied');
+  metrics.crlSigned('iss1', 0.02);
+  const text = await metrics.render();
+  assert.match(text, /^certainty_secrets_operations_total\{mount="cluster",operation="read",outcome="success"\} 2$/m);
+  assert.match(text, /^certainty_secrets_operations_total\{mount="other",operation="write",outcome="denied"\} 1$/m);
+  assert.match(text, /^certainty_crl_sign_duration_seconds_bucket\{le="0.025",issuer="iss1"\} 1$/m);
+  assert.match(text, /^certainty_crl_sign_duration_seconds_count\{issuer="iss1"\} 1$/m);
 });

@@ -2,6 +2,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { defineMetrics, type MetricSet } from './catalog.ts';
 import type { JobReport } from '../jobs/worker.ts';
 import type { LifecycleReport } from '../lifecycle/report.ts';
+import type { CrlReport } from '../ca/crl-publisher.ts';
+import type { SecretReport } from '../secrets/deps.ts';
 import type { SshReport } from '../ssh/deps.ts';
 import type { AcmeReport } from './wrap.ts';
 import { readClusterFacts, readNodeFacts, type ScrapeSources } from './scrape.ts';
@@ -14,7 +16,7 @@ const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
  * What the request and statement paths report into are plain numbers bound once (fast.ts), so
  * reporting there is an addition; the text is built only when Prometheus scrapes.
  */
-export class Metrics implements AcmeReport, JobReport, LifecycleReport, SshReport {
+export class Metrics implements AcmeReport, JobReport, LifecycleReport, SshReport, SecretReport, CrlReport {
   private readonly registry = new Registry();
   private readonly clusterRegistry = new Registry();
   private readonly m: MetricSet;
@@ -89,6 +91,14 @@ export class Metrics implements AcmeReport, JobReport, LifecycleReport, SshRepor
 
   sshSigned(kind: string, outcome: 'signed' | 'refused'): void {
     this.m.sshSigned.labels(kind, outcome).inc();
+  }
+
+  secretOperation(mount: string, operation: 'read' | 'write', outcome: 'success' | 'denied' | 'failed'): void {
+    this.m.secretOps.labels(mount, operation, outcome).inc();
+  }
+
+  crlSigned(issuerId: string, seconds: number): void {
+    this.m.crlSignSeconds.labels(issuerId).observe(seconds);
   }
 
   /** The text exposition format: the per-node facts read now, the cluster facts when this node exports them. */

@@ -72,11 +72,16 @@ function fill(m: MetricSet, facts: ClusterFacts): void {
   for (const c of facts.crls) {
     m.crlUpdated.labels(c.issuerId, c.shard).set(c.thisUpdate / 1000);
     m.crlNext.labels(c.issuerId, c.shard).set(c.nextUpdate / 1000);
+    m.crlSize.labels(c.issuerId, c.shard).set(c.bytes);
   }
   for (const c of facts.managed) {
     if (c.notAfter !== undefined) m.managedExpiry.labels(c.name).set(c.notAfter / 1000);
     m.managedReady.labels(c.name).set(c.ready ? 1 : 0);
     m.managedFailures.labels(c.name).set(c.failures);
+  }
+  for (const p of facts.probes ?? []) {
+    if (p.notAfter !== undefined) m.probeExpiry.labels(p.name).set(p.notAfter / 1000);
+    m.probeOk.labels(p.name).set(p.ok ? 1 : 0);
   }
   m.usedNonces.set(facts.usedNonces);
   for (const a of facts.auditLag) {

@@ -71,6 +71,8 @@ export function parseChannelInput(i: ChannelInput, now: number): { channel: Chan
   }
   if (i.type === 'webhook') {
     const url = httpsOrLoopback(i.url, 'the webhook --url');
+    // The URL is listed to read-only roles: credentials belong in the HMAC key, not in the URL.
+    if (url.username !== '' || url.password !== '' || url.search !== '') throw bad('the webhook --url must not carry a user, password or query string (they would be shown to every reader); the receiver authenticates Certainty by the HMAC signature');
     if (i.secret === undefined || i.secret.length < 16) throw bad('a webhook channel needs an HMAC key of at least 16 characters (--secret-file FILE, e.g. from openssl rand -hex 32)');
     return { channel: { ...base, kind: 'webhook', webhook: { url: url.href, ...(i.trustPem === undefined ? {} : { trustPem: i.trustPem }) } }, secret: { hmacKey: i.secret } };
   }

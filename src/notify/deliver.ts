@@ -50,7 +50,10 @@ export async function deliverMessage(deps: DeliverDeps, id: string): Promise<voi
 export async function runNotifyDuty(deps: Pick<DeliverDeps, 'store' | 'now' | 'log'>): Promise<{ requeued: number; pruned: number }> {
   const now = deps.now();
   const stalled = await deps.store.stalled(now - STALLED_MS, 200);
-  for (const e of stalled) await deps.store.requeue(e.id, e.channel, `${NOTIFY_JOB}:${e.id}:${e.attempts}`);
+  // Keyed by the stall period too: a job that died without recording its attempt (a crash, a lost
+  // database) leaves its key taken, and the message must still get a new job next period.
+  const period = Math.floor(now / STALLED_MS);
+  for (const e of stalled) await deps.store.requeue(e.id, e.channel, `${NOTIFY_JOB}:${e.id}:${e.attempts}:${period}`);
   const pruned = await deps.store.pruneDelivered(now - DELIVERED_RETENTION_MS);
   if (stalled.length + pruned > 0) deps.log.info({ requeued: stalled.length, pruned }, 'notify duty done');
   return { requeued: stalled.length, pruned };

@@ -5,6 +5,7 @@ import { requireCapability } from './policy.ts';
 import type { SecretRow, SecretStore } from './store.ts';
 import type { PolicyRule, SecretCaller, SecretData, SecretSettings } from './types.ts';
 import { checkData } from './path.ts';
+import { reported } from './report.ts';
 
 /** How a new version is made from the latest one (undefined for a new path or a destroyed/deleted latest). */
 export interface AppendSpec {
@@ -37,7 +38,11 @@ const ATTEMPTS = 5;
  * writers with the same `cas` exactly one wins. Writers of an existing path queue on its row; of
  * a new path, all but one lose the insert, and those without `cas` retry.
  */
-export async function appendVersion(deps: SecretDeps, caller: SecretCaller, rules: readonly PolicyRule[], spec: AppendSpec): Promise<Appended> {
+export function appendVersion(deps: SecretDeps, caller: SecretCaller, rules: readonly PolicyRule[], spec: AppendSpec): Promise<Appended> {
+  return reported(deps, 'write', spec.path, () => appendWithRetries(deps, caller, rules, spec));
+}
+
+async function appendWithRetries(deps: SecretDeps, caller: SecretCaller, rules: readonly PolicyRule[], spec: AppendSpec): Promise<Appended> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await deps.store.transaction((store) => appendOnce(deps, store, caller, rules, spec));

@@ -17,6 +17,13 @@ export interface SecretDeps {
   now: () => number;
   newId: () => string;
   notifier?: SecretNotifier | undefined;
+  /** Where reads, writes and denials are counted (src/metrics); absent at the CLI. */
+  report?: SecretReport | undefined;
+}
+
+/** Reads and writes of secrets by mount (a path's first segment; `other` for one no stored path has) and outcome. */
+export interface SecretReport {
+  secretOperation(mount: string, operation: 'read' | 'write', outcome: 'success' | 'denied' | 'failed'): void;
 }
 
 export const DEFAULT_SETTINGS: SecretSettings = {

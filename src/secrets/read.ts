@@ -2,6 +2,7 @@ import { AppError } from '../errors.ts';
 import { capabilitiesOn } from './policy.ts';
 import { expired, notFound, openData, rulesOf, secretObject, type SecretDeps } from './deps.ts';
 import { checkPath } from './path.ts';
+import { reported } from './report.ts';
 import type { VersionRow } from './store.ts';
 import type { SecretCaller, SecretVersion } from './types.ts';
 
@@ -24,7 +25,11 @@ function checkReason(reason: string | undefined): void {
  * opened; a refused one is recorded too. A version past `delete_version_after` is soft-deleted on
  * the spot and refused. Revealing a honeytoken works as usual, and raises an alert.
  */
-export async function readSecret(deps: SecretDeps, caller: SecretCaller, path: string, options: ReadOptions = {}): Promise<SecretVersion> {
+export function readSecret(deps: SecretDeps, caller: SecretCaller, path: string, options: ReadOptions = {}): Promise<SecretVersion> {
+  return reported(deps, 'read', path, () => reveal(deps, caller, path, options));
+}
+
+async function reveal(deps: SecretDeps, caller: SecretCaller, path: string, options: ReadOptions): Promise<SecretVersion> {
   checkPath(path);
   checkReason(options.reason);
   const object = secretObject(path);

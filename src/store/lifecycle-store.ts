@@ -1,5 +1,7 @@
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
+import { DEPLOY_JOB } from '../lifecycle/deploy-job.ts';
+import type { DeployJobRecord } from '../lifecycle/deploy-status.ts';
 import type { OrderBudget } from '../lifecycle/rate-budget.ts';
 import type { LifecycleCondition } from '../lifecycle/events.ts';
 import type { LifecycleStore } from '../lifecycle/store.ts';
@@ -243,6 +245,19 @@ export class SqlLifecycleStore implements LifecycleStore {
       [...params, revision, name, version],
     );
     return n === 1;
+  }
+
+  async deployJobs(name: string): Promise<DeployJobRecord[]> {
+    const rows = await this.q.query<{ payload: string; status: string; attempts: number; last_error: string | null; run_at: number | string; created_at: number | string; updated_at: number | string }>(
+      'SELECT payload, status, attempts, last_error, run_at, created_at, updated_at FROM jobs WHERE fair_key = ? AND kind = ? ORDER BY created_at, id', [`managed:${name}`, DEPLOY_JOB],
+    );
+    return rows.map((r) => {
+      const p = JSON.parse(r.payload) as { revision: number; target: number };
+      return {
+        revision: Number(p.revision), target: Number(p.target), status: r.status, attempts: Number(r.attempts), lastError: r.last_error ?? undefined,
+        runAt: Number(r.run_at), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+      };
+    });
   }
 
   async revisions(name: string): Promise<Revision[]> {

@@ -607,4 +607,39 @@ CREATE TABLE notification_outbox (
 CREATE INDEX notification_outbox_pending ON notification_outbox (delivered_at, created_at);
 `,
   },
+  {
+    // TLS probes (src/lifecycle/probe): endpoints watched on a schedule with their last result
+    // (the served fingerprint, days left, chain, name and drift verdicts, or the error in plain
+    // words), and the inventory of certificates discovery found, whoever issued them.
+    id: 18,
+    name: 'probes',
+    sql: `
+CREATE TABLE probe_endpoints (
+  name TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  servername TEXT,
+  trust_pem TEXT,
+  expected_managed TEXT,
+  interval_ms BIGINT NOT NULL,
+  next_probe_at BIGINT NOT NULL,
+  result TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX probe_endpoints_due ON probe_endpoints (next_probe_at);
+CREATE TABLE discovered_certificates (
+  endpoint TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  names TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  not_after BIGINT NOT NULL,
+  issued_here INTEGER NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  PRIMARY KEY (endpoint, fingerprint)
+);
+`,
+  },
 ];

@@ -1,7 +1,7 @@
 // The admin API on its own listener (admin.listen) with client certificates from this CA: the ACME
 // port answers 404 for /admin and /metrics, the admin port serves them only over mTLS.
 import * as assert from 'node:assert/strict';
-import { KeyObject } from 'node:crypto';
+import { KeyObject, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,6 +31,7 @@ describe('admin listener with mTLS (sqlite)', { timeout: 180_000 }, () => {
   let adminUrl: string;
   let token: string;
   let client: { cert: string; key: string };
+  let acmeClient: Awaited<ReturnType<AcmeNode['newClient']>>;
 
   before(async () => {
     const port = await freePort();
@@ -39,7 +40,7 @@ describe('admin listener with mTLS (sqlite)', { timeout: 180_000 }, () => {
     const out = await run(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), 'token', 'create', 'ops', '--json'], { env: { CERTAINTY_DATA_DIR: acme.node.dataDir }, timeoutMs: 30_000 });
     token = JSON.parse(out.stdout).token;
     // A certificate from this CA (its leaves carry the clientAuth key usage) is the client's.
-    const acmeClient = await acme.newClient();
+    acmeClient = await acme.newClient();
     acme.dns.set('ops-laptop.example.test', { A: ['127.0.0.1'] });
     const issued = await acmeClient.issue({ identifiers: ['ops-laptop.example.test'], challengeType: 'http-01', solver: acme.responder });
     client = { cert: issued.certificatePem, key: KeyObject.from(issued.keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string };
@@ -81,6 +82,13 @@ describe('admin listener with mTLS (sqlite)', { timeout: 180_000 }, () => {
     const args = ['-sS', '--max-time', '10', '--cacert', join(dir, 'trust.pem'), '-H', `Authorization: Bearer ${token}`, '-o', '/dev/null', '-w', '%{http_code}'];
     const withCert = await run('curl', [...args, '--cert', join(dir, 'client.pem'), '--key', join(dir, 'client.key'), `${adminUrl}/admin/ca`], { timeoutMs: 20_000 });
     assert.equal(withCert.stdout, '200');
+  });
+
+  test('a client certificate this CA revoked is refused, with a problem saying so', async () => {
+    await acmeClient.revoke(new X509Certificate(client.cert).raw, 0);
+    const res = await get(`${adminUrl}/admin/status`, acme.node.rootPem, { token, ...client });
+    assert.equal(res.status, 403, res.body);
+    assert.match(JSON.parse(res.body).detail, /client certificate was revoked by this CA/);
   });
 });
 

@@ -23,7 +23,7 @@ async function serials(target: Target): Promise<string[]> {
 }
 
 for (const dialect of dialects()) {
-  describe(`backup and restore (${dialect})`, { timeout: 300_000 }, () => {
+  describe(`backup and restore (${dialect})`, { timeout: 450_000 }, () => {
     let dns: TestDnsServer;
     let responder: Http01Responder;
     let server: CertaintyServer;

@@ -1,7 +1,8 @@
 // The web console in a real browser: Debian's Chromium driven by playwright-core against a node,
 // signed in with admin tokens. Each page's screenshot is written to docs/console/ for the docs.
 import * as assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -11,11 +12,14 @@ import { REPO_ROOT } from '../support/certainty.ts';
 import { startAcmeNode, type AcmeNode } from '../support/acme-node.ts';
 import { certificateFacts, fetchCrl } from '../support/crl.ts';
 import { runUnchecked } from '../support/run.ts';
+import { sshKeyPair } from '../support/sshd.ts';
+import { waitFor } from '../support/wait.ts';
 import { normalizeSerial } from '../support/x509.ts';
 
 const SHOTS = join(REPO_ROOT, 'docs', 'console');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const NAME = 'console.example.test';
+const REPORT = 'drill-2026-12-01T02-00-00-000Z.html';
 
 describe('web console in Chromium (sqlite)', { timeout: 240_000 }, () => {
   let acme: AcmeNode;
@@ -24,6 +28,9 @@ describe('web console in Chromium (sqlite)', { timeout: 240_000 }, () => {
   let admin: { id: string; token: string };
   let viewer: { id: string; token: string };
   let cert: { serial: string; crlUrl: string };
+  // Deploy targets write here; drill reports are read from its `reports` directory.
+  const scratch = mkdtempSync(join(tmpdir(), 'console-browser-'));
+  const reports = join(scratch, 'reports');
 
   const cli = async (...args: string[]): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
     const r = await runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args, '--json'], { env: { CERTAINTY_DATA_DIR: acme.node.dataDir }, timeoutMs: 30_000 });
@@ -47,7 +54,11 @@ describe('web console in Chromium (sqlite)', { timeout: 240_000 }, () => {
 
   before(async () => {
     // Certificates valid for two days: each one is "about to expire" on the dashboard.
-    acme = await startAcmeNode('sqlite', { set: { 'policy.defaultValidityDays': '2' } });
+    mkdirSync(reports);
+    writeFileSync(join(reports, REPORT), '<!doctype html><title>Drill report</title><h1>Drill: node-kill passed</h1>');
+    writeFileSync(join(scratch, 'outside.html'), '<p>outside the reports directory</p>');
+    symlinkSync(join(scratch, 'outside.html'), join(reports, 'link.html'));
+    acme = await startAcmeNode('sqlite', { set: { 'policy.defaultValidityDays': '2', 'console.drillReports': reports } });
     base = acme.node.baseUrl;
     admin = await cli('token', 'create', 'console-admin');
     viewer = await cli('token', 'create', 'console-viewer', '--role', 'viewer');
@@ -72,6 +83,7 @@ describe('web console in Chromium (sqlite)', { timeout: 240_000 }, () => {
   after(async () => {
     await browser?.close();
     await acme?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   test('token login: the dashboard shows the certificate about to expire and the stopped node', async () => {
@@ -153,6 +165,90 @@ describe('web console in Chromium (sqlite)', { timeout: 240_000 }, () => {
     await page.goto(`${base}/console/audit?verify=1`);
     assert.match(await page.locator('#verify + p').innerText(), /Every chain is intact/);
     await shot(page, 'audit');
+    await context.close();
+  });
+
+  test('a managed certificate shows each target\'s last deploy; drill reports are listed and served sandboxed, nothing outside them', async () => {
+    const hour = new Date().getUTCHours();
+    const hh = (h: number): string => `${String(h % 24).padStart(2, '0')}:00`;
+    writeFileSync(join(scratch, 'not-a-directory'), '');
+    assert.equal(await api('POST', '/admin/issuers', { name: 'own', kind: 'local' }), 201);
+    assert.equal(await api('POST', '/admin/managed', {
+      name: 'web', issuer: 'own', names: ['deploy.example.test'], validityDays: 2, targets: [
+        { type: 'file', certPath: join(scratch, 'web.pem') },
+        { type: 'file', certPath: join(scratch, 'not-a-directory', 'web.pem') },
+        { type: 'file', certPath: join(scratch, 'later.pem'), window: { start: hh(hour + 3), end: hh(hour + 5) } },
+      ],
+    }), 201);
+    const states = await waitFor(async () => {
+      const r = await acme.transport.request('GET', `${base}/admin/managed/web`, undefined, { authorization: `Bearer ${admin.token}` });
+      const got = (r.body.deploys as Array<{ state: string }>).map((d) => d.state).join(',');
+      return got === 'deployed,failed,waiting' ? got : undefined;
+    }, { what: 'the three deploy outcomes', timeoutMs: 30_000, intervalMs: 300 });
+    assert.equal(states, 'deployed,failed,waiting');
+
+    const { context, page } = await signIn(admin.token);
+    await page.goto(`${base}/console/managed/web`);
+    const rows = await page.locator('table').first().locator('tbody tr').allInnerTexts();
+    assert.match(rows[0] ?? '', /deployed/);
+    assert.match(rows[1] ?? '', /failed\s+.*ENOTDIR|failed\s+.*not a directory/i);
+    assert.match(rows[2] ?? '', new RegExp(`waiting\\s+waiting for its maintenance window \\(${hh(hour + 3)}–${hh(hour + 5)}\\)`));
+    await shot(page, 'managed-detail');
+
+    await page.goto(`${base}/console/drills`);
+    assert.equal(await page.getByRole('link', { name: 'link.html' }).count(), 0, 'a symbolic link is not listed');
+    await shot(page, 'drills');
+    await page.getByRole('link', { name: REPORT }).click();
+    await page.waitForURL(`${base}/console/drills/${REPORT}`);
+    assert.equal(await page.getByRole('heading', { name: 'Drill: node-kill passed' }).count(), 1);
+    const served = await context.request.get(`${base}/console/drills/${REPORT}`);
+    assert.match(served.headers()['content-security-policy'] ?? '', /^sandbox; default-src 'none'/);
+    for (const path of ['/console/drills/..%2Foutside.html', '/console/drills/link.html', '/console/drills/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd']) {
+      const refused = await context.request.get(base + path);
+      assert.equal(refused.status(), 404, path);
+      assert.doesNotMatch(await refused.text(), /outside the reports directory|root:/, path);
+    }
+    const direct = await acme.transport.request('GET', `${base}/admin/drill-reports/..%2Foutside.html`, undefined, { authorization: `Bearer ${admin.token}` });
+    assert.equal(direct.status, 404);
+    await context.close();
+
+    const { context: viewing, page: viewerPage } = await signIn(viewer.token);
+    await viewerPage.goto(`${base}/console/drills`);
+    assert.equal(await viewerPage.getByRole('link', { name: REPORT }).count(), 1, 'status.read is enough');
+    await viewing.close();
+  });
+
+  test('EAB keys, account deactivation and SSH revocation from the forms; a viewer sees none of them', async () => {
+    assert.equal(await api('POST', '/admin/ssh/cas', { kind: 'user', algorithm: 'ed25519' }), 201);
+    assert.equal(await api('PUT', '/admin/ssh/roles/dev', { kind: 'user', principals: ['deploy'], ttl: '1h', maxTtl: '8h' }), 200);
+    const key = await sshKeyPair(scratch, 'id_ed25519', 'ed25519');
+    assert.equal(await api('POST', '/admin/ssh/sign', { role: 'dev', publicKey: key.publicKey }), 201);
+
+    const { context: viewing, page: view } = await signIn(viewer.token);
+    for (const path of ['accounts', 'ssh']) {
+      await view.goto(`${base}/console/${path}`);
+      assert.equal(await view.getByRole('button', { name: /Revoke|Deactivate|Create EAB key/ }).count(), 0, `${path}: no action for a viewer`);
+    }
+    await viewing.close();
+
+    const { context, page } = await signIn(admin.token);
+    await page.goto(`${base}/console/accounts`);
+    await page.getByLabel('Label').fill('team-a');
+    await page.getByRole('button', { name: 'Create EAB key' }).click();
+    assert.match(await page.locator('#eab-hmac').innerText(), /^[A-Za-z0-9_-]{40,}$/, 'the HMAC key, shown once');
+    await page.goto(`${base}/console/accounts`);
+    assert.equal(await page.getByText(/^[A-Za-z0-9_-]{40,}$/).count(), 0, 'never shown again');
+    await page.getByRole('row', { name: /team-a/ }).getByRole('button', { name: 'Revoke' }).click();
+    assert.match(await page.getByRole('status').innerText(), /EAB key kid-\S+ revoked/);
+    assert.match(await page.getByRole('row', { name: /team-a/ }).innerText(), /revoked/);
+    await page.getByRole('button', { name: 'Deactivate' }).first().click();
+    assert.match(await page.getByRole('status').innerText(), /Account \S+ deactivated/);
+    assert.ok((await page.locator('tbody tr').allInnerTexts()).some((r) => r.includes('deactivated')));
+
+    await page.goto(`${base}/console/ssh`);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    assert.match(await page.getByRole('status').innerText(), /SSH certificate \d+ revoked; the KRL is rebuilt/);
+    assert.match(await page.locator('tbody tr').first().innerText(), /revoked/);
     await context.close();
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Provider from 'oidc-provider';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { openDb } from '../../src/config/database.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { freePort } from '../support/free-port.ts';
 import { startNode, type TestNode } from '../support/node.ts';
@@ -98,5 +99,21 @@ describe('web console single sign-on (OpenID Connect, sqlite)', { timeout: 180_0
     assert.equal(res?.status(), 403);
     assert.match(await page.getByRole('alert').innerText(), /unknown, was already used, expired/);
     await context.close();
+  });
+
+  test('single sign-ons and refusals are in the audit log', async () => {
+    const db = openDb(node.config);
+    try {
+      const rows = await db.query<{ action: string; actor: string; details: string }>(
+        "SELECT action, actor, details FROM audit_records WHERE action IN ('console.signed-in', 'console.sign-in-refused') ORDER BY seq",
+      );
+      const signedIn = rows.filter((r) => r.action === 'console.signed-in');
+      assert.ok(signedIn.some((r) => r.actor === 'oidc:alice' && r.details.includes('"role":"viewer"')), JSON.stringify(rows));
+      const refused = rows.filter((r) => r.action === 'console.sign-in-refused').map((r) => r.details);
+      assert.ok(refused.some((d) => d.includes('none of the groups')), JSON.stringify(rows));
+      assert.ok(refused.some((d) => d.includes('unknown, was already used')), JSON.stringify(rows));
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -23,7 +23,7 @@ function rotateAndKill(env: NodeJS.ProcessEnv, newFile: string): Promise<string>
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'kek', 'rotate', '--new-file', newFile, '--batch-size', '5', '--pause-ms', '300'], { env: { ...process.env, ...env } });
     let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('re-wrapped')) child.kill('SIGKILL');
@@ -37,7 +37,7 @@ function rotateAndKill(env: NodeJS.ProcessEnv, newFile: string): Promise<string>
 }
 
 for (const dialect of dialects()) {
-  test(`KEK rotation is online and resumable (${dialect})`, { timeout: 120_000 }, async () => {
+  test(`KEK rotation is online and resumable (${dialect})`, { timeout: 300_000 }, async () => {
     const databaseUrl = await freshDatabaseUrl(dialect);
     const dir = await makeTempDir('kek-rotate');
     const dataDir = join(dir, 'data');

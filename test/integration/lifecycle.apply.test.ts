@@ -11,9 +11,9 @@ import { loadConfig } from '../../src/config/load.ts';
 import { openDb } from '../../src/config/database.ts';
 import { httpRequest } from '../../src/http-client.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
+import { testCli } from '../support/cli.ts';
 import { freePort } from '../support/free-port.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { runUnchecked } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -40,12 +40,7 @@ for (const dialect of dialects()) {
     let databaseUrl: string | undefined;
     let env: Record<string, string>;
 
-    const cli = (...args: string[]) => runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 120_000 });
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const r = await cli(...args);
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { cli, cliOk } = testCli(() => env, 120_000);
     /** Reads the database directly (a CLI process costs seconds on a busy machine). */
     const query = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
       const db = openDb(loadConfig({ env }));

@@ -19,7 +19,7 @@ type Json = any;
 const LIFECYCLE = { 'lifecycle.checkPeriodMs': '1000', 'lifecycle.upstreamTimeoutMs': '5000', 'lifecycle.orderTimeoutMs': '30000', 'lifecycle.ariPollMaxMs': '2000' };
 
 for (const dialect of dialects()) {
-  describe(`ARI from a Certainty upstream, EAB, one order per renewal (${dialect})`, { timeout: 240_000 }, () => {
+  describe(`ARI from a Certainty upstream, EAB, one order per renewal (${dialect})`, { timeout: 480_000 }, () => {
     let dns: TestDnsServer;
     let node: TestNode;
     let second: TestNode | undefined;

@@ -21,12 +21,11 @@ import { SqlKekRotationStore } from '../../src/store/kek-store.ts';
 import { SqlLifecycleStore } from '../../src/store/lifecycle-store.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { openTwo } from '../support/databases.ts';
-import { REPO_ROOT } from '../support/certainty.ts';
+import { testCli } from '../support/cli.ts';
 import { freePort } from '../support/free-port.ts';
 import { startNamed, type NamedServer } from '../support/named.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { startPebble, type PebbleServer } from '../support/pebble.ts';
-import { runUnchecked } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -107,13 +106,7 @@ for (const dialect of dialects()) {
     let dir: string;
     let env: Record<string, string>;
 
-    const cli = (...args: string[]) => runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 30_000 });
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const r = await cli(...args);
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const show = async (name: string): Promise<Json> => JSON.parse(await cliOk('managed', 'show', name, '--json'));
+    const { cliOk, show } = testCli(() => env);
     const settled = (name: string, timeoutMs: number): Promise<Json> =>
       waitFor(async () => {
         const m = await show(name);

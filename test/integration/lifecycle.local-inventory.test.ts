@@ -2,12 +2,10 @@
 // one: `certainty cert list` shows it, `cert show` finds it by serial, and `cert revoke` puts it
 // on the CRL the node serves.
 import * as assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO_ROOT } from '../support/certainty.ts';
+import { testCli } from '../support/cli.ts';
 import { certificateFacts, fetchCrl } from '../support/crl.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { runUnchecked } from '../support/run.ts';
 import { waitFor } from '../support/wait.ts';
 import { normalizeSerial } from '../support/x509.ts';
 
@@ -19,11 +17,7 @@ for (const dialect of dialects()) {
     let node: TestNode;
     let env: Record<string, string>;
 
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const r = await runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 30_000 });
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { cliOk } = testCli(() => env);
 
     before(async () => {
       const databaseUrl = await freshDatabaseUrl(dialect);

@@ -13,10 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import type { TestDnsServer } from '../../src/lab/dns-server.ts';
 import { httpRequest } from '../../src/http-client.ts';
 import { localhostDns } from '../support/acme-node.ts';
-import { REPO_ROOT } from '../support/certainty.ts';
+import { testCli } from '../support/cli.ts';
 import { freePort } from '../support/free-port.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
-import { runUnchecked } from '../support/run.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
@@ -58,13 +57,7 @@ for (const dialect of dialects()) {
     let upstreamSettings: { databaseUrl: string | undefined; dataDir: string; set: Record<string, string> };
     let env: Record<string, string>;
 
-    const cli = (...args: string[]) => runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 30_000 });
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const r = await cli(...args);
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const show = async (name: string): Promise<Json> => JSON.parse(await cliOk('managed', 'show', name, '--json'));
+    const { cli, cliOk, show } = testCli(() => env);
     const mails = async (subject: RegExp) => (await sink.messages()).filter((m) => subject.test(m.headers.subject ?? ''));
 
     before(async () => {

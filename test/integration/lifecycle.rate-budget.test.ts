@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SqlLifecycleStore } from '../../src/store/lifecycle-store.ts';
 import { migrate } from '../../src/store/migrations.ts';
-import { REPO_ROOT } from '../support/certainty.ts';
+import { testCli } from '../support/cli.ts';
 import { openTwo } from '../support/databases.ts';
 import { startTestDns, type TestDns } from '../support/dns.ts';
 import { freePort } from '../support/free-port.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { startPebble, type PebbleServer } from '../support/pebble.ts';
-import { runUnchecked } from '../support/run.ts';
 import { waitFor } from '../support/wait.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -57,11 +56,7 @@ if (dialects().includes('postgres')) {
     let pebble: PebbleServer;
     let env: Record<string, string>;
 
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const r = await runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 30_000 });
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const { cliOk } = testCli(() => env);
 
     before(async () => {
       dns = await startTestDns();

@@ -11,12 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { x509 } from '../../src/ca/x509.ts';
 import { httpRequest } from '../../src/http-client.ts';
 import { checkAdminResponse } from '../support/admin-api.ts';
+import { testCli } from '../support/cli.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
 import { startTestDns, type TestDns } from '../support/dns.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { startPebble, type PebbleServer } from '../support/pebble.ts';
 import { freePort } from '../support/free-port.ts';
-import { runUnchecked } from '../support/run.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -30,13 +30,7 @@ for (const dialect of dialects()) {
     let pebble: PebbleServer;
     let env: Record<string, string>;
 
-    const cli = (...args: string[]) => runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), ...args], { env, timeoutMs: 30_000 });
-    const cliOk = async (...args: string[]): Promise<string> => {
-      const r = await cli(...args);
-      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const show = async (name: string): Promise<Json> => JSON.parse(await cliOk('managed', 'show', name, '--json'));
+    const { cli, cliOk, show } = testCli(() => env);
     const revisionAtLeast = (name: string, n: number, timeoutMs: number): Promise<Json> =>
       waitFor(async () => {
         const m = await show(name);

@@ -48,8 +48,8 @@ for (const dialect of dialects()) {
       assert.equal(facts.oldestQueued[0]?.kind, 'crl');
       assert.ok(Math.abs((facts.oldestQueued[0]?.ageSeconds ?? 0) - 30) < 10, `age ${facts.oldestQueued[0]?.ageSeconds}`);
       assert.deepEqual(facts.crls.sort((x, y) => x.shard.localeCompare(y.shard)), [
-        { issuerId: 'iss1', shard: '3', thisUpdate: now, nextUpdate: now + 3_600_000 },
-        { issuerId: 'iss1', shard: 'all', thisUpdate: now - 1000, nextUpdate: now + 86_400_000 },
+        { issuerId: 'iss1', shard: '3', thisUpdate: now, nextUpdate: now + 3_600_000, bytes: 2 },
+        { issuerId: 'iss1', shard: 'all', thisUpdate: now - 1000, nextUpdate: now + 86_400_000, bytes: 2 },
       ]);
       assert.equal(facts.usedNonces, 2);
       const lag = Object.fromEntries(facts.auditLag.map((l) => [l.sink, l]));

@@ -18,6 +18,7 @@ const NAV: readonly NavItem[] = [
   { href: '/console/secrets', label: 'Secrets', source: '/admin/secrets/list' },
   { href: '/console/audit', label: 'Audit', source: '/admin/audit' },
   { href: '/console/cluster', label: 'Cluster', source: '/admin/cluster' },
+  { href: '/console/drills', label: 'Drill reports', source: '/admin/drill-reports' },
 ];
 
 /** Everything a page renders with: who is signed in, and what their role may call. */

@@ -29,7 +29,12 @@ export async function managedDetailPage(ctx: PageContext, name: string): Promise
   const facts = html`<dl><dt>Status</dt><dd>${m.status}</dd><dt>Last outcome</dt><dd>${m.lastOutcome}: ${m.lastDetail} (${when(m.lastAttemptAt ?? null)})</dd>
 <dt>Next renewal</dt><dd>${when(m.nextRenewalAt)} (${m.renewalRule})</dd><dt>Deploy targets</dt><dd>${m.spec.targets.map((t) => t.type).join(', ') || 'none'}</dd></dl>`;
   const rows = history.map((r) => [String(r.revision), html`<span class="mono">${r.serial}</span>`, when(r.notBefore), when(r.notAfter), r.rule, when(r.createdAt)]);
-  return page(ctx, `Managed certificate ${m.name}`, html`${facts}${renewForm(ctx, m.name)}<h2>History</h2>${table('Revisions', ['Revision', 'Serial', 'Not before', 'Not after', 'Rule', 'Issued'], rows)}`);
+  const deploys = (m.deploys ?? []).map((d) => [
+    String(d.target), d.type, d.revision === undefined ? '-' : String(d.revision), html`<span class="state ${d.state}">${d.state}</span>`, d.detail, when(d.at),
+  ]);
+  const deployTable = table('Last deploy of each target', ['Target', 'Type', 'Revision', 'Outcome', 'Detail', 'When'], deploys, 'no deploy targets.');
+  return page(ctx, `Managed certificate ${m.name}`, html`${facts}${renewForm(ctx, m.name)}<h2>Deploy status</h2>${deployTable}
+<h2>History</h2>${table('Revisions', ['Revision', 'Serial', 'Not before', 'Not after', 'Rule', 'Issued'], rows)}`);
 }
 
 /** "Renew now", sent to the admin route as the session's caller. */

@@ -23,6 +23,7 @@ export async function oidcCallback(oidc: ConsoleOidc | undefined, sessions: Cons
   if (oidc === undefined) throw new AppError('notFound', 'Single sign-on is not configured on this console (console.oidc)');
   const outcome = await oidc.finish(url.searchParams, cookieOf(req, OIDC_COOKIE));
   if ('refused' in outcome) {
+    await sessions.refused(outcome.refused);
     return htmlResponse(403, publicPage('Sign-in refused', html`<p class="flash error" role="alert">${outcome.refused}</p><p><a href="/console/login">Back to sign in</a></p>`), { 'Set-Cookie': clearCookie(OIDC_COOKIE) });
   }
   const id = await sessions.signInAs(outcome.subject, outcome.role);

@@ -8,7 +8,9 @@ import { toProblem } from '../problem.ts';
 import type { ConsoleAdmin } from './admin-call.ts';
 import { certificatesPage, revokeAction } from './certificates.ts';
 import { dashboardPage } from './dashboard.ts';
+import { drillReport, drillsPage } from './drills.ts';
 import { html, type Html } from './html.ts';
+import { deactivateAction, eabCreateAction, eabRevokeAction, sshRevokeAction } from './inventory-actions.ts';
 import { accountsPage, sshPage } from './inventory.ts';
 import { page, publicPage, type PageContext } from './layout.ts';
 import { managedDetailPage, managedPage, renewAction } from './managed.ts';
@@ -55,20 +57,28 @@ type Action = { run: (ctx: PageContext, form: URLSearchParams) => Promise<string
 const PAGES: ReadonlyArray<[RegExp, GetPage]> = [
   [/^\/console\/$/, (ctx, _url, _m, _flash, now) => dashboardPage(ctx, now)],
   [/^\/console\/certificates$/, (ctx, url, _m, flash) => certificatesPage(ctx, url, flash)],
-  [/^\/console\/accounts$/, (ctx) => accountsPage(ctx)],
+  [/^\/console\/accounts$/, (ctx, _url, _m, flash) => accountsPage(ctx, flash)],
   [/^\/console\/managed$/, (ctx, _url, _m, flash) => managedPage(ctx, flash)],
   [/^\/console\/managed\/([^/]+)$/, (ctx, _url, m) => managedDetailPage(ctx, decodeURIComponent(m[1] as string))],
-  [/^\/console\/ssh$/, (ctx, _url, _m, _flash, now) => sshPage(ctx, now)],
+  [/^\/console\/ssh$/, (ctx, _url, _m, flash, now) => sshPage(ctx, now, flash)],
   [/^\/console\/secrets$/, (ctx, url) => secretsPage(ctx, url)],
   [/^\/console\/audit$/, (ctx, url) => auditPage(ctx, url)],
   [/^\/console\/cluster$/, (ctx) => clusterPage(ctx)],
+  [/^\/console\/drills$/, (ctx) => drillsPage(ctx)],
 ];
+
+/** A drill report: its own HTML, served sandboxed rather than inside a console page. */
+const DRILL_REPORT = /^\/console\/drills\/([^/]+)$/;
 
 /** Each form's POST, and the page shown again with its outcome. */
 const ACTIONS: Readonly<Record<string, Action>> = {
   '/console/certificates/revoke': { run: revokeAction, back: '/console/certificates' },
   '/console/managed/renew': { run: renewAction, back: '/console/managed' },
   '/console/secrets/reveal': { run: revealPage, back: '/console/secrets' },
+  '/console/eab/create': { run: eabCreateAction, back: '/console/accounts' },
+  '/console/eab/revoke': { run: eabRevokeAction, back: '/console/accounts' },
+  '/console/accounts/deactivate': { run: deactivateAction, back: '/console/accounts' },
+  '/console/ssh/revoke': { run: sshRevokeAction, back: '/console/ssh' },
 };
 
 async function render(deps: ConsoleDeps, ctx: PageContext, url: URL, flash?: Flash): Promise<Html> {
@@ -105,6 +115,8 @@ async function act(deps: ConsoleDeps, ctx: PageContext, url: URL, action: Action
 async function signedIn(deps: ConsoleDeps, req: IncomingMessage, url: URL, body: () => Promise<Buffer>, session: ConsoleSession): Promise<AcmeResponse> {
   const ctx: PageContext = { session, admin: deps.admin, path: url.pathname };
   try {
+    const report = DRILL_REPORT.exec(url.pathname);
+    if (report && (req.method === 'GET' || req.method === 'HEAD')) return await drillReport(ctx, report[1] as string);
     if (req.method === 'GET' || req.method === 'HEAD') return htmlResponse(200, await render(deps, ctx, url));
     if (req.method !== 'POST') throw new AppError('methodNotAllowed', `${req.method} is not allowed here`, { headers: { Allow: 'GET, POST' } });
     checkOrigin(req, url);

@@ -6,7 +6,12 @@ import { can, csrfField, page, table, when, type PageContext } from './layout.ts
 /** How many paths of a listing get their settings read (to show which need a reveal reason). */
 const DETAILED = 100;
 
-const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
+/** A secret path as admin URL segments; `.` and `..` would be resolved by URL parsing and leave /admin/secrets, so they are refused. */
+function encodePath(path: string): string {
+  const segments = path.split('/');
+  if (segments.some((s) => s === '.' || s === '..')) throw new AppError('malformed', 'A secret path has no "." or ".." segments');
+  return segments.map(encodeURIComponent).join('/');
+}
 
 function revealForm(ctx: PageContext, path: string, reasonRequired: boolean): Html | string {
   if (!can(ctx, 'GET', `/admin/secrets/data/${encodePath(path)}`)) return '';

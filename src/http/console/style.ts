@@ -39,4 +39,8 @@ button.quiet { background: transparent; color: inherit; border-color: currentCol
 .flash { padding: .6em .8em; border: 1px solid var(--line); background: var(--panel); margin-bottom: 1em; }
 .flash.error { border-color: var(--bad); color: var(--bad); }
 .muted { color: var(--muted); }
+.state { font-weight: 600; }
+.state.failed { color: var(--bad); }
+.state.waiting { color: var(--warn); }
+.state.deployed, .state.verified { color: var(--good); }
 `;
