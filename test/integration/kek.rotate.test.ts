@@ -65,7 +65,9 @@ for (const dialect of dialects()) {
       // 3. Rotate, killed after its first batch; the node issues meanwhile.
       const out = await rotateAndKill(env, newKek);
       assert.match(out, /re-wrapped/);
-      const mid = JSON.parse((await runUnchecked(process.execPath, [BIN, 'kek', 'status', '--json'], { env })).stdout);
+      const status = await runUnchecked(process.execPath, [BIN, 'kek', 'status', '--json'], { env });
+      assert.equal(status.code, 0, status.stderr);
+      const mid = JSON.parse(status.stdout);
       assert.ok(Object.keys(mid.sealedByKek).length === 2, `half-way, secrets sit under both KEKs: ${JSON.stringify(mid)}`);
       const during = await client.issue({ identifiers: [{ type: 'ip', value: '127.0.0.1' }], challengeType: 'http-01', solver: responder });
       assert.match(during.certificatePem, /BEGIN CERTIFICATE/);

@@ -142,7 +142,7 @@ for (const dialect of dialects()) {
         const s = await show('orphan');
         return s.lastOutcome === 'failed' ? s : undefined;
       }, { what: 'the failed attempt', timeoutMs: 20_000, intervalMs: 500 });
-      assert.match(m.status, /^renewal failed: upstream unreachable \(ECONNREFUSED\).*; next try in \d/);
+      assert.match(m.status, /^renewal failed: upstream unreachable \(ECONNREFUSED\).*; next try (in \d|now)/);
       assert.ok(m.failures >= 1);
       assert.equal(m.renewalRule, 'backoff');
       const removed = await cli('issuer', 'remove', 'gone');

@@ -16,7 +16,7 @@ for (const dialect of dialects()) {
     try {
       await migrate(a);
       const empty = await new SqlClusterFactsStore(a).read();
-      assert.deepEqual(empty, { jobs: [], oldestQueued: [], crls: [], managed: [], usedNonces: 0, auditLag: [] });
+      assert.deepEqual(empty, { jobs: [], oldestQueued: [], crls: [], managed: [], probes: [], usedNonces: 0, auditLag: [] });
 
       const jobs = new SqlJobStore(a);
       await jobs.enqueue('crl', {});
