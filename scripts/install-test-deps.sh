@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble, openssl, haproxy, CA certificates, OpenSSH (server and client), and Patroni with etcd
+# Installs the Debian packages the test suites drive: PostgreSQL, certbot, lego, Pebble, openssl, haproxy, CA certificates, OpenSSH (server and client), nginx, Prometheus, Chromium, BIND, an SMTP server (aiosmtpd), and Patroni with etcd
 # (`certainty lab`). Idempotent: when every command is already present it does nothing. Run as root
 # on Debian/Ubuntu.
 set -euo pipefail
 
-packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client nginx openssh-server openssh-client prometheus curl chromium bind9 bind9-utils)
+packages=(postgresql certbot lego pebble openssl haproxy ca-certificates patroni etcd-server etcd-client nginx openssh-server openssh-client prometheus curl chromium bind9 bind9-utils python3-aiosmtpd)
 # The commands those packages provide that the tests run.
 commands=(certbot lego pebble openssl haproxy psql runuser patroni patronictl etcd etcdctl nginx sshd ssh ssh-keygen prometheus promtool curl chromium named dig)
 
@@ -24,6 +24,8 @@ have_initdb || missing+=(initdb)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 # Cluster commands run as this OS user when the tests run as root (initdb refuses root).
 id -u postgres >/dev/null 2>&1 || missing+=('postgres user')
+# The notification tests' SMTP server is a Python module, not a command.
+python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   log "all test dependencies are present; nothing to install"
