@@ -8,7 +8,7 @@ import { AcmeClient, AcmeTransport } from '../src/acme-client/client.ts';
 import { startTestDns } from '../test/support/dns.ts';
 import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { runLoad } from './load.ts';
-import { parseOptions, USAGE, type BenchOptions, type TargetName } from './options.ts';
+import { commandLine, parseOptions, USAGE, type BenchOptions, type TargetName } from './options.ts';
 import { formatResults, machineFacts, ratio, runMain, type TargetOutcome } from './report.ts';
 import { startHttp01Responder, type Http01Responder } from '../src/acme-client/responder.ts';
 import { startTarget, type TargetEnvironment } from './targets.ts';
@@ -82,17 +82,8 @@ function database(opts: BenchOptions): string {
 }
 
 async function main(): Promise<number> {
-  let opts: BenchOptions | 'help';
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    return 2;
-  }
-  if (opts === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
   const machine = await machineFacts();
   console.log('ACME complete-order benchmark (bench/acme-orders.ts)');
   console.log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, load ${machine.loadAverage}`);

@@ -15,6 +15,7 @@ import { startCertainty } from '../test/support/certainty.ts';
 import { freePort } from '../test/support/free-port.ts';
 import { startPostgres, type PgCluster } from '../test/support/postgres.ts';
 import { run } from '../test/support/run.ts';
+import { commandLine } from './options.ts';
 import { machineFacts, runMain } from './report.ts';
 import { BENCH_ENV } from './targets.ts';
 
@@ -26,7 +27,7 @@ const USAGE = `usage: npm run bench:fairness -- [options]
 
 interface Options { names: number; samples: number; postgres: boolean; build: boolean }
 
-function parseOptions(argv: string[]): Options | 'help' {
+function parseOptions(argv: readonly string[]): Options | 'help' {
   const { values: v } = parseArgs({
     args: argv, strict: true,
     options: { names: { type: 'string' }, samples: { type: 'string' }, postgres: { type: 'boolean' }, 'skip-build': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
@@ -119,17 +120,8 @@ async function measure(opts: Options, dns: TestDnsServer, responder: Http01Respo
 }
 
 async function main(): Promise<number> {
-  let opts: Options | 'help';
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
   const machine = await machineFacts();
   console.log('Validation fairness benchmark (bench/fairness.ts)');
   console.log(`machine: ${machine.cores} cores (${machine.cpuModel}), node ${machine.node}, load ${machine.loadAverage}; certainty on ${opts.postgres ? 'PostgreSQL' : 'SQLite'}, default settings\n`);

@@ -11,6 +11,7 @@ import { percentile } from '../src/lab/load.ts';
 import { run } from '../test/support/run.ts';
 import { deployedSerial, filesStamp, fleetCerts, fleetDocument, startFleet, type Fleet, type FleetCert } from './lifecycle-fleet.ts';
 import { listenerProcessGroup, processGroupCpuSeconds } from './proc.ts';
+import { commandLine } from './options.ts';
 import { machineFacts, runMain } from './report.ts';
 
 const USAGE = `usage: npm run bench:lifecycle -- [options]
@@ -167,17 +168,8 @@ function line(name: string, p: Phase): string {
 }
 
 async function main(): Promise<number> {
-  let opts: Options | 'help';
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (opts === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
   const machine = await machineFacts();
   console.log('Renewing a fleet (bench/lifecycle.ts)');
   console.log(`machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, load ${machine.loadAverage}; node ${machine.node}`);

@@ -107,3 +107,22 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     soak,
   };
 }
+
+/**
+ * A bench's command line: its options, or the exit code once the mistake and the usage (2) or the
+ * usage asked for (0) is printed.
+ */
+export function commandLine<T extends object>(parse: (argv: readonly string[]) => T | 'help', usage: string, argv: readonly string[] = process.argv.slice(2)): T | number {
+  let opts: T | 'help';
+  try {
+    opts = parse(argv);
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
+    return 2;
+  }
+  if (opts === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  return opts;
+}
