@@ -499,79 +499,6 @@ CREATE TABLE http01_tokens (
 `,
   },
   {
-    // Web console sessions (src/admin/console-sessions.ts), shared by every node: only a hash of
-    // the session id is stored; who it is (an admin token's id, or an OpenID Connect subject with
-    // the role its groups map to), the per-session CSRF secret, and the idle and absolute expiry.
-    // An OpenID Connect sign-in in progress is a console_logins row (state, nonce, PKCE verifier),
-    // so the provider may send the browser back to any node; it is deleted when used.
-    id: 16,
-    name: 'console-sessions',
-    sql: `
-CREATE TABLE console_sessions (
-  id_hash TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  role TEXT NOT NULL,
-  csrf_secret TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  last_seen_at BIGINT NOT NULL,
-  expires_at BIGINT NOT NULL
-);
-CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
-CREATE TABLE console_logins (
-  state_hash TEXT PRIMARY KEY,
-  browser_hash TEXT NOT NULL,
-  nonce TEXT NOT NULL,
-  code_verifier TEXT NOT NULL,
-  expires_at BIGINT NOT NULL
-);
-`,
-  },
-  {
-    // The per-issuer rate budget every node draws from before it places an upstream order: a
-    // token bucket kept as its theoretical arrival time (GCRA), updated by one conditional
-    // statement on the database clock (src/store/lifecycle-store.ts, takeOrderSlot).
-    id: 14,
-    name: 'lifecycle-rate-budget',
-    sql: `
-CREATE TABLE lifecycle_rate_budgets (
-  issuer TEXT PRIMARY KEY,
-  tat BIGINT NOT NULL
-);
-`,
-  },
-  {
-    // Operator access (src/admin): custom token roles (a name and its permissions, JSON), and per
-    // token the last use (written at most once a minute), an optional path scope and the
-    // break-glass mark (1: every use is audited and logged as a warning).
-    id: 15,
-    name: 'admin-roles',
-    sql: `
-CREATE TABLE admin_roles (
-  name TEXT PRIMARY KEY,
-  permissions TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created_at BIGINT NOT NULL
-);
-ALTER TABLE admin_tokens ADD COLUMN last_used_at BIGINT;
-ALTER TABLE admin_tokens ADD COLUMN path_prefix TEXT;
-ALTER TABLE admin_tokens ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
-`,
-  },
-  {
-    // The inline secret values of a managed certificate's deploy targets (a webhook's headers,
-    // an exec target's environment), one blob per certificate wrapped by the KEK
-    // (src/lifecycle/target-secrets.ts); the stored targets read `(secret)` in their place.
-    id: 13,
-    name: 'managed-target-secrets',
-    sql: `
-CREATE TABLE managed_target_secrets (
-  name TEXT PRIMARY KEY,
-  secrets_wrapped BLOB NOT NULL
-);
-`,
-  },
-  {
     // Notifications (src/notify): channels (their SMTP password, HMAC key or Slack URL wrapped by
     // the KEK), the conditions raised and not cleared yet (the dedup), and the outbox of messages,
     // each kept until delivered, with its attempts and last error.
@@ -608,10 +535,83 @@ CREATE INDEX notification_outbox_pending ON notification_outbox (delivered_at, c
 `,
   },
   {
+    // The inline secret values of a managed certificate's deploy targets (a webhook's headers,
+    // an exec target's environment), one blob per certificate wrapped by the KEK
+    // (src/lifecycle/target-secrets.ts); the stored targets read `(secret)` in their place.
+    id: 13,
+    name: 'managed-target-secrets',
+    sql: `
+CREATE TABLE managed_target_secrets (
+  name TEXT PRIMARY KEY,
+  secrets_wrapped BLOB NOT NULL
+);
+`,
+  },
+  {
+    // The per-issuer rate budget every node draws from before it places an upstream order: a
+    // token bucket kept as its theoretical arrival time (GCRA), updated by one conditional
+    // statement on the database clock (src/store/lifecycle-store.ts, takeOrderSlot).
+    id: 14,
+    name: 'lifecycle-rate-budget',
+    sql: `
+CREATE TABLE lifecycle_rate_budgets (
+  issuer TEXT PRIMARY KEY,
+  tat BIGINT NOT NULL
+);
+`,
+  },
+  {
+    // Operator access (src/admin): custom token roles (a name and its permissions, JSON), and per
+    // token the last use (written at most once a minute), an optional path scope and the
+    // break-glass mark (1: every use is audited and logged as a warning).
+    id: 15,
+    name: 'admin-roles',
+    sql: `
+CREATE TABLE admin_roles (
+  name TEXT PRIMARY KEY,
+  permissions TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+ALTER TABLE admin_tokens ADD COLUMN last_used_at BIGINT;
+ALTER TABLE admin_tokens ADD COLUMN path_prefix TEXT;
+ALTER TABLE admin_tokens ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
+    // Web console sessions (src/admin/console-sessions.ts), shared by every node: only a hash of
+    // the session id is stored; who it is (an admin token's id, or an OpenID Connect subject with
+    // the role its groups map to), the per-session CSRF secret, and the idle and absolute expiry.
+    // An OpenID Connect sign-in in progress is a console_logins row (state, nonce, PKCE verifier),
+    // so the provider may send the browser back to any node; it is deleted when used.
+    id: 16,
+    name: 'console-sessions',
+    sql: `
+CREATE TABLE console_sessions (
+  id_hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  role TEXT NOT NULL,
+  csrf_secret TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+CREATE TABLE console_logins (
+  state_hash TEXT PRIMARY KEY,
+  browser_hash TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  code_verifier TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+`,
+  },
+  {
     // TLS probes (src/lifecycle/probe): endpoints watched on a schedule with their last result
     // (the served fingerprint, days left, chain, name and drift verdicts, or the error in plain
     // words), and the inventory of certificates discovery found, whoever issued them.
-    id: 18,
+    id: 17,
     name: 'probes',
     sql: `
 CREATE TABLE probe_endpoints (
