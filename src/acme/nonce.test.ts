@@ -58,3 +58,12 @@ test('expired nonces are rejected and pruned used nonces stay rejected until exp
   assert.equal(await store.pruneNonces(now), 1);
   await assert.rejects(a.redeem(fresh), badNonce(/expired/));
 });
+
+test('nonces minted in the same millisecond across refills of the random pool are all distinct', async () => {
+  const { a } = await setup(() => 1_700_000_000_000);
+  // 1,500 nonces use the 4 KiB pool about three times; with a fixed clock only the random part differs.
+  const nonces = Array.from({ length: 1_500 }, () => a.issue());
+  assert.equal(new Set(nonces).size, nonces.length);
+  const randomParts = new Set(nonces.map((n) => Buffer.from(n, 'base64url').subarray(8, 16).toString('hex')));
+  assert.equal(randomParts.size, nonces.length);
+});

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from 'pino';
@@ -126,7 +126,9 @@ async function dispatch(req: IncomingMessage, url: URL, deps: HttpDeps, route: R
 export function createServer(deps: HttpDeps): Server {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
-    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomBytes(8).toString('hex');
+    // randomUUID draws its entropy for many ids at once; randomBytes costs a getrandom system call
+    // per request (12–26 µs on the benchmark machine, docs/benchmarks.md).
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? randomUUID();
     const log = deps.log.child({ req: requestId });
     const { base, misdirected } = baseUrl(req, deps);
     const url = requestUrl(req.url, base);
