@@ -1,8 +1,8 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { httpRequest } from '../src/http-client.ts';
+import type { FleetCert } from '../src/lab/fleet-files.ts';
 import { startCertainty, type CertaintyServer } from '../test/support/certainty.ts';
 import { startTestDns, type TestDns } from '../test/support/dns.ts';
 import { freePort } from '../test/support/free-port.ts';
@@ -88,52 +88,8 @@ export async function startFleet(orders: number): Promise<Fleet> {
   };
 }
 
-/** One managed certificate of the fleet and its file target. */
-export interface FleetCert {
-  readonly name: string;
-  readonly dnsName: string;
-  readonly fullchainPath: string;
-  readonly keyPath: string;
-}
-
 export function fleetCerts(dir: string, count: number): FleetCert[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `c${i}`, dnsName: `c${i}.fleet.bench.test`, fullchainPath: join(dir, `c${i}.pem`), keyPath: join(dir, `c${i}.key`),
   }));
-}
-
-/** The `certainty apply` document that adds the fleet: http-01, one file target each. */
-export function fleetDocument(certs: readonly FleetCert[]): unknown {
-  return {
-    managed: certs.map((c) => ({
-      name: c.name, issuer: 'up', names: [c.dnsName], solver: { type: 'http-01' },
-      targets: [{ type: 'file', fullchainPath: c.fullchainPath, keyPath: c.keyPath }],
-    })),
-  };
-}
-
-/**
- * The serial of the certificate deployed to `c`'s files, when they hold a verified deploy: the leaf
- * is for the name, signed by the next certificate of the chain, and matches the key file.
- * Undefined while the files are missing, half-written or wrong.
- */
-export async function deployedSerial(c: FleetCert): Promise<string | undefined> {
-  try {
-    const pem = await readFile(c.fullchainPath, 'utf8');
-    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (blocks.length < 2) return undefined;
-    const leaf = new X509Certificate(blocks[0] as string);
-    const issuer = new X509Certificate(blocks[1] as string);
-    if (leaf.checkHost(c.dnsName) === undefined || !leaf.verify(issuer.publicKey)) return undefined;
-    if (!leaf.checkPrivateKey(createPrivateKey(await readFile(c.keyPath, 'utf8')))) return undefined;
-    return leaf.serialNumber;
-  } catch {
-    return undefined;
-  }
-}
-
-/** mtimes of both files ('' while one is missing): the poll parses them again only when this changes. */
-export async function filesStamp(c: FleetCert): Promise<string> {
-  const [a, b] = await Promise.all([stat(c.fullchainPath).catch(() => undefined), stat(c.keyPath).catch(() => undefined)]);
-  return a === undefined || b === undefined ? '' : `${a.mtimeMs}:${b.mtimeMs}`;
 }

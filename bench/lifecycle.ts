@@ -9,7 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { percentile } from '../src/lab/load.ts';
 import { run } from '../test/support/run.ts';
-import { deployedSerial, filesStamp, fleetCerts, fleetDocument, startFleet, type Fleet, type FleetCert } from './lifecycle-fleet.ts';
+import { fleetDocument, pollFiles, type DeployWatch, type FleetCert } from '../src/lab/fleet-files.ts';
+import { fleetCerts, startFleet, type Fleet } from './lifecycle-fleet.ts';
 import { listenerProcessGroup, processGroupCpuSeconds } from './proc.ts';
 import { commandLine } from './options.ts';
 import { machineFacts, runMain } from './report.ts';
@@ -62,39 +63,13 @@ function cpuOf(port: number): Cpu {
   };
 }
 
-/** A phase's watch over the files: each certificate's time and serial, and rewrites after that. */
-interface Watch {
-  readonly done: Map<string, { ms: number; serial: string }>;
-  /** Files written again after they held the new certificate: a second deploy of one renewal. */
-  duplicateDeploys: number;
-}
-
-/** One pass over the files; a certificate's files are parsed again only when their mtimes changed. */
-async function pollFiles(certs: readonly FleetCert[], before: ReadonlyMap<string, string>, startedAt: ReadonlyMap<string, number>, stamps: Map<string, string>, watch: Watch): Promise<void> {
-  for (const c of certs) {
-    const stamp = await filesStamp(c);
-    if (stamp === '' || stamps.get(c.name) === stamp) continue;
-    if (watch.done.has(c.name)) {
-      stamps.set(c.name, stamp);
-      watch.duplicateDeploys += 1;
-      continue;
-    }
-    const serial = await deployedSerial(c);
-    // A file written while it was read: decide on the next pass, or that write would look like a second deploy.
-    if ((await filesStamp(c)) !== stamp) continue;
-    stamps.set(c.name, stamp);
-    const start = startedAt.get(c.name);
-    if (serial !== undefined && start !== undefined && serial !== before.get(c.name)) watch.done.set(c.name, { ms: Date.now() - start, serial });
-  }
-}
-
 /**
  * Polls the files every 500 ms (bounded by `maxSeconds`) until each certificate's verified serial
  * differs from `before` (empty: any serial), then 15 s more (past a job claim) for late rewrites.
  * `halfway` runs once, without being awaited by the poll, when half are done; `atEnd` when all are.
  */
-async function waitDeployed(certs: readonly FleetCert[], before: ReadonlyMap<string, string>, startedAt: ReadonlyMap<string, number>, maxSeconds: number, hooks: { halfway?: (() => Promise<void>) | undefined; atEnd(): Promise<void> }): Promise<Watch> {
-  const watch: Watch = { done: new Map(), duplicateDeploys: 0 };
+async function waitDeployed(certs: readonly FleetCert[], before: ReadonlyMap<string, string>, startedAt: ReadonlyMap<string, number>, maxSeconds: number, hooks: { halfway?: (() => Promise<void>) | undefined; atEnd(): Promise<void> }): Promise<DeployWatch> {
+  const watch: DeployWatch = { done: new Map(), duplicateDeploys: 0 };
   const stamps = new Map<string, string>();
   const deadline = Date.now() + maxSeconds * 1000;
   let fault: Promise<void> | undefined;
@@ -183,7 +158,7 @@ async function main(): Promise<number> {
       const now = Date.now();
       for (const c of certs) startedAt.set(c.name, now);
       // In pieces: a request body is limited to 64 KiB (acme.maxBodyBytes); without prune, each adds its own.
-      for (let i = 0; i < certs.length; i += 200) await fleet.admin('POST', '/admin/apply', fleetDocument(certs.slice(i, i + 200)));
+      for (let i = 0; i < certs.length; i += 200) await fleet.admin('POST', '/admin/apply', fleetDocument(certs.slice(i, i + 200), 'up'));
     } });
     const ordersIssued = await upstreamOrders(fleet);
     const halfway = async (): Promise<void> => {

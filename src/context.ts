@@ -7,6 +7,7 @@ import { AdminService } from './admin/service.ts';
 import type { InventoryCounts } from './admin/store.ts';
 import { AdminTokens } from './admin/tokens.ts';
 import { CustomRoles } from './admin/custom-roles.ts';
+import { ConsoleSessionAdmin } from './admin/console-session-admin.ts';
 import { storedCheckpointKey } from './audit/checkpoint-key.ts';
 import type { AuditActor, AuditRecorder } from './audit/log.ts';
 import { cliAudit, type CliAudit } from './audit/runtime.ts';
@@ -24,6 +25,7 @@ import type { KekRotationStore, KekSettingsStore } from './kek/store.ts';
 import type { ClusterStatusDeps } from './cluster/status.ts';
 import { SqlAdminStore, SqlAdminTokenStore, SqlEabKeyStore } from './store/admin-store.ts';
 import { SqlAdminRoleStore } from './store/admin-role-store.ts';
+import { SqlConsoleSessionStore } from './store/console-session-store.ts';
 import { SqlCrlStore, SqlRevocationStore } from './store/crl-store.ts';
 import { SqlAuditOutboxStore } from './store/audit-outbox-store.ts';
 import { SqlAuditChainStore, SqlAuditReadStore, SqlCheckpointKeyStore } from './store/audit-store.ts';
@@ -116,6 +118,8 @@ export interface AdminServices {
   service: AdminService;
   /** Custom token roles. */
   roles: CustomRoles;
+  /** Who is signed in to the web console, and ending their sessions. */
+  consoleSessions: ConsoleSessionAdmin;
 }
 
 export function adminServices(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): AdminServices {
@@ -126,6 +130,7 @@ export function adminServices(deps: { db: Database; kek: Kek; audit: AuditActor;
     tokens: new AdminTokens({ store: new SqlAdminTokenStore(db, db, recorder), now, actor }),
     service: new AdminService({ store: new SqlAdminStore(db, db, recorder), revocations: new SqlRevocationStore(db, db, recorder), now, actor }),
     roles: new CustomRoles({ store: new SqlAdminRoleStore(db, db, recorder), now, actor }),
+    consoleSessions: new ConsoleSessionAdmin({ store: new SqlConsoleSessionStore(db, db, recorder), now, actor }),
   };
 }
 
@@ -145,12 +150,17 @@ export interface LifecycleServices {
 
 export function lifecycleServices(deps: { db: Database; kek: Kek; audit: AuditActor; now: () => number }): LifecycleServices {
   // Conditions lifecycle raises become notifications, queued in the same transactions.
-  const store = new SqlLifecycleStore(deps.db, deps.db, deps.audit.recorder, new Notifier(deps.now));
+  const notifier = new Notifier(deps.now);
+  const store = new SqlLifecycleStore(deps.db, deps.db, deps.audit.recorder, notifier);
   const base = { store, kek: deps.kek, now: deps.now, actor: deps.audit.actor };
   return {
     store, issuers: new IssuerService(base), managed: new ManagedService(base),
     apply: (doc, opts, actor = deps.audit.actor) => applyDocument({
-      lifecycle: store, kek: deps.kek, now: deps.now, actor, transaction: (fn) => store.transaction((lifecycle) => fn({ lifecycle })),
+      lifecycle: store, probes: new SqlProbeStore(deps.db, deps.db, deps.audit.recorder, notifier), kek: deps.kek, now: deps.now, actor,
+      // Both kinds of store on one transaction: an apply is all or nothing.
+      transaction: (fn) => deps.db.transaction((tx) => fn({
+        lifecycle: new SqlLifecycleStore(deps.db, tx, deps.audit.recorder, notifier), probes: new SqlProbeStore(deps.db, tx, deps.audit.recorder, notifier),
+      })),
     }, doc, opts),
   };
 }

@@ -27,15 +27,12 @@ import { clientAddressResolver } from './http/client-address.ts';
 import { serverTls } from './http/listener-tls.ts';
 import { hostPolicy } from './config/hosts.ts';
 import { createServer } from './http/server.ts';
-import { metricsRoutes } from './http/metrics-routes.ts';
+import { domainRoutes } from './http/route-catalog.ts';
 import { sideRoutes, type SideDeps } from './http/side-routes.ts';
 import { startAdminListener } from './http/admin-listener.ts';
-import { sshPublicRoutes, sshRoutes } from './http/ssh-routes.ts';
-import { secretsRoutes } from './http/secrets-routes.ts';
-import { http01Routes, lifecycleRoutes } from './http/lifecycle-routes.ts';
-import { probeRoutes } from './http/probe-routes.ts';
+import { sshPublicRoutes } from './http/ssh-routes.ts';
+import { http01Routes } from './http/lifecycle-routes.ts';
 import { runProbesDuty } from './lifecycle/probe/duty.ts';
-import { notifyRoutes } from './http/notify-routes.ts';
 import { deliverMessage, NOTIFY_JOB, runNotifyDuty } from './notify/deliver.ts';
 import { DEPLOY_JOB } from './lifecycle/deploy-job.ts';
 import { RENEW_JOB } from './lifecycle/managed.ts';
@@ -68,8 +65,7 @@ import { storedCheckpointKey } from './audit/checkpoint-key.ts';
 import type { AdminDeps } from './http/admin-routes.ts';
 import { consoleAdmin } from './http/console/admin-call.ts';
 import { consoleRoutes, type ConsoleRoutes } from './http/console/routes.ts';
-import { opsRoutes, type OpsRouteDeps } from './http/ops-routes.ts';
-import { drillReportRoutes } from './http/drill-report-routes.ts';
+import type { OpsRouteDeps } from './http/ops-routes.ts';
 import type { Keyring } from './kek/envelope.ts';
 import { SqlAdminTokenStore } from './store/admin-store.ts';
 import { SqlAuditReadStore } from './store/audit-store.ts';
@@ -243,7 +239,7 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
   const probes = probeServices({ db, audit: audit.as('admin-api'), now });
   const renewals = lifecycleRuntime({ store: lifecycle.store, kek, now, log, local: policyChecked(authority, policy), settings: config.lifecycle, secret: secretResolver(secrets, `node:${nodeId}`), report: metrics });
   worker.register(RENEW_JOB, async (job) => renewals.renew(job.payload));
-  worker.register(DEPLOY_JOB, async (job) => renewals.deploy(job.payload));
+  worker.register(DEPLOY_JOB, async (job, owner) => renewals.deploy(job.payload, { id: job.id, owner }));
   const delivery = notifyDelivery({ db, kek, now, log });
   worker.register(NOTIFY_JOB, async (job) => deliverMessage(delivery, String(job.payload.id)));
   registerJobs(worker, { store, validator, caa, waiters, authority, handlers: dutyHandlers({ store, jobs, authority, log, now, sshKrl: () => ssh.krl(), secrets: () => runSecretsDuty(secrets, `node:${nodeId}`, log), lifecycle: () => renewals.duty(), probes: () => runProbesDuty({ store: probes.store, now, log }), notify: () => runNotifyDuty(delivery) }), now });
@@ -262,7 +258,9 @@ export async function serve(config: Config, log: Logger, workerIndex?: number): 
     nodeId, version: VERSION, address: config.listen, leaseTtlMs: config.cluster.leaseTtlMs, duties: clusterDuties({ ...config.cluster, lifecyclePeriodMs: config.lifecycle.checkPeriodMs }), log, draining: () => draining,
     leaseHooks: audit.leaseHooks,
   });
-  const adminDeps: AdminDeps = { ...admin, runAs: audit.runAs, log, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: [...metricsRoutes(metrics), ...sshRoutes(ssh), ...secretsRoutes(secrets), ...lifecycleRoutes(lifecycle), ...probeRoutes({ ...probes, now }), ...notifyRoutes(notifyService({ db, kek, audit: audit.as('admin-api'), now })), ...opsRoutes(opsDeps(db, jobs, kek)), ...drillReportRoutes(config.console.drillReports)] };
+  const adminDeps: AdminDeps = { ...admin, runAs: audit.runAs, log, authority: () => authority, caInfo: () => caInfo(authority, config.ca.algorithm), routes: domainRoutes({
+    metrics, ssh, secrets, lifecycle, probes: { ...probes, now }, notify: notifyService({ db, kek, audit: audit.as('admin-api'), now }), ops: opsDeps(db, jobs, kek), drillReports: config.console.drillReports,
+  }) };
   const sideDeps: SideDeps = {
     health: {
       db, jobs, nodeId, version: VERSION, startedAt: Date.now(), caLoaded: () => true, kekOk: () => kekStillOpens(kekSettings, kek), draining: () => draining, dialect: db.dialect.name,

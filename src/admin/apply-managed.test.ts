@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { Keyring } from '../kek/envelope.ts';
 import { LocalKek } from '../kek/kek.ts';
 import { parseManagedInput } from '../lifecycle/managed-input.ts';
+import type { ProbeStore } from '../lifecycle/probe/store.ts';
 import type { LifecycleStore } from '../lifecycle/store.ts';
 import { sealTargets, wrapTargetSecrets } from '../lifecycle/target-secrets.ts';
 import type { ManagedCertificate } from '../lifecycle/types.ts';
@@ -28,7 +29,7 @@ function storedAs(input: typeof entry): ApplyContext {
     issuers: () => Promise.resolve([{ name: 'own' }]),
     targetSecrets: () => Promise.resolve(wrapTargetSecrets(kek, cert.name, secrets)),
   } as unknown as LifecycleStore;
-  return { lifecycle: store, kek, now: () => 0, actor: 'cli:test' };
+  return { lifecycle: store, probes: {} as ProbeStore, kek, now: () => 0, actor: 'cli:test' };
 }
 
 const planFor = async (ctx: ApplyContext, managed: unknown[]) =>
@@ -65,7 +66,7 @@ test('each object applied is one tick of progress, counted against every change 
     audit: () => Promise.resolve(),
   });
   const ticks: string[] = [];
-  const result = await applyDocument({ ...ctx, lifecycle, transaction: (fn) => fn({ lifecycle }) }, { managed: [] }, {
+  const result = await applyDocument({ ...ctx, lifecycle, transaction: (fn) => fn({ lifecycle, probes: ctx.probes }) }, { managed: [] }, {
     dryRun: false, prune: true, onProgress: (object, done, total) => ticks.push(`${object} ${done}/${total}`),
   });
   assert.equal(result.removed, 2);

@@ -4,11 +4,13 @@
  * reads what is stored, compares it with the file and returns `Change`s; apply.ts runs them.
  */
 import type { Kek } from '../kek/kek.ts';
+import type { ProbeStore } from '../lifecycle/probe/store.ts';
 import type { LifecycleStore } from '../lifecycle/store.ts';
 
 /** The stores appliers write to; a new kind of object adds its domain's store here. */
 interface ApplyStores {
   lifecycle: LifecycleStore;
+  probes: ProbeStore;
 }
 
 /** What an applier works with; inside the apply transaction every store is bound to it. */
@@ -37,7 +39,7 @@ export interface Change {
 
 /** One kind of object an apply file declares, under its own top-level key. */
 export interface Applier {
-  /** The file's key: `issuers`, `managed`. */
+  /** The file's key: `issuers`, `managed`, `probes`. */
   section: string;
   /**
    * Checks every entry of the file (all before any change: a mistake throws a `malformed`

@@ -1,6 +1,6 @@
 /**
- * `certainty apply -f FILE` and `POST /admin/apply`: make the stored issuers and managed
- * certificates match a declarative file. Every entry is checked before the first change; the
+ * `certainty apply -f FILE` and `POST /admin/apply`: make the stored issuers, managed
+ * certificates and TLS probes match a declarative file. Every entry is checked before the first change; the
  * changes then run in one transaction, each audited, so an apply is all or nothing. Objects
  * not in the file are left alone unless `prune` is set. Adding a kind of object is one
  * `Applier` in APPLIERS.
@@ -8,13 +8,15 @@
 import { checkSections } from './apply-document.ts';
 import { issuerApplier } from './apply-issuers.ts';
 import { managedApplier } from './apply-managed.ts';
+import { probeApplier } from './apply-probes.ts';
 import { planLine, summaryLine, type Applier, type ApplyContext, type ApplyDeps, type ApplySummary, type Change } from './apply-plan.ts';
 
 /**
  * Every kind an apply file declares, in the order they are created and updated (an issuer before
- * the certificates it issues); removals run in the reverse order.
+ * the certificates it issues, a certificate before the probes expecting it); removals run in the
+ * reverse order.
  */
-const APPLIERS: readonly Applier[] = [issuerApplier, managedApplier];
+const APPLIERS: readonly Applier[] = [issuerApplier, managedApplier, probeApplier];
 
 const SECTIONS: readonly string[] = APPLIERS.map((a) => a.section);
 

@@ -187,6 +187,19 @@ export interface ConsoleSessionStore {
   takeLogin(stateHash: string, now: number): Promise<PendingLogin | undefined>;
 }
 
+/** Which console sessions an operator ends: by the handle `console sessions` shows, by who signed in, or every one. */
+export type ConsoleSessionSelector = { handle: string } | { subject: string } | { all: true };
+
+/** What the operator's session commands need (implemented by src/store/console-session-store.ts). */
+export interface ConsoleSessionAdminStore {
+  /** Sessions still usable at `now`: not expired, seen since `idleBefore`, and for a token session its token live. */
+  live(now: number, idleBefore: number): Promise<ConsoleSessionRecord[]>;
+  /** Deletes the sessions the selector names (a handle is a prefix of the id hash); returns how many. */
+  end(selector: ConsoleSessionSelector): Promise<number>;
+  transaction<T>(fn: (store: ConsoleSessionAdminStore) => Promise<T>): Promise<T>;
+  audit(event: AuditEvent): Promise<void>;
+}
+
 /** An OpenID Connect sign-in between the redirect to the provider and its answer. */
 export interface PendingLogin {
   stateHash: string;

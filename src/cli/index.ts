@@ -8,6 +8,7 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { registerClusterCommands } from './cluster-commands.ts';
 import { registerCompletionCommand } from './completion.ts';
+import { registerConsoleCommands } from './console-commands.ts';
 import { registerDrillCommands } from './drill-commands.ts';
 import { registerKekCommands } from './kek-commands.ts';
 import { registerLabCommands } from './lab-commands.ts';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerLifecycleCommands(program);
   registerNotifyCommands(program);
   registerProbeCommands(program);
+  registerConsoleCommands(program);
   registerCompletionCommand(program);
   return program;
 }

@@ -59,7 +59,7 @@ export function registerLabCommands(program: Command): void {
     .description('start the lab in the background (see docs/lab.md)')
     .option('--dir <dir>', 'where the lab keeps its state', DEFAULT_DIR)
     .option('--nodes <n>', 'number of Certainty nodes', integer, 3)
-    .option('--base-port <port>', 'first of the ports the lab uses on 127.0.0.1 (base..base+92)', integer, 25400)
+    .option('--base-port <port>', 'first of the ports the lab uses on 127.0.0.1 (base..base+94)', integer, 25400)
     .option('--tune <key=value...>', `override a tuning default (${Object.keys(DEFAULT_TUNING).join(', ')}); see docs/ha.md`)
     .action(async (opts: { dir: string; nodes: number; basePort: number; tune?: string[] }) => {
       const started = Date.now();

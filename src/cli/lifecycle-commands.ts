@@ -4,6 +4,7 @@ import { parseApplyText, resolveSources, type SecretSources } from '../admin/app
 import { lifecycleServices, type LifecycleServices } from '../context.ts';
 import type { IssuerInput } from '../lifecycle/issuers.ts';
 import { parseRateLimit, rateLimitText } from '../lifecycle/rate-budget.ts';
+import type { TargetDeploy } from '../lifecycle/deploy-status.ts';
 import type { ManagedView } from '../lifecycle/managed.ts';
 import type { SolverView } from '../lifecycle/solvers.ts';
 import { ruleText } from '../lifecycle/status.ts';
@@ -89,8 +90,15 @@ function managedText(m: ManagedView): string {
     ['targets', String(m.spec.targets.length)], ['revision', m.current ? `${m.current.revision} serial ${m.current.serial}` : '-'],
     ['valid until', iso(m.current?.notAfter)], ['next renewal', iso(m.nextRenewalAt)], ['chosen by', ruleText(m.renewalRule)],
     ['ari window', m.ari ? `${iso(m.ari.start)} – ${iso(m.ari.end)}` : '-'], ['failures', String(m.failures)], ['status', m.status],
+    ...(m.deploys ?? []).map(deployRow),
   ];
   return rows.map(([k, v]) => `${k.padEnd(13)} ${v}`).join('\n');
+}
+
+/** `target 0      file: verified (revision 3) at …; the endpoint serves this revision`. */
+function deployRow(d: TargetDeploy): [string, string] {
+  const revision = d.revision === undefined ? '' : ` (revision ${d.revision})`;
+  return [`target ${d.target}`, `${d.type}: ${d.state}${revision}${d.at === undefined ? '' : ` at ${iso(d.at)}`}; ${d.detail}`];
 }
 
 function historyText(revs: Revision[]): string {
@@ -186,9 +194,9 @@ function registerManaged(program: Command): void {
 const localSources: SecretSources = { env: (name) => process.env[name], file: (path) => readFileSync(path, 'utf8') };
 
 function registerApply(program: Command): void {
-  program.command('apply').description('make issuers and managed certificates match a YAML or JSON file (audited; all or nothing)')
+  program.command('apply').description('make issuers, managed certificates and probes match a YAML or JSON file (audited; all or nothing)')
     .requiredOption('-f, --file <file>', 'the file (docs/lifecycle.md, "Apply a file")').option('--dry-run', 'print what would change, change nothing')
-    .option('--prune', 'also remove issuers and managed certificates the file does not name').option('--json', 'print JSON')
+    .option('--prune', 'also remove issuers, managed certificates and probes the file does not name').option('--json', 'print JSON')
     .action((o: Json & { file: string; dryRun?: boolean; prune?: boolean }, cmd: Command) => withLifecycle(cmd, async (s) => {
       const doc = resolveSources(parseApplyText(readText(o.file, 'apply file'), o.file), [], localSources);
       const bar = progress('apply');

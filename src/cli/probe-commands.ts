@@ -22,7 +22,7 @@ function probeText(p: ProbeEndpoint): string {
   const rows: Array<[string, string]> = [
     ['name', p.name], ['endpoint', `${p.host}:${p.port}`], ['sni', p.servername ?? '(the host when it is a name)'],
     ['trust', p.trustPem === null ? 'system roots' : 'own bundle'], ['expected', p.expectedManaged ?? '-'],
-    ['interval', humanDuration(p.intervalMs)], ['next probe', iso(p.nextProbeAt)],
+    ['interval', humanDuration(p.intervalMs)], ['unreachable', `told after ${p.unreachableAfter} failed probe(s) in a row`], ['next probe', iso(p.nextProbeAt)],
     ['last probe', iso(l?.checkedAt)], ['outcome', l?.outcome ?? 'not probed yet'], ['problem', l?.error ?? '-'],
     ['serial', l?.serial ?? '-'], ['sha-256', l?.fingerprint256 ?? '-'], ['valid until', iso(l?.notAfter)],
     ['days left', l?.daysLeft === null || l?.daysLeft === undefined ? '-' : String(l.daysLeft)],
@@ -36,7 +36,7 @@ const foundTable = (rows: readonly DiscoveredCertificate[]): string => table(
   rows.map((c) => [c.endpoint, c.subject, c.names.join(','), c.issuer, iso(c.notAfter), c.issuedHere ? 'yes' : 'no', c.fingerprint256.slice(0, 16), iso(c.firstSeen), iso(c.lastSeen)]),
 );
 
-interface AddOptions extends Json { host: string; port: string; sni?: string; trust?: string; expect?: string; interval: string }
+interface AddOptions extends Json { host: string; port: string; sni?: string; trust?: string; expect?: string; interval: string; unreachableAfter: string }
 
 function registerProbe(program: Command): void {
   const probe = program.command('probe').description('TLS endpoints probed on a schedule: days left, chain, name and drift');
@@ -44,10 +44,11 @@ function registerProbe(program: Command): void {
     .requiredOption('--host <host>', 'host name or IP address to connect to').option('--port <port>', 'TCP port', '443')
     .option('--sni <name>', 'SNI name to send (default: the host when it is a name)').option('--trust <file>', 'PEM bundle the chain must lead to (default: system roots)')
     .option('--expect <managed>', 'managed certificate whose current revision should be served (drift otherwise)')
-    .option('--interval <duration>', 'how often, e.g. 15m, 1h, 1d', '1h').option('--json', 'print JSON')
+    .option('--interval <duration>', 'how often, e.g. 15m, 1h, 1d', '1h')
+    .option('--unreachable-after <n>', 'failed probes in a row before the endpoint is told unreachable', '2').option('--json', 'print JSON')
     .action((name: string, o: AddOptions, cmd: Command) => withProbes(cmd, async (s) => {
       const p = await s.probes.add({
-        name, host: o.host, port: Number(o.port), interval: o.interval, ...(o.sni === undefined ? {} : { servername: o.sni }),
+        name, host: o.host, port: Number(o.port), interval: o.interval, unreachableAfter: Number(o.unreachableAfter), ...(o.sni === undefined ? {} : { servername: o.sni }),
         ...(o.trust === undefined ? {} : { trustPem: readText(o.trust, 'trust bundle') }), ...(o.expect === undefined ? {} : { expectedManaged: o.expect }),
       });
       print(o.json === true, p, () => `Added probe ${p.name} of ${p.host}:${p.port}, every ${humanDuration(p.intervalMs)}`);

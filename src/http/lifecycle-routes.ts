@@ -40,7 +40,7 @@ function issuerInputOf(body: Record<string, unknown>): IssuerInput {
 /** `certainty apply` as the API runs it (src/admin/apply.ts), recorded as `actor`. */
 type LifecycleApply = (doc: unknown, opts: ApplyOptions, actor: string) => Promise<ApplyResult>;
 
-/** The lifecycle admin API (docs/admin-api.md): issuers and managed certificates, and applying a document of them. */
+/** The lifecycle admin API (docs/admin-api.md): issuers and managed certificates, and applying a document of them (and of probes). */
 export function lifecycleRoutes(d: { issuers: IssuerService; managed: ManagedService; apply: LifecycleApply }): AdminRoute[] {
   const read = needs('lifecycle.read');
   const manage = needs('lifecycle.manage');
@@ -80,9 +80,12 @@ export function lifecycleRoutes(d: { issuers: IssuerService; managed: ManagedSer
       };
       return ok(await d.apply(doc, { dryRun: flag('dryRun'), prune: flag('prune') }, `token:${caller.tokenId}`));
     }, {
-      summary: 'Make issuers and managed certificates match a declarative document (docs/lifecycle.md, "Apply a file")',
+      summary: 'Make issuers, managed certificates and TLS probes match a declarative document (docs/lifecycle.md, "Apply a file")',
       query: z.object({ dryRun: z.enum(['true', 'false']).optional(), prune: z.enum(['true', 'false']).optional() }),
-      request: z.object({ issuers: z.array(z.record(z.string(), z.unknown())).optional(), managed: z.array(z.record(z.string(), z.unknown())).optional() }),
+      request: z.object({
+        issuers: z.array(z.record(z.string(), z.unknown())).optional(), managed: z.array(z.record(z.string(), z.unknown())).optional(),
+        probes: z.array(z.record(z.string(), z.unknown())).optional(),
+      }),
       response: z.object({
         created: z.number().int(), updated: z.number().int(), removed: z.number().int(), dryRun: z.boolean(), summary: z.string(), lines: z.array(z.string()),
         changes: z.array(z.object({ op: z.enum(['create', 'update', 'remove']), kind: z.string(), name: z.string(), fields: z.array(z.string()), applied: z.boolean() })),

@@ -10,14 +10,15 @@ const NAME = '([a-z0-9][a-z0-9._-]{0,62})';
 const probeT = '/admin/probes/{name}';
 
 const outcomeSchema = z.object({
-  checkedAt: z.number(), outcome: z.enum(['ok', 'problem', 'error']), error: z.string().nullable(),
+  checkedAt: z.number(), outcome: z.enum(['ok', 'problem', 'error']), consecutiveErrors: z.number().int(), error: z.string().nullable(),
   fingerprint256: z.string().nullable(), serial: z.string().nullable(), notAfter: z.number().nullable(), daysLeft: z.number().nullable(),
   chainValid: z.boolean().nullable(), chainError: z.string().nullable(), nameMatch: z.boolean().nullable(), drift: z.boolean().nullable(),
 });
 
 const probeSchema = z.object({
   name: z.string(), host: z.string(), port: z.number().int(), servername: z.string().nullable(), trustPem: z.string().nullable(),
-  expectedManaged: z.string().nullable(), intervalMs: z.number().int(), nextProbeAt: z.number(), createdAt: z.number(), last: outcomeSchema.nullable(),
+  expectedManaged: z.string().nullable(), intervalMs: z.number().int(), unreachableAfter: z.number().int(), nextProbeAt: z.number(), createdAt: z.number(),
+  version: z.number().int(), last: outcomeSchema.nullable(),
 });
 
 const discoveredSchema = z.object({

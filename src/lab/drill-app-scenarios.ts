@@ -21,7 +21,7 @@ function leaseHolder(ctx: ScenarioContext): string {
 }
 
 /** Starts a stopped node again and waits until the front has it UP. */
-async function bringBack(ctx: ScenarioContext, node: string): Promise<void> {
+export async function bringBack(ctx: ScenarioContext, node: string): Promise<void> {
   await ctx.control.start(node);
   await ctx.until(() => ctx.frontState(node) === 'UP', 15_000);
   ctx.recover(`${node} back`);
@@ -48,7 +48,7 @@ const nodeKill: Scenario = {
 };
 
 /** SIGTERM, wait for the exit (the node drains), start again. */
-async function gracefulRestart(ctx: ScenarioContext, node: string): Promise<void> {
+export async function gracefulRestart(ctx: ScenarioContext, node: string): Promise<void> {
   ctx.fault(`SIGTERM ${node}`);
   ctx.control.signal(node, 'SIGTERM');
   const exited = await ctx.until(() => !ctx.control.alive(node), 60_000);

@@ -65,3 +65,26 @@ export async function dutiesResumedMs(sql: postgres.Sql, faultAt: number, dutyNa
   }
   return worst;
 }
+
+/** Job kinds of a managed certificate's renewal: the attempt and its deploys. */
+const RENEWAL_JOBS = ['lifecycle-renew', 'lifecycle-deploy'];
+
+/** Failed renewal attempts of `names` since `since` (their audit records), plus renewal and deploy jobs that ended failed. */
+export async function renewalFailures(sql: postgres.Sql, names: readonly string[], since: number): Promise<number> {
+  const objects = names.map((n) => `managed:${n}`);
+  const [audit] = await sql`select count(*)::int as n from audit_records where action = 'lifecycle.renewal-failed' and time >= ${since} and object in ${sql(objects)}`;
+  const [jobs] = await sql`select count(*)::int as n from jobs where kind in ${sql(RENEWAL_JOBS)} and status = 'failed' and created_at >= ${since}`;
+  return Number(audit?.['n'] ?? 0) + Number(jobs?.['n'] ?? 0);
+}
+
+/** Renewal and deploy jobs created since `since` that are queued or running. */
+export async function renewalJobsInFlight(sql: postgres.Sql, since: number): Promise<number> {
+  const [row] = await sql`select count(*)::int as n from jobs where kind in ${sql(RENEWAL_JOBS)} and status in ('queued', 'running') and created_at >= ${since}`;
+  return Number(row?.['n'] ?? 0);
+}
+
+/** The server id running the most renewal and deploy jobs now, with how many; undefined when none runs. */
+export async function busiestRenewer(sql: postgres.Sql): Promise<{ serverId: string; jobs: number } | undefined> {
+  const [row] = await sql`select claimed_by, count(*)::int as n from jobs where kind in ${sql(RENEWAL_JOBS)} and status = 'running' and claimed_by is not null group by claimed_by order by n desc limit 1`;
+  return row === undefined ? undefined : { serverId: String(row['claimed_by']), jobs: Number(row['n']) };
+}

@@ -9,6 +9,7 @@ import type { OutageMeter, Timeline, watchRoles } from './drill-probes.ts';
 import type { LabControl } from './lab-control.ts';
 import { httpCall } from './lab-probes.ts';
 import type { LabState } from './lab-state.ts';
+import type { RenewalFleet } from './renewal-fleet.ts';
 import type { Criterion, Figures } from './report.ts';
 
 export interface ScenarioContext {
@@ -26,6 +27,10 @@ export interface ScenarioContext {
   readonly rootPem: string;
   /** Figures the scenario measures itself (the harness fills in the rest). */
   readonly figures: Partial<Figures>;
+  /** The managed certificates the renewal drills renew, set up by the first one that asks. */
+  readonly fleet: RenewalFleet;
+  /** Progress lines for the operator. */
+  readonly log: (line: string) => void;
   /** Steady load before a fault and after recovery: 2 s quick, 6 s otherwise. */
   settle(): Promise<void>;
   fault(label: string): number;

@@ -10,6 +10,7 @@ import { OutageMeter, Timeline, watchReads, watchReadyz, watchRoles, watchWrites
 import type { LabControl } from './lab-control.ts';
 import { patroniHealthy } from './lab-probes.ts';
 import type { LabState } from './lab-state.ts';
+import type { RenewalFleet } from './renewal-fleet.ts';
 import { retryFailures, runOrders, type CountingTransport, type LoadResult, type RetryOutcome } from './load.ts';
 import { emptyFigures, type Figures, type ScenarioResult } from './report.ts';
 
@@ -23,6 +24,7 @@ export interface ScenarioDeps {
   readonly transport: CountingTransport;
   readonly sql: postgres.Sql;
   readonly clients: readonly AcmeClient[];
+  readonly fleet: RenewalFleet;
   readonly quick: boolean;
   readonly concurrency: number;
   /** Tag of this drill run, in every order's names. */
@@ -104,7 +106,7 @@ interface Ran {
 /** The scenario's fault and recovery under a steady load; then the clients retry what failed. */
 async function underLoad(scenario: Scenario, deps: ScenarioDeps, timeline: Timeline, w: Watchers): Promise<Ran> {
   const figures: Partial<Figures> = {};
-  const ctx = makeContext({ state: deps.state, control: deps.control, timeline, roles: w.roles, writes: w.writes.meter, sql: deps.sql, quick: deps.quick, nodeIds: deps.nodeIds, rootPem: deps.rootPem, figures });
+  const ctx = makeContext({ state: deps.state, control: deps.control, timeline, roles: w.roles, writes: w.writes.meter, sql: deps.sql, quick: deps.quick, nodeIds: deps.nodeIds, rootPem: deps.rootPem, figures, fleet: deps.fleet, log: deps.log });
   await ctx.until(() => w.roles.lease().holder !== undefined, 5_000);
   let stop = false;
   const load = runOrders({

@@ -8,16 +8,21 @@ import type { AcmeClient } from '../acme-client/client.ts';
 import { startTestDnsServer, type TestDnsServer } from './dns-server.ts';
 import { APP_SCENARIOS } from './drill-app-scenarios.ts';
 import { DB_SCENARIOS } from './drill-db-scenarios.ts';
+import { RENEWAL_SCENARIOS } from './drill-renewal-scenarios.ts';
 import type { Scenario } from './drill-context.ts';
 import { runScenario, type ScenarioDeps } from './drill-run.ts';
 import { LabControl } from './lab-control.ts';
 import { httpCall } from './lab-probes.ts';
 import { readLab, type LabState } from './lab-state.ts';
 import { createAccounts, CountingTransport } from './load.ts';
+import { RenewalFleet } from './renewal-fleet.ts';
 import type { DrillReport, ScenarioResult } from './report.ts';
 
-/** Every scenario, in the order `all` runs them (the gentlest first, the database last). */
-export const SCENARIOS: readonly Scenario[] = [...APP_SCENARIOS, ...DB_SCENARIOS];
+/**
+ * Every scenario, in the order `all` runs them: the gentlest first, then the database; the renewal
+ * drills last, so their fleet (removed when the drill ends) is not on the lab during the others.
+ */
+export const SCENARIOS: readonly Scenario[] = [...APP_SCENARIOS, ...DB_SCENARIOS, ...RENEWAL_SCENARIOS];
 
 export interface DrillOptions {
   readonly dir: string;
@@ -103,16 +108,18 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const fixtures = await openFixtures(state, opts);
   const results: ScenarioResult[] = [];
   const run = Date.now().toString(36);
+  const fleet = new RenewalFleet({ state, rootPem, tag: run, log: opts.log });
   try {
     for (const scenario of scenarios) {
       opts.log(`${scenario.name}: ${scenario.fault}`);
-      const deps: ScenarioDeps = { state, control, rootPem, nodeIds: ids, probeUrl, ...fixtures, quick: opts.quick, concurrency: opts.concurrency, run, log: opts.log };
+      const deps: ScenarioDeps = { state, control, rootPem, nodeIds: ids, probeUrl, ...fixtures, fleet, quick: opts.quick, concurrency: opts.concurrency, run, log: opts.log };
       const result = await runScenario(scenario, deps);
       opts.log(`${scenario.name}: ${result.pass ? 'PASS' : 'FAIL'}${result.error === undefined ? '' : ` (${result.error})`}`);
       for (const c of result.criteria.filter((x) => !x.pass)) opts.log(`  ${c.name}: ${c.measured} (target ${c.target})`);
       results.push(result);
     }
   } finally {
+    await fleet.close().catch((err: unknown) => opts.log(`could not remove the renewal drills' fleet from the lab: ${(err as Error).message}`));
     await closeFixtures(fixtures);
   }
   return {

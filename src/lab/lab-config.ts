@@ -17,6 +17,9 @@ export interface LabPorts {
   dns: number;
   http01: number;
   tlsAlpn01: number;
+  /** The upstream CA of the renewal drills (docs/lab.md), and the tls-alpn-01 port it never uses. */
+  upstream: number;
+  upstreamTlsAlpn01: number;
 }
 
 const ETCD_MEMBERS = 3;
@@ -38,6 +41,8 @@ export function labPorts(basePort: number, nodes: number): LabPorts {
     dns: basePort + 90,
     http01: basePort + 91,
     tlsAlpn01: basePort + 92,
+    upstream: basePort + 93,
+    upstreamTlsAlpn01: basePort + 94,
   };
 }
 
@@ -251,6 +256,9 @@ export const FRONT_BACKEND = 'certainty';
  * - `retry-on conn-failure` with `option redispatch 1`: a request that could not even be sent
  *   (node killed, port closed) goes to another node; nothing that may have reached a node is
  *   replayed, because an ACME POST is not idempotent (its nonce is consumed, its order created).
+ * - A CA's http-01 validation (`GET /.well-known/acme-challenge/…`, which every node answers the
+ *   same from the database) is idempotent: it is also retried on another node when its node died
+ *   under it (`empty-response`), or the CA sees a 502 and fails the validation.
  * - `on-marked-down shutdown-sessions`: connections to a node that failed its checks are cut, so
  *   no client waits on a dead node; a draining node answers 404 and is soft-stopped instead.
  */
@@ -277,7 +285,7 @@ export function frontHaproxyConfig(options: FrontConfigOptions): string {
     '  timeout check 2s',
     ...(http ? ['  timeout http-request 10s', '  timeout http-keep-alive 10s'] : []),
     '  retries 2',
-    ...(http ? ['  retry-on conn-failure'] : []),
+    ...(http ? ['  retry-on conn-failure empty-response junk-response'] : []),
     '  option redispatch 1',
     `  default-server inter ${inter}ms fastinter ${inter}ms downinter ${inter}ms fall 2 rise 2 on-marked-down shutdown-sessions`,
     '',
@@ -291,7 +299,7 @@ export function frontHaproxyConfig(options: FrontConfigOptions): string {
     // 404 (a draining node) puts the server in soft stop: no new requests, nothing cut.
     '  http-check disable-on-404',
     '  http-check expect rstatus ^(200|404)$',
-    ...(http ? [`  http-response set-header ${BACKEND_HEADER} %s`] : []),
+    ...(http ? ['  http-request disable-l7-retry unless { path_beg /.well-known/acme-challenge/ }', `  http-response set-header ${BACKEND_HEADER} %s`] : []),
     ...options.backends.map((b) => `  server ${b.name} ${b.host}:${b.port} check${serverTls}`),
     '',
   ].join('\n');
@@ -311,5 +319,8 @@ export function certaintyConfig(): Record<string, unknown> {
     },
     // Fail fast on a dead primary behind HAProxy; statements stay below HAProxy's timeouts.
     database: { connectTimeoutSeconds: 3, statementTimeoutMs: 15_000 },
+    // The renewal drills revoke a fleet at their upstream and time how soon the nodes notice: with
+    // the defaults (a day between ARI polls, a duty a minute) a drill would wait for hours.
+    lifecycle: { checkPeriodMs: 1_000, ariPollMaxMs: 5_000 },
   };
 }

@@ -25,7 +25,7 @@ import { childEnv, isAlive, type RunAs, type SpawnSpec, spawnDetached } from './
 const run = promisify(execFile);
 
 /** Repository root: this file is src/lab/lab-up.ts or dist/lab/lab-up.js. */
-const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 export interface UpContext {
   state: LabState;

@@ -239,6 +239,19 @@ function criteriaTable(criteria: readonly Criterion[]): string {
   return `<table><thead><tr><th>Criterion</th><th>Target</th><th>Measured</th><th>Pass</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** The renewal drills' figures (docs/lab.md). */
+function renewalItems(f: Figures): [string, string][] {
+  const count = (v: number | null): string => (v === null ? '—' : String(v));
+  return [
+    ['Fleet issued and deployed (setup)', humanDuration(f.fleetSetupMs)],
+    ['Certificates renewed, deployed, verified', `${count(f.certificatesRenewed)} of ${count(f.fleetSize)}`],
+    ['All renewed after', humanDuration(f.renewedAllMs)],
+    ['Upstream orders', count(f.upstreamOrders)],
+    ['Duplicate deploys', count(f.duplicateDeploys)],
+    ['Failed renewals', count(f.renewalsFailed)],
+  ];
+}
+
 function figuresList(f: Figures): string {
   const count = (v: number | null): string => (v === null ? '—' : String(v));
   const items: [string, string][] = [
@@ -261,6 +274,7 @@ function figuresList(f: Figures): string {
     ['Certificates no client received', count(f.certificatesUnknown)],
     ['Jobs run twice', count(f.jobsRunTwice)],
     ['Jobs failed', count(f.jobsFailed)],
+    ...(f.fleetSize === null ? [] : renewalItems(f)),
   ];
   return `<dl class="figures">${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
 }

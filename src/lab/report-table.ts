@@ -26,8 +26,16 @@ const COLUMNS: readonly Column[] = [
   { head: ['duties', 'resume'], right: true, cell: (s) => humanDuration(s.figures.dutiesResumeMs) },
   { head: ['DB writes', 'down'], right: true, cell: (s) => humanDuration(s.figures.writeUnavailabilityMs) },
   { head: ['lost'], right: true, cell: (s) => String(s.figures.ordersLost) },
+  { head: ['fleet', 'renewed'], right: true, cell: (s) => renewedCell(s) },
   { head: ['typical outage', 'elsewhere'], right: false, cell: (s) => s.seeds },
 ];
+
+/** Renewal drills: `renewed/fleet in time` (time only when all were renewed); '-' elsewhere. */
+function renewedCell(s: ScenarioResult): string {
+  const f = s.figures;
+  if (f.fleetSize === null) return '-';
+  return `${f.certificatesRenewed ?? 0}/${f.fleetSize}${f.renewedAllMs === null ? '' : ` in ${humanDuration(f.renewedAllMs)}`}`;
+}
 
 const GREEN = '\u001b[32m';
 const RED = '\u001b[31m';

@@ -155,3 +155,19 @@ test('renderTable colours PASS and FAIL only when asked, without shifting the co
   assert.ok(colored.some((l) => l.includes('\u001b[31mFAIL\u001b[0m')));
   assert.deepEqual(colored.map(strip), plain);
 });
+
+test('renewal drills: the table shows the fleet renewed and when, the HTML lists their figures', () => {
+  const massRenewal: ScenarioResult = {
+    ...nodeKill, name: 'mass-renewal', title: 'Mass renewal',
+    figures: { ...nodeKill.figures, fleetSize: 40, fleetSetupMs: 7_500, certificatesRenewed: 40, renewedAllMs: 15_900, upstreamOrders: 40, duplicateDeploys: 0, renewalsFailed: 0 },
+  };
+  const unfinished: ScenarioResult = { ...massRenewal, name: 'renewal-rolling-restart', pass: false, figures: { ...massRenewal.figures, certificatesRenewed: 39, renewedAllMs: null } };
+  const withFleet: DrillReport = { ...report, scenarios: [nodeKill, massRenewal, unfinished] };
+  const rows = renderTable(withFleet).split('\n').filter((l) => l.startsWith('│'));
+  assert.ok(rows.find((l) => l.includes(' node-kill '))?.includes(' - │'));
+  assert.ok(rows.find((l) => l.includes(' mass-renewal '))?.includes('40/40 in 15.9 s'));
+  assert.ok(rows.find((l) => l.includes(' renewal-rolling-restart '))?.includes(' 39/40 │'));
+  const html = renderHtml(withFleet);
+  assert.ok(html.includes('<dt>Upstream orders</dt><dd>40</dd>'));
+  assert.equal(count(html, '<dt>Duplicate deploys</dt>'), 2, 'only the renewal drills list fleet figures');
+});

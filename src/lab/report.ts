@@ -75,6 +75,20 @@ export interface Figures {
   failoverMs: number | null;
   /** Promotion (or switchover) -> the first successful database write. */
   writesResumeMs: number | null;
+  /** Renewal drills: managed certificates renewed in the scenario. */
+  fleetSize: number | null;
+  /** Time to issue and deploy the fleet before the scenario (setup, no criterion); null when it was already there. */
+  fleetSetupMs: number | null;
+  /** The trigger (revocation at the upstream) -> every certificate renewed, deployed and verified. */
+  renewedAllMs: number | null;
+  /** Certificates whose target files hold a new, verified certificate. */
+  certificatesRenewed: number | null;
+  /** Orders the upstream CA received during the renewals: one per certificate. */
+  upstreamOrders: number | null;
+  /** Target files written again after they held their renewed certificate. */
+  duplicateDeploys: number | null;
+  /** Failed renewal attempts of the fleet, and its renewal and deploy jobs that ended failed. */
+  renewalsFailed: number | null;
 }
 
 /** One fault drill, run to the end or stopped by `error`. */
@@ -143,6 +157,13 @@ export function emptyFigures(): Figures {
     notReadyMs: null,
     failoverMs: null,
     writesResumeMs: null,
+    fleetSize: null,
+    fleetSetupMs: null,
+    renewedAllMs: null,
+    certificatesRenewed: null,
+    upstreamOrders: null,
+    duplicateDeploys: null,
+    renewalsFailed: null,
   };
 }
 

@@ -2,7 +2,8 @@
  * The `lifecycle-deploy` job: one revision to one deploy target, then closed-loop verification
  * when the target names a TLS endpoint. Queued with the revision, in the transaction that records
  * it, one job per (certificate, revision, target); targets are idempotent, so a job run twice
- * after a crash deploys once.
+ * after a crash deploys once. A deploy that succeeds completes its job itself, in the transaction
+ * that clears its conditions and keeps it as the target's last finished deploy (deploy-status.ts).
  */
 import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.ts';
@@ -53,8 +54,11 @@ async function material(deps: DeployJobDeps, cert: ManagedCertificate, revision:
   };
 }
 
-/** Deploys revision `revision` of `name` to target `target`; a superseded revision or removed target is skipped. */
-export async function runDeploy(deps: DeployJobDeps, payload: Record<string, unknown>): Promise<void> {
+/**
+ * Deploys revision `revision` of `name` to target `target`; a superseded revision or removed
+ * target is skipped. 'completed' when it completed `job` itself (a successful deploy).
+ */
+export async function runDeploy(deps: DeployJobDeps, payload: Record<string, unknown>, job: { id: string; owner: string }): Promise<void | 'completed'> {
   const name = String(payload.name);
   const revision = Number(payload.revision);
   const index = Number(payload.target);
@@ -84,9 +88,14 @@ export async function runDeploy(deps: DeployJobDeps, payload: Record<string, unk
         throw new AppError('deployFailed', `deployed to the ${spec.type} target of ${name}, but ${v.detail}`);
       }
     }
-    await deployConditions(deps.store, name, index, {});
+    const kept = await deps.store.transaction(async (s) => {
+      await deployConditions(s, name, index, {});
+      return s.finishDeploy(job, { name, revision, target: index });
+    });
     deps.report.deployFinished(spec.type, spec.verify ? 'verified' : 'deployed');
-    deps.log.info({ managed: name, revision, target: index, changed: outcome.changed }, outcome.detail);
+    // A lost claim means another node took the job over: it completes it and keeps its outcome.
+    deps.log.info({ managed: name, revision, target: index, changed: outcome.changed, ...(kept ? {} : { claimLost: true }) }, outcome.detail);
+    return 'completed';
   } catch (err) {
     deps.report.deployFinished(spec.type, 'failed');
     if (!unverified) await deployConditions(deps.store, name, index, { failed: isAppError(err) ? err.detail : (err as Error).message });

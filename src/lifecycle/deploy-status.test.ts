@@ -34,3 +34,11 @@ test('a job that gave up is failed with its last error and attempts', () => {
   assert.equal(d?.state, 'failed');
   assert.equal(d?.detail, 'permission denied (gave up after 5 attempts)');
 });
+
+test('a kept outcome stands for its pruned job, and a newer job for the target stands before it', () => {
+  const kept = job({ revision: 3, createdAt: 500, updatedAt: 600 });
+  const [alone] = deployStatus([verified], [kept], 10 * 86_400_000);
+  assert.deepEqual([alone?.state, alone?.revision, alone?.at], ['verified', 3, 600]);
+  const [after] = deployStatus([verified], [job({ revision: 4, status: 'queued', attempts: 0, runAt: 0, createdAt: 700 }), kept], 1_000);
+  assert.deepEqual([after?.state, after?.revision], ['pending', 4]);
+});

@@ -1,12 +1,12 @@
 /**
  * Where each deploy target of a managed certificate stands, read from its `lifecycle-deploy` jobs
- * (deploy-job.ts): the queue already records every attempt's outcome, its error and when, so no
- * second record is kept. Done jobs are pruned a day after they finish (src/duties.ts); a target
- * whose last deploy is older than that shows `none`.
+ * (deploy-job.ts): the queue records every attempt's outcome, its error and when. Done jobs are
+ * pruned a day after they finish (src/duties.ts), so a successful deploy is also kept as its
+ * target's last finished deploy, in the same shape, and judged by the same rules here.
  */
 import type { DeclaredTarget } from './deploy/types.ts';
 
-/** One `lifecycle-deploy` job as the status needs it. */
+/** One `lifecycle-deploy` job (or the kept copy of the last one done for its target) as the status needs it. */
 export interface DeployJobRecord {
   revision: number;
   target: number;
@@ -46,12 +46,12 @@ function stateOf(target: DeclaredTarget, job: DeployJobRecord, now: number): Omi
   return { state: 'pending', detail: job.status === 'running' ? 'deploying now' : 'queued', at: job.runAt };
 }
 
-/** Each declared target's latest deploy (the newest job for it), in declaration order. */
+/** Each declared target's latest deploy (the newest record for it: a later one wins a tie), in declaration order. */
 export function deployStatus(targets: readonly DeclaredTarget[], jobs: readonly DeployJobRecord[], now: number): TargetDeploy[] {
   return targets.map((target, index) => {
     let latest: DeployJobRecord | undefined;
     for (const j of jobs) if (j.target === index && (latest === undefined || j.createdAt >= latest.createdAt)) latest = j;
-    if (latest === undefined) return { target: index, type: target.type, revision: undefined, state: 'none', detail: 'no deploy recorded in the last day', at: undefined };
+    if (latest === undefined) return { target: index, type: target.type, revision: undefined, state: 'none', detail: 'not deployed yet', at: undefined };
     return { target: index, type: target.type, revision: latest.revision, ...stateOf(target, latest, now) };
   });
 }

@@ -5,7 +5,7 @@
  */
 
 /** Conditions that hold until they clear, and one-shot events (`issued`, `renewed`). */
-export const CONDITION_KINDS = ['issued', 'renewed', 'renewal-failed', 'deploy-failed', 'deploy-unverified', 'drift', 'expiring', 'renew-now'] as const;
+export const CONDITION_KINDS = ['issued', 'renewed', 'renewal-failed', 'deploy-failed', 'deploy-unverified', 'drift', 'expiring', 'renew-now', 'probe-unreachable'] as const;
 export type ConditionKind = (typeof CONDITION_KINDS)[number];
 
 export interface LifecycleCondition {

@@ -81,7 +81,7 @@ export class ManagedService {
     const cert = await this.get(name);
     const [current] = await this.deps.store.revisions(name);
     const now = this.deps.now();
-    const deploys = deployStatus(cert.spec.targets, await this.deps.store.deployJobs(name), now);
+    const deploys = deployStatus(cert.spec.targets, await this.deps.store.deployRecords(name), now);
     return { ...cert, spec: { ...cert.spec, solver: solverView(cert.spec.solver) }, status: statusLine(cert, current, now), current, deploys };
   }
 

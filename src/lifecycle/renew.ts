@@ -141,7 +141,28 @@ async function recordWait(deps: RenewDeps, cert: ManagedCertificate, wait: RateB
   await deps.store.updateRenewalState(cert.name, fresh.version, state, true);
 }
 
+/** The row's version moved between the read and the write of recordRevisionOnce. */
+class RevisionRaced extends Error {}
+
+/** Tries of recordRevisionOnce: each loses only to a write that committed in between. */
+const RECORD_ATTEMPTS = 5;
+
+/**
+ * Records the issued certificate as the new revision. The lifecycle duty may store a new ARI
+ * window on the same row (its version) while this runs; that is no reason to call a renewal whose
+ * order is complete failed (and order again), so the record is read and written once more.
+ */
 async function recordRevision(deps: RenewDeps, cert: ManagedCertificate, issued: Issued, replaces: string | undefined, issuer: Issuer): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await recordRevisionOnce(deps, cert, issued, replaces, issuer);
+    } catch (err) {
+      if (!(err instanceof RevisionRaced) || attempt >= RECORD_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function recordRevisionOnce(deps: RenewDeps, cert: ManagedCertificate, issued: Issued, replaces: string | undefined, issuer: Issuer): Promise<void> {
   const leaf = new x509.X509Certificate(pemToDer(issued.certPem, 'CERTIFICATE'));
   const serial = certSerialHex(issued.certPem);
   const notBefore = leaf.notBefore.getTime();
@@ -164,7 +185,7 @@ async function recordRevision(deps: RenewDeps, cert: ManagedCertificate, issued:
       ari: undefined, ariPollAt: issuer.kind === 'acme' ? now : undefined,
       failures: 0, lastOutcome: 'renewed', lastDetail: `revision ${revision} issued ${new Date(now).toISOString()} (serial ${serial})`, lastAttemptAt: now,
     };
-    if (!(await s.setCurrentRevision(cert.name, fresh.version, revision, state))) throw new Error(`managed certificate ${cert.name} changed while recording its renewal`);
+    if (!(await s.setCurrentRevision(cert.name, fresh.version, revision, state))) throw new RevisionRaced(`managed certificate ${cert.name} changed while recording its renewal`);
     await deps.onRenewed?.(s, fresh, revision);
     await s.audit({
       actor: 'lifecycle', action: 'lifecycle.renewed', object: `managed:${cert.name}`, outcome: 'success',

@@ -24,8 +24,8 @@ export interface LifecycleRuntimeDeps {
 export interface LifecycleRuntime {
   /** The `lifecycle-renew` job: one attempt, `payload` `{ name, seq }`. */
   renew(payload: Record<string, unknown>): Promise<void>;
-  /** The `lifecycle-deploy` job: one revision to one target, `payload` `{ name, revision, target }`. */
-  deploy(payload: Record<string, unknown>): Promise<void>;
+  /** The `lifecycle-deploy` job `job` (run by `owner`): one revision to one target, `payload` `{ name, revision, target }`; 'completed' when it completed the job itself. */
+  deploy(payload: Record<string, unknown>, job: { id: string; owner: string }): Promise<void | 'completed'>;
   /** The `lifecycle` duty. */
   duty(): Promise<unknown>;
 }
@@ -35,7 +35,7 @@ export function lifecycleRuntime(deps: LifecycleRuntimeDeps): LifecycleRuntime {
   const report = deps.report ?? NO_LIFECYCLE_REPORT;
   return {
     renew: (payload) => runRenewal({ ...deps, ...timeouts, report, onRenewed: queueDeploys }, String(payload.name), Number(payload.seq)),
-    deploy: (payload) => runDeploy({ ...deps, report }, payload),
+    deploy: (payload, job) => runDeploy({ ...deps, report }, payload, job),
     duty: () => runLifecycleDuty({ store: deps.store, now: deps.now, log: deps.log, timeoutMs: deps.settings.upstreamTimeoutMs, ariPollMaxMs: deps.settings.ariPollMaxMs, random: () => randomInt(2 ** 30) / 2 ** 30 }),
   };
 }

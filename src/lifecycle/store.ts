@@ -75,8 +75,17 @@ export interface LifecycleStore extends LifecycleEvents {
   /** CAS on version: the row moves to `revision`, its renewal sequence and version advance. */
   setCurrentRevision(name: string, version: number, revision: number, state: RenewalState): Promise<boolean>;
   revisions(name: string): Promise<Revision[]>;
-  /** The certificate's `lifecycle-deploy` jobs still in the queue (done ones go after a day), oldest first. */
-  deployJobs(name: string): Promise<DeployJobRecord[]>;
+  /**
+   * What is known of the certificate's deploys, oldest first: its `lifecycle-deploy` jobs still in
+   * the queue (done ones are pruned after a day), then each target's last finished deploy, which
+   * `finishDeploy` kept and which outlives its job.
+   */
+  deployRecords(name: string): Promise<DeployJobRecord[]>;
+  /**
+   * Completes the running deploy job `job` (held by `owner`) and keeps it as its target's last
+   * finished deploy, in this store's transaction; false (nothing kept) when the claim was lost.
+   */
+  finishDeploy(job: { id: string; owner: string }, deploy: { name: string; revision: number; target: number }): Promise<boolean>;
   /** Every managed certificate's current revision: its name, serial and notAfter (for `expiring`). */
   currentExpiries(): Promise<Array<{ name: string; serial: string; notBefore: number; notAfter: number }>>;
   revisionKey(name: string, revision: number): Promise<Buffer | undefined>;

@@ -8,7 +8,7 @@ import type { ConditionKind, LifecycleCondition } from '../lifecycle/events.ts';
 /** Kinds told once per occurrence, never raised or cleared. */
 const ONE_SHOT: ReadonlySet<ConditionKind> = new Set(['issued', 'renewed']);
 /** Kinds whose clearing is told ("resolved"); `expiring` and `renew-now` just end with the renewal. */
-const FAILURES: ReadonlySet<ConditionKind> = new Set(['renewal-failed', 'deploy-failed', 'deploy-unverified', 'drift']);
+const FAILURES: ReadonlySet<ConditionKind> = new Set(['renewal-failed', 'deploy-failed', 'deploy-unverified', 'drift', 'probe-unreachable']);
 
 export const isOneShot = (kind: ConditionKind): boolean => ONE_SHOT.has(kind);
 export const toldWhenResolved = (kind: ConditionKind): boolean => FAILURES.has(kind);

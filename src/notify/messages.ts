@@ -31,10 +31,15 @@ const RAISED: Record<ConditionKind, Words> = {
     title: `${n}: the CA asks to renew now`,
     text: `The issuing CA asks for ${n} to be renewed now (ARI): ${d}. Certainty renews it by itself; nothing to do unless a renewal failure follows.`,
   }),
+  'probe-unreachable': (n, d) => ({
+    title: `${n}: endpoint unreachable`,
+    text: `The probe ${n} cannot read a certificate from its endpoint: ${d}. Check that the service is up and listening, and that this node can reach it; "certainty probe run ${n}" probes again now.`,
+  }),
 };
 
 const RESOLVED_TITLE: Partial<Record<ConditionKind, string>> = {
   'renewal-failed': 'renewal works again', 'deploy-failed': 'deploy works again', 'deploy-unverified': 'deploy verified', drift: 'serves the expected certificate again',
+  'probe-unreachable': 'endpoint answers again',
 };
 
 export function messageFor(c: Pick<LifecycleCondition, 'kind' | 'name' | 'subject' | 'detail'>, phase: Phase, now: number): Message {

@@ -1,6 +1,5 @@
 import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
-import { DEPLOY_JOB } from '../lifecycle/deploy-job.ts';
 import type { DeployJobRecord } from '../lifecycle/deploy-status.ts';
 import type { OrderBudget } from '../lifecycle/rate-budget.ts';
 import type { LifecycleCondition } from '../lifecycle/events.ts';
@@ -10,6 +9,7 @@ import type { RenewalState } from '../lifecycle/types.ts';
 import { revisionId, type Issuer, type LocalCertificate, type ManagedCertificate, type ManagedSpec, type NewIssuer, type NewRevision, type Revision } from '../lifecycle/types.ts';
 import { fromCertificate } from './acme-rows.ts';
 import { auditChainOn } from './audit-store.ts';
+import { deployRecords, finishDeploy } from './deploy-records.ts';
 import type { Database, Queryable } from './db.ts';
 import { placeholders } from './sql-text.ts';
 import { SqlJobStore } from './job-store.ts';
@@ -20,7 +20,7 @@ import {
 
 const blob = (v: unknown): Buffer => Buffer.from(v as Buffer);
 
-/** The lifecycle tables (migrations 11 and 14); see src/lifecycle/store.ts. */
+/** The lifecycle tables (migrations 11, 14 and 18); see src/lifecycle/store.ts. */
 export class SqlLifecycleStore implements LifecycleStore {
   constructor(
     private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined,
@@ -182,6 +182,7 @@ export class SqlLifecycleStore implements LifecycleStore {
     await this.q.exec('DELETE FROM managed_revisions WHERE managed_name = ?', [name]);
     await this.q.exec('DELETE FROM managed_pending_keys WHERE name = ?', [name]);
     await this.q.exec('DELETE FROM http01_tokens WHERE managed_name = ?', [name]);
+    await this.q.exec('DELETE FROM deploy_outcomes WHERE managed_name = ?', [name]);
     return (await this.q.exec('DELETE FROM managed_certificates WHERE name = ?', [name])) === 1;
   }
 
@@ -247,17 +248,12 @@ export class SqlLifecycleStore implements LifecycleStore {
     return n === 1;
   }
 
-  async deployJobs(name: string): Promise<DeployJobRecord[]> {
-    const rows = await this.q.query<{ payload: string; status: string; attempts: number; last_error: string | null; run_at: number | string; created_at: number | string; updated_at: number | string }>(
-      'SELECT payload, status, attempts, last_error, run_at, created_at, updated_at FROM jobs WHERE fair_key = ? AND kind = ? ORDER BY created_at, id', [`managed:${name}`, DEPLOY_JOB],
-    );
-    return rows.map((r) => {
-      const p = JSON.parse(r.payload) as { revision: number; target: number };
-      return {
-        revision: Number(p.revision), target: Number(p.target), status: r.status, attempts: Number(r.attempts), lastError: r.last_error ?? undefined,
-        runAt: Number(r.run_at), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
-      };
-    });
+  deployRecords(name: string): Promise<DeployJobRecord[]> {
+    return deployRecords(this.q, name);
+  }
+
+  finishDeploy(job: { id: string; owner: string }, deploy: { name: string; revision: number; target: number }): Promise<boolean> {
+    return finishDeploy(this.db, this.q, job, deploy);
   }
 
   async revisions(name: string): Promise<Revision[]> {

@@ -7,12 +7,13 @@ import { auditChainOn } from './audit-store.ts';
 import type { Database, Queryable } from './db.ts';
 import { SqlNotifyStore } from './notify-store.ts';
 
-const PROBE_COLS = 'name, host, port, servername, trust_pem, expected_managed, interval_ms, next_probe_at, result, created_at';
+const PROBE_COLS = 'name, host, port, servername, trust_pem, expected_managed, interval_ms, unreachable_after, next_probe_at, result, created_at, version';
 const FOUND_COLS = 'endpoint, fingerprint, serial, subject, names, issuer, not_after, issued_here, first_seen, last_seen';
 
 interface ProbeRow {
   name: string; host: string; port: number; servername: string | null; trust_pem: string | null; expected_managed: string | null;
-  interval_ms: number | string; next_probe_at: number | string; result: string | null; created_at: number | string;
+  interval_ms: number | string; unreachable_after: number | string; next_probe_at: number | string; result: string | null; created_at: number | string;
+  version: number | string;
 }
 
 interface FoundRow {
@@ -22,16 +23,22 @@ interface FoundRow {
 
 const toProbe = (r: ProbeRow): ProbeEndpoint => ({
   name: r.name, host: r.host, port: Number(r.port), servername: r.servername, trustPem: r.trust_pem, expectedManaged: r.expected_managed,
-  intervalMs: Number(r.interval_ms), nextProbeAt: Number(r.next_probe_at), createdAt: Number(r.created_at),
-  last: r.result === null ? null : (JSON.parse(r.result) as ProbeOutcome),
+  intervalMs: Number(r.interval_ms), unreachableAfter: Number(r.unreachable_after), nextProbeAt: Number(r.next_probe_at), createdAt: Number(r.created_at),
+  version: Number(r.version), last: r.result === null ? null : outcomeOf(r.result),
 });
+
+/** A stored result; one stored before errors were counted (migration 18) counts its own. */
+function outcomeOf(json: string): ProbeOutcome {
+  const o = JSON.parse(json) as Omit<ProbeOutcome, 'consecutiveErrors'> & { consecutiveErrors?: number };
+  return { ...o, consecutiveErrors: o.consecutiveErrors ?? (o.outcome === 'error' ? 1 : 0) };
+}
 
 const toFound = (r: FoundRow): DiscoveredCertificate => ({
   endpoint: r.endpoint, fingerprint256: r.fingerprint, serial: r.serial, subject: r.subject, names: JSON.parse(r.names) as string[], issuer: r.issuer,
   notAfter: Number(r.not_after), issuedHere: Number(r.issued_here) === 1, firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
 });
 
-/** The probe tables (migration 18); see src/lifecycle/probe/store.ts. */
+/** The probe tables (migrations 17 and 18); see src/lifecycle/probe/store.ts. */
 export class SqlProbeStore implements ProbeStore {
   constructor(
     private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined,
@@ -57,8 +64,17 @@ export class SqlProbeStore implements ProbeStore {
 
   async insertProbe(p: ProbeEndpoint): Promise<boolean> {
     const n = await this.q.exec(
-      `INSERT INTO probe_endpoints (${PROBE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING`,
-      [p.name, p.host, p.port, p.servername, p.trustPem, p.expectedManaged, p.intervalMs, p.nextProbeAt, p.createdAt],
+      `INSERT INTO probe_endpoints (${PROBE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1) ON CONFLICT DO NOTHING`,
+      [p.name, p.host, p.port, p.servername, p.trustPem, p.expectedManaged, p.intervalMs, p.unreachableAfter, p.nextProbeAt, p.createdAt],
+    );
+    return n === 1;
+  }
+
+  async updateProbe(p: ProbeEndpoint, version: number): Promise<boolean> {
+    const n = await this.q.exec(
+      `UPDATE probe_endpoints SET host = ?, port = ?, servername = ?, trust_pem = ?, expected_managed = ?, interval_ms = ?, unreachable_after = ?, next_probe_at = ?,
+       version = version + 1 WHERE name = ? AND version = ?`,
+      [p.host, p.port, p.servername, p.trustPem, p.expectedManaged, p.intervalMs, p.unreachableAfter, p.nextProbeAt, p.name, version],
     );
     return n === 1;
   }

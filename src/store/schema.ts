@@ -642,4 +642,28 @@ CREATE TABLE discovered_certificates (
 );
 `,
   },
+  {
+    // Lifecycle gaps: a probe's settings become mutable (`certainty apply` updates them, compare-
+    // and-swap on `version`) and say after how many failed probes in a row its endpoint is told
+    // unreachable; each deploy target's last finished deploy is kept past the pruning of its job
+    // (written with the job's completion, src/lifecycle/deploy-job.ts), so its status lasts.
+    id: 18,
+    name: 'lifecycle-gaps',
+    sql: `
+ALTER TABLE probe_endpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE probe_endpoints ADD COLUMN unreachable_after INTEGER NOT NULL DEFAULT 2;
+CREATE TABLE deploy_outcomes (
+  managed_name TEXT NOT NULL,
+  target INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT,
+  run_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (managed_name, target)
+);
+`,
+  },
 ];

@@ -121,6 +121,26 @@ describe('web console in Chromium (sqlite)', { timeout: 240_000 }, () => {
     await signed.close();
   });
 
+  test('the operator lists console sessions and signs one out from the CLI: that browser is back at the sign-in page, and it is audited', async () => {
+    type Listed = { handle: string; kind: string; subject: string; role: string };
+    const before = new Set(((await cli('console', 'sessions')) as Listed[]).map((s) => s.handle));
+    const { context, page } = await signIn(viewer.token);
+    const added = ((await cli('console', 'sessions')) as Listed[]).filter((s) => !before.has(s.handle));
+    assert.equal(added.length, 1, 'one new session');
+    const mine = added[0] as Listed;
+    assert.match(mine.handle, /^[0-9a-f]{12}$/);
+    assert.deepEqual([mine.kind, mine.subject, mine.role], ['token', viewer.id, 'viewer']);
+    assert.deepEqual(await cli('console', 'sign-out', mine.handle), { ended: 1 });
+    await page.goto(`${base}/console/`);
+    assert.match(page.url(), /\/console\/login$/, 'the ended session no longer signs in');
+    const records = (await cli('audit', 'list', '--action', 'console.sessions-ended')) as Array<{ details?: { ended?: number; what?: string } }>;
+    assert.ok(records.some((r) => r.details?.ended === 1 && r.details.what === `session ${mine.handle}`), JSON.stringify(records));
+    const again = await runUnchecked(process.execPath, [join(REPO_ROOT, 'bin', 'certainty.js'), 'console', 'sign-out', mine.handle], { env: { CERTAINTY_DATA_DIR: acme.node.dataDir }, timeoutMs: 30_000 });
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /No console session matches session [0-9a-f]{12}; "certainty console sessions" lists them/);
+    await context.close();
+  });
+
   test('a viewer sees no revoke button, and a forged revoke with a valid session and CSRF token is refused', async () => {
     const { context, page } = await signIn(viewer.token);
     await page.goto(`${base}/console/certificates?q=${NAME}`);

@@ -10,6 +10,7 @@ import Provider from 'oidc-provider';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { openDb } from '../../src/config/database.ts';
 import { REPO_ROOT } from '../support/certainty.ts';
+import { testCli } from '../support/cli.ts';
 import { freePort } from '../support/free-port.ts';
 import { startNode, type TestNode } from '../support/node.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
@@ -23,6 +24,7 @@ describe('web console single sign-on (OpenID Connect, sqlite)', { timeout: 180_0
   let op: Server;
   let browser: Browser;
   let dir: string;
+  const { cliOk } = testCli(() => ({ CERTAINTY_DATA_DIR: node.dataDir }));
 
   before(async () => {
     dir = await makeTempDir('console-oidc');
@@ -81,6 +83,18 @@ describe('web console single sign-on (OpenID Connect, sqlite)', { timeout: 180_0
     await page.goto(`${node.baseUrl}/console/certificates`);
     assert.equal(await page.getByRole('button', { name: 'Revoke' }).count(), 0);
     await page.screenshot({ path: join(REPO_ROOT, 'docs', 'console', 'oidc.png') });
+    await page.context().close();
+  });
+
+  test('an operator ends a single sign-on user\'s sessions by subject: the role chosen at sign-in ends with them', async () => {
+    const page = await signInAs('alice');
+    await page.waitForURL(`${node.baseUrl}/console/`);
+    const listed = JSON.parse(await cliOk('console', 'sessions', '--json')) as Array<{ kind: string; subject: string; role: string }>;
+    assert.ok(listed.some((s) => s.kind === 'oidc' && s.subject === 'oidc:alice' && s.role === 'viewer'), JSON.stringify(listed));
+    assert.match(await cliOk('console', 'sign-out', '--subject', 'oidc:alice'), /^Ended [1-9]\d* console sessions?;/);
+    await page.goto(`${node.baseUrl}/console/`);
+    assert.match(page.url(), /\/console\/login$/);
+    assert.equal((JSON.parse(await cliOk('console', 'sessions', '--json')) as Array<{ subject: string }>).some((s) => s.subject === 'oidc:alice'), false);
     await page.context().close();
   });
 

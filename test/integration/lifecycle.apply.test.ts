@@ -1,8 +1,9 @@
 // `certainty apply -f FILE` and `POST /admin/apply`: the complete example file from
 // docs/lifecycle.md (extracted here, so the docs stay true) applied with the CLI, a dry run that
-// changes nothing, a second apply with no changes, one edited field as one update, a mistake that
-// names its place in the file and changes nothing, and --prune. Through the admin API: secret
-// header values stored wrapped, never shown to a viewer, never in the database in the clear.
+// changes nothing, a second apply with no changes, one edited field as one update (a managed
+// certificate's, a probe's), a mistake that names its place in the file and changes nothing, and
+// --prune (probes included). Through the admin API: secret header values stored wrapped, never
+// shown to a viewer, never in the database in the clear; a probe declared with them.
 import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,8 +51,9 @@ for (const dialect of dialects()) {
         await db.close();
       }
     };
-    const listNames = async (what: 'issuer' | 'managed'): Promise<string[]> =>
-      (await query<{ name: string }>(`SELECT name FROM ${what === 'issuer' ? 'lifecycle_issuers' : 'managed_certificates'} ORDER BY name`)).map((r) => r.name);
+    const TABLES = { issuer: 'lifecycle_issuers', managed: 'managed_certificates', probe: 'probe_endpoints' } as const;
+    const listNames = async (what: keyof typeof TABLES): Promise<string[]> =>
+      (await query<{ name: string }>(`SELECT name FROM ${TABLES[what]} ORDER BY name`)).map((r) => r.name);
     const renewWhenLeft = async (name: string): Promise<number> =>
       (JSON.parse((await query<{ spec: string }>('SELECT spec FROM managed_certificates WHERE name = ?', [name]))[0]?.spec ?? '{}') as Json).policy.renewWhenLeft;
     const api = async (method: string, path: string, token: string, body?: unknown): Promise<{ status: number; text: string; json: Json }> => {
@@ -71,6 +73,7 @@ for (const dialect of dialects()) {
       writeFileSync(join(dir, 'inventory-token'), `${FILE_TOKEN}\n`, { mode: 0o600 });
       env = { CERTAINTY_DATA_DIR: dataDir, DB_RELOAD_TOKEN: ENV_TOKEN, ...(databaseUrl === undefined ? {} : { CERTAINTY_DATABASE_URL: databaseUrl }) };
       node = await startNode({ databaseUrl, dataDir, set: { listen: `127.0.0.1:${await freePort()}`, 'tls.enabled': 'false' } });
+      writeFileSync(join(dir, 'corp-root.pem'), node.rootPem);
     });
     after(async () => {
       await node?.stop();
@@ -84,14 +87,17 @@ for (const dialect of dialects()) {
       const doc = {
         issuers: [{ name: 'api-own', kind: 'local' }],
         managed: [{ name: 'api-made', issuer: 'api-own', names: ['api.apply.test'], targets: [{ type: 'webhook', url: hook, secretRef: 'hooks/api', headers: { Authorization: SECRET_HEADER } }] }],
+        // A closed port on loopback: its probe finds nothing, harmlessly.
+        probes: [{ name: 'api-probe', host: '127.0.0.1', port: await freePort(), servername: 'api.apply.test', expectedManaged: 'api-made', interval: '1h' }],
       };
       const dry = await api('POST', '/admin/apply?dryRun=true', admin.token, doc);
       assert.equal(dry.status, 200, dry.text);
-      assert.deepEqual(dry.json.lines.slice(0, 2), ['+ issuer api-own (new)', '+ managed api-made (new)']);
+      assert.deepEqual(dry.json.lines.slice(0, 3), ['+ issuer api-own (new)', '+ managed api-made (new)', '+ probe api-probe (new)']);
       assert.deepEqual((await api('GET', '/admin/managed', admin.token)).json, [], 'a dry run changes nothing');
       assert.equal((await api('POST', '/admin/apply', viewer.token, doc)).status, 403, 'applying needs lifecycle.configure');
       const applied = await api('POST', '/admin/apply', admin.token, doc);
-      assert.equal(applied.json.summary, '2 created, 0 updated, 0 removed');
+      assert.equal(applied.json.summary, '3 created, 0 updated, 0 removed');
+      assert.equal((await api('GET', '/admin/probes/api-probe', viewer.token)).json.expectedManaged, 'api-made');
       const seen = await api('GET', '/admin/managed/api-made', viewer.token);
       assert.equal(seen.status, 200);
       assert.deepEqual(seen.json.spec.targets[0].headers, { Authorization: '(secret)' });
@@ -121,12 +127,18 @@ for (const dialect of dialects()) {
       assert.deepEqual(dry.trim().split('\n'), [
         '+ issuer corp (new)', '+ issuer own (new)', '- issuer api-own (would be removed with --prune)',
         '+ managed www (new)', '+ managed internal (new)', '- managed api-made (would be removed with --prune)',
-        '4 to create, 0 to update, 0 to remove (dry run: nothing changed)',
+        '+ probe www (new)', '+ probe partner-api (new)', '- probe api-probe (would be removed with --prune)',
+        '6 to create, 0 to update, 0 to remove (dry run: nothing changed)',
       ]);
       assert.deepEqual(await listNames('managed'), ['api-made'], 'a dry run changes nothing');
+      assert.deepEqual(await listNames('probe'), ['api-probe']);
 
-      assert.match(await cliOk('apply', '-f', file), /\n4 created, 0 updated, 0 removed\n$/);
+      assert.match(await cliOk('apply', '-f', file), /\n6 created, 0 updated, 0 removed\n$/);
       assert.deepEqual(await listNames('issuer'), ['api-own', 'corp', 'own']);
+      const www = JSON.parse(await cliOk('probe', 'show', 'www', '--json')) as Json;
+      assert.deepEqual([www.host, www.port, www.servername, www.expectedManaged, www.intervalMs, www.unreachableAfter], ['10.0.0.7', 443, 'www.corp.example', 'www', 900_000, 3]);
+      assert.equal(www.trustPem, readFileSync(join(dir, 'corp-root.pem'), 'utf8'), 'the trust bundle read from trustFile');
+      assert.equal(JSON.parse(await cliOk('probe', 'show', 'partner-api', '--json')).port, 443);
       const internal = JSON.parse(await cliOk('managed', 'show', 'internal', '--json')) as Json;
       assert.deepEqual(internal.spec.targets[0].env, { SERVICE: '(secret)', API_TOKEN: '(secret)' });
       assert.deepEqual(internal.spec.targets[1].headers, { Authorization: '(secret)', 'X-Team': { secret: 'teams/db#id' } });
@@ -146,6 +158,16 @@ for (const dialect of dialects()) {
       assert.match(edited, /0 created, 1 updated, 0 removed\n$/);
       assert.equal(await renewWhenLeft('internal'), 0.25);
 
+      const probeEdit = example.replace('renewWhenLeft: 0.5', 'renewWhenLeft: 0.25').replace('interval: 15m', 'interval: 5m').replace('unreachableAfter: 3', 'unreachableAfter: 4');
+      writeFileSync(file, probeEdit);
+      assert.match(await cliOk('apply', '-f', file, '--dry-run'), /^~ probe www: interval, unreachableAfter\n/m);
+      assert.match(await cliOk('apply', '-f', file), /\n0 created, 1 updated, 0 removed\n$/);
+      assert.deepEqual(((p) => [p.intervalMs, p.unreachableAfter])(JSON.parse(await cliOk('probe', 'show', 'www', '--json')) as Json), [300_000, 4]);
+      writeFileSync(file, example.replace('renewWhenLeft: 0.5', 'renewWhenLeft: 0.25').replace('    host: api.partner.example\n', ''));
+      const noHost = await cli('apply', '-f', file);
+      assert.notEqual(noHost.code, 0);
+      assert.match(noHost.stderr, /probes\[1\]\.host: required/);
+
       // A mistake anywhere: nothing is changed, not even the valid edit before it.
       const broken = example.replace('renewWhenLeft: 0.5', 'renewWhenLeft: 0.4').replace(/\n\s+crtPath: \/etc\/haproxy\/certs\/www\.pem/, '');
       writeFileSync(file, broken);
@@ -158,13 +180,18 @@ for (const dialect of dialects()) {
       const pruned = await cliOk('apply', '-f', file, '--prune');
       assert.match(pruned, /- managed api-made \(removed\)\n/);
       assert.match(pruned, /- issuer api-own \(removed\)\n/);
-      assert.match(pruned, /0 created, 1 updated, 2 removed\n$/);
+      assert.match(pruned, /- probe api-probe \(removed\)\n/);
+      assert.match(pruned, /0 created, 2 updated, 3 removed\n$/);
       assert.deepEqual(await listNames('managed'), ['internal', 'www']);
+      assert.deepEqual(await listNames('probe'), ['partner-api', 'www']);
       assert.deepEqual(await listNames('issuer'), ['corp', 'own']);
 
       const records = JSON.parse(await cliOk('audit', 'list', '--action', 'lifecycle.managed-updated', '--object', 'managed:internal', '--json')) as Json[];
       assert.equal(records.length, 3, 'one record per change');
       assert.match(records[0].actor, /^cli:/);
+      const probeRecords = JSON.parse(await cliOk('audit', 'list', '--action', 'lifecycle.probe-updated', '--object', 'probe:www', '--json')) as Json[];
+      assert.equal(probeRecords.length, 2, 'the edit, and the return to the file');
+      assert.deepEqual(probeRecords[0].details.changed, ['interval', 'unreachableAfter']);
     });
   });
 }

@@ -2,7 +2,9 @@
 // from the local issuer is deployed to files that the server serves; a probe added through the CLI
 // is run by the probes duty and finds it healthy; the server then serves another certificate, and
 // the duty raises drift, told to a webhook receiver; discovery over 127.0.0.1 finds both
-// certificates and tells which one this CA issued; the inventory keeps them.
+// certificates and tells which one this CA issued; the inventory keeps them. A probe of a closed
+// port is told unreachable (by webhook) only after two failed probes in a row, once however many
+// follow, and resolved when a TLS server starts listening there.
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -35,9 +37,9 @@ async function startReceiver(): Promise<{ url: string; bodies: string[]; close()
   return { url: `http://127.0.0.1:${port}`, bodies, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function startTls(cert: string, key: string): Promise<{ server: TlsServer; port: number }> {
+async function startTls(cert: string, key: string, at?: number): Promise<{ server: TlsServer; port: number }> {
   const server = createTlsServer({ cert, key }, (socket) => socket.end());
-  const port = await freePort();
+  const port = at ?? (await freePort());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -55,6 +57,7 @@ for (const dialect of dialects()) {
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
     let probed: { server: TlsServer; port: number } | undefined;
     let original: { server: TlsServer; port: number } | undefined;
+    let revived: { server: TlsServer; port: number } | undefined;
     let env: Record<string, string>;
     const { cli, cliOk } = testCli(() => env);
     const probe = async (name: string): Promise<Json> => JSON.parse(await cliOk('probe', 'show', name, '--json'));
@@ -69,6 +72,7 @@ for (const dialect of dialects()) {
     after(async () => {
       await closeTls(probed?.server);
       await closeTls(original?.server);
+      await closeTls(revived?.server);
       await node?.stop();
       await receiver?.close();
       if (dir) await removeDir(dir);
@@ -137,6 +141,36 @@ for (const dialect of dialects()) {
       const tooBig = await cli('discover', '--range', '10.0.0.0/16:443');
       assert.notEqual(tooBig.code, 0);
       assert.match(tooBig.stderr, /above 1024 endpoints: narrow the range or split the scan/);
+    });
+
+    test('a closed port is told unreachable after two failed probes in a row, once, and resolved when a server listens', async () => {
+      const port = await freePort();
+      writeFileSync(join(dir, 'down-key'), 'a-probe-down-webhook-key-0123456789\n');
+      await cliOk('notify', 'add', 'down', '--type', 'webhook', '--url', `${receiver.url}/down`, '--secret-file', join(dir, 'down-key'), '--event', 'probe-unreachable');
+      await cliOk('probe', 'add', 'gone', '--host', '127.0.0.1', '--port', String(port), '--sni', 'gone.probe.test', '--interval', '5s');
+      const told = (phase: string): Json[] => receiver.bodies.map((b) => JSON.parse(b) as Json).filter((e) => e.event === 'probe-unreachable' && e.phase === phase);
+
+      const first = await waitFor(async () => {
+        const p = await probe('gone');
+        return p.last !== null ? p : undefined;
+      }, { what: 'the first probe of the closed port', ...WAIT });
+      assert.equal(first.last.outcome, 'error');
+      assert.match(first.last.error, /connection refused/);
+
+      const raised = await waitFor(async () => told('raised')[0], { what: 'the probe-unreachable webhook', ...WAIT });
+      assert.equal(raised.name, 'gone');
+      assert.match(raised.text, /could not be read 2 times in a row/, 'raised at the second failure, not the first');
+      assert.ok((await probe('gone')).last.consecutiveErrors >= 2);
+      await waitFor(async () => ((await probe('gone')).last.consecutiveErrors >= 4 ? true : undefined), { what: 'two more failed probes', ...WAIT });
+      assert.equal(told('raised').length, 1, 'told once, however many probes fail');
+
+      const cert = await (await materialCa('Back Again')).issue('gone', ['gone.probe.test'], 10);
+      revived = await startTls(`${cert.certPem}${cert.chainPem}`, cert.keyPem, port);
+      const resolved = await waitFor(async () => told('resolved')[0], { what: 'the resolved webhook', ...WAIT });
+      assert.match(resolved.title, /^gone: resolved, endpoint answers again$/);
+      const back = await probe('gone');
+      assert.deepEqual([back.last.consecutiveErrors, back.last.fingerprint256], [0, cert.fingerprint256]);
+      assert.equal(told('raised').length, 1);
     });
   });
 }

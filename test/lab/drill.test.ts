@@ -15,7 +15,8 @@ import { runUnchecked } from '../support/run.ts';
 
 const NODES = 3;
 const BIN = join(REPO_ROOT, 'bin', 'certainty.js');
-const SCENARIOS = ['node-kill', 'node-term', 'rolling-restart', 'lease-pause', 'node-db-cut', 'pg-kill', 'pg-switchover', 'etcd-member-lost'];
+const SCENARIOS = ['node-kill', 'node-term', 'rolling-restart', 'lease-pause', 'node-db-cut', 'pg-kill', 'pg-switchover', 'etcd-member-lost', 'mass-renewal', 'renewal-rolling-restart'];
+const RENEWALS = ['mass-renewal', 'renewal-rolling-restart'];
 
 const skip = missingPrograms();
 
@@ -51,6 +52,17 @@ function assertFigures(report: DrillReport): void {
   assert.ok((byName.get('pg-kill')?.figures.writesResumeMs ?? Infinity) <= 30_000);
   // A failover costs writes, not reads: directory and newNonce keep answering through the front.
   assert.ok((byName.get('pg-kill')?.figures.readsDownMs ?? Infinity) <= 5_000);
+  // Each of the fleet renewed once: one upstream order, one deploy, no failure.
+  for (const name of RENEWALS) {
+    const f = byName.get(name)?.figures;
+    assert.equal(f?.fleetSize, 40, `${name}: --quick renews 40`);
+    assert.equal(f?.certificatesRenewed, 40, `${name}: renewed, deployed and verified`);
+    assert.equal(f?.upstreamOrders, 40, `${name}: upstream orders`);
+    assert.equal(f?.duplicateDeploys, 0, `${name}: duplicate deploys`);
+    assert.equal(f?.renewalsFailed, 0, `${name}: failed renewals`);
+    assert.ok(f?.renewedAllMs !== null && f?.renewedAllMs !== undefined, `${name}: time until all renewed`);
+  }
+  assert.ok(byName.get('mass-renewal')?.timeline.events.some((e) => e.kind === 'fault' && e.label.startsWith('SIGKILL')), 'mass-renewal killed a node half way');
 }
 
 /** What the operator read is the report written to disk: one row per scenario with its measured figures. */
@@ -60,7 +72,8 @@ function assertPrintedTable(stdout: string, report: DrillReport, json: string): 
   for (const s of report.scenarios) {
     const row = lines.find((line) => line.startsWith('│') && line.includes(` ${s.name} `));
     assert.ok(row, `${s.name} has a row`);
-    for (const figure of ['PASS', humanDuration(s.figures.unavailabilityMs), `${s.figures.failedRequests} / ${s.figures.requests}`, `${s.figures.ordersFailed} (${s.figures.ordersRetried})`]) {
+    const renewed = s.figures.fleetSize === null ? [] : [`${s.figures.certificatesRenewed}/${s.figures.fleetSize} in ${humanDuration(s.figures.renewedAllMs)}`];
+    for (const figure of ['PASS', humanDuration(s.figures.unavailabilityMs), `${s.figures.failedRequests} / ${s.figures.requests}`, `${s.figures.ordersFailed} (${s.figures.ordersRetried})`, ...renewed]) {
       assert.ok(row.includes(figure), `${s.name}: ${figure} in ${row}`);
     }
   }

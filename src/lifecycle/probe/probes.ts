@@ -19,6 +19,7 @@ export const probeInputSchema = z.strictObject({
   trustPem: z.string().max(1_000_000).optional(),
   expectedManaged: z.string().optional(),
   interval: z.string().default('1h'),
+  unreachableAfter: z.number().int().min(1).max(100).default(2),
 });
 
 export interface ProbeServiceDeps {
@@ -69,28 +70,35 @@ export class ProbeService {
   }
 }
 
-/** The checked probe, due at once, or a `malformed` AppError naming the field. */
-function parseProbe(input: unknown, now: number): ProbeEndpoint {
+/**
+ * The checked probe, due at `now`, or a `malformed` AppError whose detail starts `probe: FIELD: `
+ * (apply puts the entry's place in the file in front of the field).
+ */
+export function parseProbe(input: unknown, now: number): ProbeEndpoint {
   const parsed = probeInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new AppError('malformed', `probe: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`);
   }
   const v = parsed.data;
-  checkName(v.name, 'probe');
-  if (v.expectedManaged !== undefined) checkName(v.expectedManaged, 'managed certificate');
-  let intervalMs: number;
-  try {
-    intervalMs = parseDuration(v.interval);
-  } catch (err) {
-    throw new AppError('malformed', `probe: interval: ${(err as Error).message}`);
-  }
-  if (intervalMs < MIN_INTERVAL_MS) throw new AppError('malformed', `probe: interval ${v.interval} is shorter than 5s; probe less often`);
-  if (v.trustPem !== undefined) checkTrust(v.trustPem);
+  checked('name', () => checkName(v.name, 'probe'));
+  if (v.expectedManaged !== undefined) checked('expectedManaged', () => checkName(v.expectedManaged ?? '', 'managed certificate'));
+  const intervalMs = checked('interval', () => parseDuration(v.interval));
+  if (intervalMs < MIN_INTERVAL_MS) throw new AppError('malformed', `probe: interval: ${v.interval} is shorter than 5s; probe less often`);
+  if (v.trustPem !== undefined) checked('trustPem', () => checkTrust(v.trustPem ?? ''));
   return {
     name: v.name, host: v.host, port: v.port, servername: v.servername ?? null, trustPem: v.trustPem ?? null, expectedManaged: v.expectedManaged ?? null,
-    intervalMs, nextProbeAt: now, createdAt: now, last: null,
+    intervalMs, unreachableAfter: v.unreachableAfter, nextProbeAt: now, createdAt: now, version: 1, last: null,
   };
+}
+
+/** `check()`'s result, or its error as a `malformed` AppError naming `field`. */
+function checked<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw new AppError('malformed', `probe: ${field}: ${err instanceof AppError ? err.detail : (err as Error).message}`);
+  }
 }
 
 function checkTrust(pem: string): void {
@@ -99,6 +107,6 @@ function checkTrust(pem: string): void {
     if (blocks.length === 0) throw new Error('no certificate');
     for (const b of blocks) new X509Certificate(b);
   } catch {
-    throw new AppError('malformed', 'probe: trustPem: the trust bundle must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)');
+    throw new AppError('malformed', 'the trust bundle must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)');
   }
 }

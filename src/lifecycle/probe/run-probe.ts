@@ -1,7 +1,7 @@
 /**
  * One scheduled probe: connect, judge what is served, store the result, and raise or clear the
- * probe's `drift` and `expiring` conditions in the same transaction, so a notification commits
- * with the result that caused it.
+ * probe's `drift`, `expiring` and `probe-unreachable` conditions in the same transaction, so a
+ * notification commits with the result that caused it.
  */
 import { expiringThreshold, type LifecycleEvents } from '../events.ts';
 import { probeEndpoint, type ProbeResult } from './probe.ts';
@@ -20,19 +20,26 @@ export async function runProbe(store: ProbeStore, p: ProbeEndpoint, now: number)
     { host: p.host, port: p.port, servername: p.servername ?? undefined },
     { trust: p.trustPem ?? undefined, expectedFingerprint256: expected, now, timeoutMs: PROBE_TIMEOUT_MS },
   );
-  const last = outcomeOf(result);
-  await store.transaction(async (s) => {
-    await s.saveResult(p.name, last);
+  const last = await store.transaction(async (s) => {
+    // The failures in a row so far, read in the transaction that stores the next one.
+    const outcome = outcomeOf(result, (await s.probe(p.name))?.last ?? null);
+    await s.saveResult(p.name, outcome);
     await probeConditions(s, p, result);
+    await unreachableCondition(s, p, outcome);
+    return outcome;
   });
   return { ...p, last };
 }
 
-/** The stored verdict: `error` when nothing was read, `problem` when what was read is wrong, else `ok`. */
-export function outcomeOf(r: ProbeResult): ProbeOutcome {
+/**
+ * The stored verdict: `error` when nothing was read, `problem` when what was read is wrong, else
+ * `ok`; `previous` (the last stored one) carries the count of errors in a row.
+ */
+export function outcomeOf(r: ProbeResult, previous: ProbeOutcome | null): ProbeOutcome {
   const problems = r.served === null ? [] : problemsOf(r);
   return {
     checkedAt: r.checkedAt,
+    consecutiveErrors: r.served === null ? (previous?.consecutiveErrors ?? 0) + 1 : 0,
     outcome: r.served === null ? 'error' : problems.length > 0 ? 'problem' : 'ok',
     error: r.error ?? (problems.length > 0 ? problems.join('; ') : null),
     fingerprint256: r.served?.fingerprint256 ?? null,
@@ -77,4 +84,22 @@ async function probeConditions(events: LifecycleEvents, p: ProbeEndpoint, r: Pro
   const left = r.daysLeft ?? 0;
   const until = new Date(r.served.notAfter).toISOString();
   await events.raise({ kind: 'expiring', subject, name, threshold, detail: `${where} serves serial ${r.served.serial}, ${left < 0 ? `expired ${until}` : `${left} day(s) left, until ${until}`}` });
+}
+
+/**
+ * `probe-unreachable` once the endpoint could not be read `unreachableAfter` times in a row (so one
+ * blip does not page anyone); cleared, and told as resolved, when it answers again.
+ */
+async function unreachableCondition(events: LifecycleEvents, p: ProbeEndpoint, last: ProbeOutcome): Promise<void> {
+  const subject = probeSubject(p.name);
+  const where = `${p.host}:${p.port}`;
+  if (last.outcome !== 'error') {
+    await events.clear({ kind: 'probe-unreachable', subject, name: p.name, detail: `${where} answers again` });
+    return;
+  }
+  if (last.consecutiveErrors < p.unreachableAfter) return;
+  await events.raise({
+    kind: 'probe-unreachable', subject, name: p.name,
+    detail: `${where} could not be read ${last.consecutiveErrors} times in a row; the last probe found: ${last.error ?? 'no answer'}`,
+  });
 }

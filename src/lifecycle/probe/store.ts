@@ -13,9 +13,13 @@ export interface ProbeEndpoint {
   /** The managed certificate whose current revision should be served (drift otherwise), or null. */
   readonly expectedManaged: string | null;
   readonly intervalMs: number;
+  /** Failed probes in a row (nothing read) after which the endpoint is told unreachable. */
+  readonly unreachableAfter: number;
   /** Milliseconds since the epoch. */
   readonly nextProbeAt: number;
   readonly createdAt: number;
+  /** Bumped by each change of the settings above (compare-and-swap). */
+  readonly version: number;
   /** Null until the first probe. */
   readonly last: ProbeOutcome | null;
 }
@@ -25,6 +29,8 @@ export interface ProbeOutcome {
   readonly checkedAt: number;
   /** `ok` when a certificate was read and nothing is wrong with it; `problem` when something is; `error` when nothing was read. */
   readonly outcome: 'ok' | 'problem' | 'error';
+  /** Probes in a row, this one included, that read nothing (`error`); 0 when this one read a certificate. */
+  readonly consecutiveErrors: number;
   /** What is wrong, in plain words, or null. */
   readonly error: string | null;
   readonly fingerprint256: string | null;
@@ -64,6 +70,8 @@ export interface ProbeStore extends LifecycleEvents {
   insertProbe(probe: ProbeEndpoint): Promise<boolean>;
   probe(name: string): Promise<ProbeEndpoint | undefined>;
   probes(): Promise<ProbeEndpoint[]>;
+  /** Replaces the settings of the probe at `version` and makes it due at `p.nextProbeAt`; false when it changed or went meanwhile. */
+  updateProbe(p: ProbeEndpoint, version: number): Promise<boolean>;
   /** False when it did not exist. */
   deleteProbe(name: string): Promise<boolean>;
   /** Probes whose time has come, soonest first. */
