@@ -1,6 +1,7 @@
 /** The `managed` section of an apply file: managed certificates, with the keys `POST /admin/managed` takes. */
 import { AppError } from '../errors.ts';
 import { targetSpecSchema } from '../lifecycle/deploy/types.ts';
+import { queueDeploys } from '../lifecycle/deploy-job.ts';
 import { insertManagedIn, queueRenewal } from '../lifecycle/managed.ts';
 import { parseManagedInput } from '../lifecycle/managed-input.ts';
 import { sealTargets, unwrapTargetSecrets, wrapTargetSecrets } from '../lifecycle/target-secrets.ts';
@@ -92,8 +93,11 @@ function update(raw: unknown, i: number, have: ManagedCertificate, fields: strin
     }
     await s.putTargetSecrets(want.name, wrapTargetSecrets(ctx.kek, want.name, secrets));
     if (renew) await queueRenewal(s, have);
+    // Changed targets get the current certificate now rather than at the next renewal (targets are idempotent).
+    const redeploy = fields.includes('targets') && have.currentRevision > 0;
+    if (redeploy) await queueDeploys(s, { ...have, spec: { ...want.spec, targets } }, have.currentRevision, `:v${have.version + 1}`);
     await s.audit({
-      actor: ctx.actor, action: 'lifecycle.managed-updated', object: `managed:${want.name}`, outcome: 'success', details: { changed: fields, renewal: renew, via: 'apply' },
+      actor: ctx.actor, action: 'lifecycle.managed-updated', object: `managed:${want.name}`, outcome: 'success', details: { changed: fields, renewal: renew, redeploy, via: 'apply' },
     });
   };
 }

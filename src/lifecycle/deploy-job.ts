@@ -17,19 +17,22 @@ import { inMaintenanceWindow, nextWindowOpening } from './deploy/window.ts';
 import type { LifecycleReport } from './report.ts';
 import type { LifecycleStore } from './store.ts';
 import { revealTarget, unwrapTargetSecrets } from './target-secrets.ts';
-import { revisionKeyAad, type ManagedCertificate } from './types.ts';
+import { jobSubject, revisionKeyAad, type ManagedCertificate } from './types.ts';
 
 export const DEPLOY_JOB = 'lifecycle-deploy';
 
-async function queueDeploy(store: LifecycleStore, name: string, revision: number, target: number, delayMs: number, suffix: string): Promise<void> {
-  await store.enqueueJob(DEPLOY_JOB, { name, revision, target }, {
-    idempotencyKey: `${DEPLOY_JOB}:${name}:${revision}:${target}${suffix}`, maxAttempts: 5, fairKey: `managed:${name}`, delayMs,
+async function queueDeploy(store: LifecycleStore, cert: ManagedCertificate, revision: number, target: number, delayMs: number, suffix: string): Promise<void> {
+  await store.enqueueJob(DEPLOY_JOB, { name: cert.name, revision, target }, {
+    idempotencyKey: `${DEPLOY_JOB}:${jobSubject(cert)}:${revision}:${target}${suffix}`, maxAttempts: 5, fairKey: `managed:${cert.name}`, delayMs,
   });
 }
 
-/** Queues one deploy job per target of the new revision (in the caller's transaction). */
-export async function queueDeploys(store: LifecycleStore, cert: ManagedCertificate, revision: number): Promise<void> {
-  for (let target = 0; target < cert.spec.targets.length; target++) await queueDeploy(store, cert.name, revision, target, 0, '');
+/**
+ * Queues one deploy job per target of the new revision (in the caller's transaction); `suffix`
+ * tells a second deploy of the same revision apart (its targets changed).
+ */
+export async function queueDeploys(store: LifecycleStore, cert: ManagedCertificate, revision: number, suffix = ''): Promise<void> {
+  for (let target = 0; target < cert.spec.targets.length; target++) await queueDeploy(store, cert, revision, target, 0, suffix);
 }
 
 export interface DeployJobDeps {
@@ -69,7 +72,7 @@ export async function runDeploy(deps: DeployJobDeps, payload: Record<string, unk
   if (!inMaintenanceWindow(declared, at)) {
     const opens = nextWindowOpening(declared, at).getTime();
     // Outside the target's maintenance window: the same deploy, queued for when it opens.
-    await queueDeploy(deps.store, name, revision, index, opens - at.getTime(), `:${opens}`);
+    await queueDeploy(deps.store, cert, revision, index, opens - at.getTime(), `:${opens}`);
     return;
   }
   const m = await material(deps, cert, revision);

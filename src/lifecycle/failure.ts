@@ -7,6 +7,12 @@ import type { FailureKind } from './schedule.ts';
 const ACME_PREFIX = 'urn:ietf:params:acme:error:';
 /** Problems that go away by themselves: the upstream is busy, limited or hiccuped. */
 const TRANSIENT_PROBLEMS = new Set(['rateLimited', 'serverInternal', 'badNonce']);
+/**
+ * The codes Node's TLS client gives a certificate it cannot verify (OpenSSL's X509_V_ERR_* names,
+ * and the host name check). Matched on the code, not the message: an error that merely mentions a
+ * certificate says nothing about the upstream's HTTPS.
+ */
+const TLS_TRUST_CODES = /^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_(HAS_EXPIRED|NOT_YET_VALID|UNTRUSTED|REJECTED|SIGNATURE_FAILURE|CHAIN_TOO_LONG)|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 const ACCOUNT_PROBLEMS = new Set(['unauthorized', 'externalAccountRequired', 'malformed', 'accountDoesNotExist']);
 
 function acmeFailure(err: AcmeError): { kind: FailureKind; detail: string } {
@@ -28,6 +34,6 @@ export function describeFailure(err: unknown): { kind: FailureKind; detail: stri
   const code = typeof e.code === 'string' ? e.code : undefined;
   const message = typeof e.message === 'string' ? e.message : String(err);
   if (code !== undefined && /^E[A-Z]+$/.test(code)) return { kind: 'transient', detail: `upstream unreachable (${code}): ${message.slice(0, 200)}` };
-  if (/certificate|self[- ]signed|CERT_/i.test(message)) return { kind: 'hard', detail: `upstream's HTTPS certificate is not trusted: ${message.slice(0, 200)}; give the issuer a trust bundle (--trust)` };
+  if (code !== undefined && TLS_TRUST_CODES.test(code)) return { kind: 'hard', detail: `upstream's HTTPS certificate is not trusted (${code}): ${message.slice(0, 200)}; give the issuer a trust bundle (--trust)` };
   return { kind: 'transient', detail: message.slice(0, 300) };
 }

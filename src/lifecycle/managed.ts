@@ -8,7 +8,7 @@ import { statusLine } from './status.ts';
 import type { LifecycleStore } from './store.ts';
 import { sealTargets, wrapTargetSecrets } from './target-secrets.ts';
 import { solverView, type SolverView } from './solvers.ts';
-import { tsigAad, type ManagedCertificate, type ManagedSpec, type Revision } from './types.ts';
+import { jobSubject, tsigAad, type ManagedCertificate, type ManagedSpec, type Revision } from './types.ts';
 
 /** The durable job that runs one renewal attempt of one managed certificate (src/lifecycle/renew.ts). */
 export const RENEW_JOB = 'lifecycle-renew';
@@ -18,13 +18,13 @@ export const RENEW_JOB = 'lifecycle-renew';
  * which only the attempt's own end advances, so the duty, `renew --now` and a second node all
  * queue the same job.
  */
-function renewJobOptions(name: string, seq: number): EnqueueOptions {
-  return { idempotencyKey: `${RENEW_JOB}:${name}:${seq}`, maxAttempts: 5, fairKey: `managed:${name}` };
+function renewJobOptions(cert: Pick<ManagedCertificate, 'name' | 'createdAt'>, seq: number): EnqueueOptions {
+  return { idempotencyKey: `${RENEW_JOB}:${jobSubject(cert)}:${seq}`, maxAttempts: 5, fairKey: `managed:${cert.name}` };
 }
 
 /** Queues the renewal attempt for the certificate's current sequence (a no-op when it is queued already). */
-export async function queueRenewal(store: LifecycleStore, cert: Pick<ManagedCertificate, 'name' | 'renewalSeq'>): Promise<void> {
-  await store.enqueueJob(RENEW_JOB, { name: cert.name, seq: cert.renewalSeq }, renewJobOptions(cert.name, cert.renewalSeq));
+export async function queueRenewal(store: LifecycleStore, cert: Pick<ManagedCertificate, 'name' | 'renewalSeq' | 'createdAt'>): Promise<void> {
+  await store.enqueueJob(RENEW_JOB, { name: cert.name, seq: cert.renewalSeq, created: cert.createdAt }, renewJobOptions(cert, cert.renewalSeq));
 }
 
 /** A managed certificate as readers see it: the solver without its sealed TSIG secret. */

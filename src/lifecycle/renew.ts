@@ -108,10 +108,13 @@ function ariIdOf(certPem: string): string | undefined {
   return aki?.keyId ? ariCertId(Buffer.from(aki.keyId, 'hex'), certSerialHex(certPem)) : undefined;
 }
 
-/** Runs attempt `seq` of `name`; a stale job (the attempt already ended) does nothing. */
-export async function runRenewal(deps: RenewDeps, name: string, seq: number): Promise<void> {
+/**
+ * Runs attempt `seq` of `name`; a stale job (the attempt already ended, or the certificate it was
+ * queued for was removed and another added under its name since: `created` differs) does nothing.
+ */
+export async function runRenewal(deps: RenewDeps, name: string, seq: number, created?: number): Promise<void> {
   const cert = await deps.store.managed(name);
-  if (!cert || cert.renewalSeq !== seq) return;
+  if (!cert || cert.renewalSeq !== seq || (created !== undefined && cert.createdAt !== created)) return;
   const now = deps.now();
   if (cert.nextRenewalAt > now) {
     // Not due any more (the rules moved it): end this attempt so the next one can be queued.

@@ -34,7 +34,7 @@ export function lifecycleRuntime(deps: LifecycleRuntimeDeps): LifecycleRuntime {
   const timeouts = { timeoutMs: deps.settings.upstreamTimeoutMs, pollTimeoutMs: deps.settings.orderTimeoutMs };
   const report = deps.report ?? NO_LIFECYCLE_REPORT;
   return {
-    renew: (payload) => runRenewal({ ...deps, ...timeouts, report, onRenewed: queueDeploys }, String(payload.name), Number(payload.seq)),
+    renew: (payload) => runRenewal({ ...deps, ...timeouts, report, onRenewed: queueDeploys }, String(payload.name), Number(payload.seq), payload.created === undefined ? undefined : Number(payload.created)),
     deploy: (payload, job) => runDeploy({ ...deps, report }, payload, job),
     duty: () => runLifecycleDuty({ store: deps.store, now: deps.now, log: deps.log, timeoutMs: deps.settings.upstreamTimeoutMs, ariPollMaxMs: deps.settings.ariPollMaxMs, random: () => randomInt(2 ** 30) / 2 ** 30 }),
   };

@@ -27,6 +27,15 @@ test('unreachable upstreams and rate limits are transient', () => {
   assert.equal(describeFailure(new AcmeError(503, undefined, 'https://ca.test/new-order')).kind, 'transient');
 });
 
+test('an untrusted upstream certificate is told by its TLS code; other errors that mention a certificate are not', () => {
+  const untrusted = describeFailure(Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }));
+  assert.equal(untrusted.kind, 'hard');
+  assert.match(untrusted.detail, /^upstream's HTTPS certificate is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\): .*; give the issuer a trust bundle \(--trust\)$/);
+  const other = describeFailure(new Error('managed certificate web changed while recording its renewal'));
+  assert.equal(other.kind, 'transient');
+  assert.equal(other.detail, 'managed certificate web changed while recording its renewal');
+});
+
 test('a renewed certificate says when and why it renews next', () => {
   const line = statusLine(cert({ lastOutcome: 'renewed', lastDetail: 'revision 1 issued', renewalRule: 'ari', nextRenewalAt: 7_200_000 }), undefined, 0);
   assert.equal(line, 'revision 1 issued; next renewal in 2 h (chosen in the window the CA suggests (ARI))');

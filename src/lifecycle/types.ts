@@ -174,3 +174,10 @@ export const accountKeyAad = (issuer: string): string => `lifecycle-account:${is
 export const nextAccountKeyAad = (issuer: string): string => `lifecycle-account-next:${issuer}`;
 /** The AAD a managed certificate's TSIG secret is bound to (also how `kek rotate` finds it). */
 export const tsigAad = (name: string): string => `managed-tsig:${name}`;
+
+/**
+ * The part of a lifecycle job's idempotency key that names the certificate: its name and when it
+ * was added, so a certificate removed and added again under the same name gets jobs of its own
+ * instead of colliding with the keys its predecessor's jobs left in the queue.
+ */
+export const jobSubject = (cert: Pick<ManagedCertificate, 'name' | 'createdAt'>): string => `${cert.name}@${cert.createdAt}`;

@@ -36,17 +36,19 @@ export async function deployRecords(q: Queryable, name: string): Promise<DeployJ
 
 /**
  * Completes the job, then keeps its row as the target's last finished deploy, unless one of a
- * later job is kept already (two nodes finishing out of order).
+ * later job is kept already (two nodes finishing out of order) or the certificate was removed
+ * meanwhile. A success keeps no error of an attempt before it.
  */
 export async function finishDeploy(db: Database, q: Queryable, job: { id: string; owner: string }, d: { name: string; revision: number; target: number }): Promise<boolean> {
   if (!(await new SqlJobStore(db, q).complete(job.id, job.owner))) return false;
   await q.exec(
     `INSERT INTO deploy_outcomes (managed_name, target, revision, status, attempts, last_error, run_at, created_at, updated_at)
-     SELECT ?, ?, ?, status, attempts, last_error, run_at, created_at, updated_at FROM jobs WHERE id = ?
+     SELECT ?, ?, ?, status, attempts, NULL, run_at, created_at, updated_at FROM jobs
+     WHERE id = ? AND EXISTS (SELECT 1 FROM managed_certificates WHERE name = ?)
      ON CONFLICT (managed_name, target) DO UPDATE SET revision = excluded.revision, status = excluded.status, attempts = excluded.attempts,
        last_error = excluded.last_error, run_at = excluded.run_at, created_at = excluded.created_at, updated_at = excluded.updated_at
      WHERE excluded.created_at >= deploy_outcomes.created_at`,
-    [d.name, d.target, d.revision, job.id],
+    [d.name, d.target, d.revision, job.id, d.name],
   );
   return true;
 }

@@ -183,6 +183,9 @@ export class SqlLifecycleStore implements LifecycleStore {
     await this.q.exec('DELETE FROM managed_pending_keys WHERE name = ?', [name]);
     await this.q.exec('DELETE FROM http01_tokens WHERE managed_name = ?', [name]);
     await this.q.exec('DELETE FROM deploy_outcomes WHERE managed_name = ?', [name]);
+    // Its jobs not started yet go with it; one running ends by itself (it finds no certificate, or another one).
+    await this.q.exec("DELETE FROM jobs WHERE fair_key = ? AND status = 'queued'", [`managed:${name}`]);
+    await new SqlNotifyStore(this.db, this.q).forgetSubject(`managed:${name}`);
     return (await this.q.exec('DELETE FROM managed_certificates WHERE name = ?', [name])) === 1;
   }
 

@@ -83,6 +83,14 @@ export class SqlNotifyStore implements NotifyStore {
     return this.q.exec('DELETE FROM notification_conditions WHERE kind = ? AND subject = ?', [kind, subject]);
   }
 
+  /**
+   * Forgets every raised condition of a subject that was removed (a managed certificate, a probe),
+   * silently: one added again under its name starts with none, so its first problem is told.
+   */
+  forgetSubject(subject: string): Promise<number> {
+    return this.q.exec('DELETE FROM notification_conditions WHERE subject = ?', [subject]);
+  }
+
   async enqueue(e: Pick<OutboxEntry, 'id' | 'channel' | 'message' | 'createdAt'>): Promise<boolean> {
     const n = await this.q.exec(
       'INSERT INTO notification_outbox (id, channel, kind, message, attempts, created_at) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING',

@@ -89,6 +89,7 @@ export class SqlProbeStore implements ProbeStore {
   }
 
   async deleteProbe(name: string): Promise<boolean> {
+    await new SqlNotifyStore(this.db, this.q).forgetSubject(`probe:${name}`);
     return (await this.q.exec('DELETE FROM probe_endpoints WHERE name = ?', [name])) === 1;
   }
 

@@ -3,9 +3,10 @@
 // changes nothing, a second apply with no changes, one edited field as one update (a managed
 // certificate's, a probe's), a mistake that names its place in the file and changes nothing, and
 // --prune (probes included). Through the admin API: secret header values stored wrapped, never
-// shown to a viewer, never in the database in the clear; a probe declared with them.
+// shown to a viewer, never in the database in the clear; a probe declared with them. A changed
+// target gets the current certificate at once.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -16,6 +17,7 @@ import { testCli } from '../support/cli.ts';
 import { freePort } from '../support/free-port.ts';
 import { dialects, freshDatabaseUrl, startNode, type TestNode } from '../support/node.ts';
 import { makeTempDir, removeDir } from '../support/tmp.ts';
+import { waitFor } from '../support/wait.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -113,6 +115,30 @@ for (const dialect of dialects()) {
       const audit = await cliOk('audit', 'list', '--action', 'lifecycle.managed-added', '--object', 'managed:api-made', '--json');
       assert.ok(!audit.includes('s3cret'));
       assert.equal((JSON.parse(audit) as Json[])[0].actor, `token:${admin.id}`);
+    });
+
+    test('a changed target gets the current certificate at once, not at the next renewal', async () => {
+      const file = join(dir, 'moved.yaml');
+      const doc = (path: string): string => `issuers:\n  - name: own-moved\n    kind: local\nmanaged:\n  - name: moved\n    issuer: own-moved\n    names: [moved.apply.test]\n    targets:\n      - type: file\n        fullchainPath: ${join(dir, path)}.pem\n        keyPath: ${join(dir, path)}.key\n`;
+      const deployed = async (path: string): Promise<string> => {
+        try {
+          return await waitFor(async () => (existsSync(join(dir, `${path}.pem`)) ? readFileSync(join(dir, `${path}.pem`), 'utf8') : undefined), { what: `${path}.pem`, timeoutMs: 60_000 });
+        } catch (err) {
+          throw new Error(`${(err as Error).message}; managed show: ${await cliOk('managed', 'show', 'moved')}`, { cause: err });
+        }
+      };
+      writeFileSync(file, doc('before'));
+      await cliOk('apply', '-f', file);
+      const first = await deployed('before');
+      writeFileSync(file, doc('after'));
+      assert.match(await cliOk('apply', '-f', file), /^~ managed moved: targets\n/m);
+      assert.equal(await deployed('after'), first, 'the same certificate, deployed to the new target');
+      const [record] = JSON.parse(await cliOk('audit', 'list', '--action', 'lifecycle.managed-updated', '--object', 'managed:moved', '--json')) as Json[];
+      assert.equal(record.details.redeploy, true);
+      assert.equal(record.details.renewal, false);
+      // Gone again, so the example file's --prune below removes only what it expects.
+      await cliOk('managed', 'remove', 'moved');
+      await cliOk('issuer', 'remove', 'own-moved');
     });
 
     test('the example file from the docs: dry run, apply, no changes, one update, a mistake, --prune', async () => {

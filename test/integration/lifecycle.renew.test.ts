@@ -5,7 +5,7 @@
 // status rather than a silent stop.
 import * as assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { x509 } from '../../src/ca/x509.ts';
@@ -106,6 +106,25 @@ for (const dialect of dialects()) {
       assert.equal(leaf.publicKey.algorithm.name, 'ECDSA');
       assert.match(leaf.getExtension(x509.SubjectAlternativeNameExtension)?.names.items.map((n) => n.value).join(',') ?? '', /10\.0\.0\.7/);
       assert.ok(await leaf.verify({ publicKey: new x509.X509Certificate(m.current.chainPem).publicKey, signatureOnly: true }));
+    });
+
+    test('a managed certificate removed and added again under its name is ordered and deployed anew', async () => {
+      const dir = await makeTempDir('lifecycle-readd');
+      const targets = join(dir, 'targets.json');
+      writeFileSync(targets, JSON.stringify([{ type: 'file', fullchainPath: join(dir, 'fullchain.pem'), keyPath: join(dir, 'key.pem') }]));
+      const add = (): Promise<string> => cliOk('managed', 'add', 'again', '--issuer', 'own', '--name', 'again.lifecycle.test', '--targets', targets);
+      await add();
+      const first = await revisionAtLeast('again', 1, 20_000);
+      await waitFor(async () => existsSync(join(dir, 'fullchain.pem')) || undefined, { what: 'the first deploy', timeoutMs: 10_000 });
+      await cliOk('managed', 'remove', 'again');
+      for (const f of ['fullchain.pem', 'key.pem']) rmSync(join(dir, f));
+      await add();
+      // Its first order and deploy are its own jobs, not the removed certificate's finished ones.
+      const second = await revisionAtLeast('again', 1, 20_000);
+      assert.notEqual(second.current.serial, first.current.serial);
+      const deployed = await waitFor(async () => (existsSync(join(dir, 'fullchain.pem')) ? readFileSync(join(dir, 'fullchain.pem'), 'utf8') : undefined), { what: 'the deploy after adding it again', timeoutMs: 10_000 });
+      assert.ok(deployed.startsWith(second.current.certPem.trim()));
+      await removeDir(dir);
     });
 
     test('the local issuer refuses a name outside the issuance policy, and says so on the managed certificate', async () => {

@@ -35,7 +35,7 @@ export class ProbeService {
   async add(input: unknown): Promise<ProbeEndpoint> {
     const p = parseProbe(input, this.deps.now());
     await this.deps.store.transaction(async (s) => {
-      if (!(await s.insertProbe(p))) throw new AppError('conflict', `probe ${p.name} already exists; remove it first to change it`);
+      if (!(await s.insertProbe(p))) throw new AppError('conflict', `probe ${p.name} already exists; change it with "certainty apply" or remove it first`);
       await s.audit({
         actor: this.deps.actor, action: 'lifecycle.probe-added', object: `probe:${p.name}`, outcome: 'success',
         details: { endpoint: `${p.host}:${p.port}`, servername: p.servername, expectedManaged: p.expectedManaged },
