@@ -46,7 +46,10 @@ export class ConsoleSessionAdmin {
     }
     if ('subject' in selector && selector.subject.trim() === '') throw new AppError('malformed', 'Name the subject whose sessions to end: a token id or a single sign-on subject, as "certainty console sessions" prints it');
     const what = 'all' in selector ? 'every session' : 'handle' in selector ? `session ${selector.handle}` : `the sessions of ${selector.subject}`;
+    const now = this.deps.now();
     const ended = await this.deps.store.transaction(async (store) => {
+      // Sessions that ended by themselves are not counted as ended here: the count matches the listing.
+      await store.prune(now, now - SESSION_IDLE_MS);
       const n = await store.end(selector);
       if (n > 0) await store.audit({ actor: this.deps.actor, action: 'console.sessions-ended', object: 'console', outcome: 'success', details: { ended: n, what } });
       return n;

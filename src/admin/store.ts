@@ -196,6 +196,8 @@ export interface ConsoleSessionAdminStore {
   live(now: number, idleBefore: number): Promise<ConsoleSessionRecord[]>;
   /** Deletes the sessions the selector names (a handle is a prefix of the id hash); returns how many. */
   end(selector: ConsoleSessionSelector): Promise<number>;
+  /** Deletes sessions expired at `now` or idle since before `idleBefore` (and unfinished sign-ins). */
+  prune(now: number, idleBefore: number): Promise<number>;
   transaction<T>(fn: (store: ConsoleSessionAdminStore) => Promise<T>): Promise<T>;
   audit(event: AuditEvent): Promise<void>;
 }

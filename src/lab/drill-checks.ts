@@ -73,7 +73,8 @@ const RENEWAL_JOBS = ['lifecycle-renew', 'lifecycle-deploy'];
 export async function renewalFailures(sql: postgres.Sql, names: readonly string[], since: number): Promise<number> {
   const objects = names.map((n) => `managed:${n}`);
   const [audit] = await sql`select count(*)::int as n from audit_records where action = 'lifecycle.renewal-failed' and time >= ${since} and object in ${sql(objects)}`;
-  const [jobs] = await sql`select count(*)::int as n from jobs where kind in ${sql(RENEWAL_JOBS)} and status = 'failed' and created_at >= ${since}`;
+  // A renewal's jobs carry its certificate as their fair key.
+  const [jobs] = await sql`select count(*)::int as n from jobs where kind in ${sql(RENEWAL_JOBS)} and status = 'failed' and created_at >= ${since} and fair_key in ${sql(objects)}`;
   return Number(audit?.['n'] ?? 0) + Number(jobs?.['n'] ?? 0);
 }
 
