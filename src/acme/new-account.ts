@@ -59,10 +59,12 @@ export async function newAccount(deps: AcmeDeps, req: AcmeRequest): Promise<Acme
   };
   try {
     await deps.store.transaction(async (store) => {
+      // The key first: a request racing another with the same key (and the same EAB key id) learns
+      // that the key is taken, and answers with that account, rather than that its EAB key is used.
+      if (!(await store.insertAccount(account))) throw new KeyTaken();
       if (eabKid !== undefined && !(await store.bindEabKey(eabKid, account.id))) {
         throw new AppError('unauthorized', `EAB key "${eabKid}" was already used by another account`);
       }
-      if (!(await store.insertAccount(account))) throw new KeyTaken();
       await store.insertAccountOrigin(account.id, origin, account.createdAt);
       const actor = `account:${account.id}`;
       await store.audit({ actor, action: 'account.created', object: actor, outcome: 'success', details: { keyThumbprint: print } });

@@ -35,6 +35,7 @@ export interface LifecycleStore extends LifecycleEvents {
    */
   takeOrderSlot(issuer: string, budget: OrderBudget): Promise<{ taken: true } | { taken: false; waitMs: number }>;
 
+  /** The issuer's account key, and its URL once registered ('' while the first registration is under way). */
   account(issuer: string): Promise<{ url: string; keyWrapped: Buffer } | undefined>;
   /** The key of a rollover not finished yet (kept first, so an interrupted rollover resumes with it). */
   rolloverKey(issuer: string): Promise<Buffer | undefined>;
@@ -44,6 +45,8 @@ export interface LifecycleStore extends LifecycleEvents {
   finishRollover(issuer: string, oldKeyWrapped: Buffer, newKeyWrapped: Buffer): Promise<boolean>;
   /** Keeps the first account stored for the issuer; returns the one kept. */
   insertAccount(issuer: string, url: string, keyWrapped: Buffer, now: number): Promise<{ url: string; keyWrapped: Buffer }>;
+  /** Records the URL the upstream gave the stored key, when none is recorded yet. */
+  recordAccountUrl(issuer: string, url: string): Promise<void>;
 
   /** False when the name is taken. */
   insertManaged(cert: ManagedCertificate): Promise<boolean>;

@@ -37,26 +37,31 @@ export async function keyFromJwk(jwk: JWK): Promise<AcmeKey> {
 }
 
 /**
- * The issuer's account: loaded, or created on first use (with EAB when the issuer has it). Two
- * nodes creating one at once both succeed upstream; the first stored is the one every node uses.
+ * The issuer's account: loaded, or created on first use (with EAB when the issuer has it). The key
+ * is stored before the account is registered, and whoever registers uses the stored one: the
+ * first orders of a fleet, on every node at once, all register that one key, and an ACME server
+ * answers a key it knows with the account it already has (RFC 8555 §7.3.1). So a fleet added at
+ * once makes one upstream account, not one per certificate.
  */
 export async function upstreamAccount(deps: UpstreamDeps, issuer: Issuer, transport: AcmeTransport): Promise<AcmeClient> {
   const poll = { timeoutMs: deps.pollTimeoutMs, maxIntervalMs: 2000, maxRetryAfterMs: 10_000 };
-  const stored = await deps.store.account(issuer.name);
-  if (stored) {
-    const client = new AcmeClient(transport, await keyFromJwk(JSON.parse(deps.kek.unwrap(stored.keyWrapped, accountKeyAad(issuer.name)).toString('utf8')) as JWK), poll);
+  const aad = accountKeyAad(issuer.name);
+  const stored = await deps.store.account(issuer.name) ?? await deps.store.insertAccount(issuer.name, '', await wrapAccountKey(deps.kek, await generateAcmeKey('ES256'), aad), deps.now());
+  const client = new AcmeClient(transport, await keyFromJwk(JSON.parse(deps.kek.unwrap(stored.keyWrapped, aad).toString('utf8')) as JWK), poll);
+  if (stored.url !== '') {
     client.accountUrl = stored.url;
     return client;
   }
-  const key = await generateAcmeKey('ES256');
-  const client = new AcmeClient(transport, key, poll);
   const wrapped = await deps.store.eabHmacWrapped(issuer.name);
   const eab = wrapped && issuer.acme?.eabKid ? { kid: issuer.acme.eabKid, hmacKey: deps.kek.unwrap(wrapped, eabAad(issuer.name)).toString('base64url') } : undefined;
   await client.createAccount({ contact: issuer.acme?.contact ?? [], ...(eab ? { eab } : {}) });
-  const privateJwk = { ...(await exportJWK(key.privateKey)), alg: key.alg };
-  const kept = await deps.store.insertAccount(issuer.name, client.accountUrl as string, deps.kek.wrap(Buffer.from(JSON.stringify(privateJwk)), accountKeyAad(issuer.name)), deps.now());
-  if (kept.url !== client.accountUrl) return upstreamAccount(deps, issuer, transport);
+  await deps.store.recordAccountUrl(issuer.name, client.accountUrl as string);
   return client;
+}
+
+/** An account key as stored: its private JWK (with `alg`), wrapped by the KEK under `aad`. */
+export async function wrapAccountKey(kek: Kek, key: AcmeKey, aad: string): Promise<Buffer> {
+  return kek.wrap(Buffer.from(JSON.stringify({ ...(await exportJWK(key.privateKey)), alg: key.alg })), aad);
 }
 
 /** The order in flight when it can still be finished, else undefined. */

@@ -123,6 +123,10 @@ export class SqlLifecycleStore implements LifecycleStore {
     return (await this.account(issuer)) ?? { url, keyWrapped };
   }
 
+  async recordAccountUrl(issuer: string, url: string): Promise<void> {
+    await this.q.exec("UPDATE lifecycle_accounts SET account_url = ? WHERE issuer = ? AND account_url = ''", [url, issuer]);
+  }
+
   async rolloverKey(issuer: string): Promise<Buffer | undefined> {
     const [row] = await this.q.query<{ key_wrapped: unknown }>('SELECT key_wrapped FROM lifecycle_account_rollovers WHERE issuer = ?', [issuer]);
     return row && blob(row.key_wrapped);

@@ -1,8 +1,10 @@
 // Renewal chosen by ARI (RFC 9773) from a second Certainty as the upstream: the window and the
 // time drawn in it are stored, the upstream's "renew now" (its certificate revoked) is followed
-// with an order that `replaces` the old certificate; a wrong EAB key ends in a clear status; and
-// on PostgreSQL two nodes on one database place exactly one upstream order per renewal.
+// with an order that `replaces` the old certificate; a wrong EAB key ends in a clear status; on
+// PostgreSQL two nodes on one database place exactly one upstream order per renewal; and a fleet
+// added at once registers one upstream account.
 import * as assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestDnsServer } from '../../src/lab/dns-server.ts';
@@ -110,6 +112,19 @@ for (const dialect of dialects()) {
       assert.ok(accounts.some((a) => thumbprints.has(a.id) && thumbprints.get(a.id) !== a.keyThumbprint), 'the same account, with a new key');
       const changed = JSON.parse(await cli('audit', 'list', '--action', 'lifecycle.account-key-changed', '--json')) as Json[];
       assert.equal(changed.length, 1);
+    });
+
+    test('a fleet added at once orders under one upstream account, not one per certificate', async () => {
+      const eab = JSON.parse(await upCli('eab', 'create', '--label', 'fleet', '--json'));
+      await cli('issuer', 'add', 'fleet', '--directory', upstream.directoryUrl, '--trust', join(upstream.dataDir, 'root.pem'), '--eab-kid', eab.kid, '--eab-hmac', eab.hmacKey);
+      const before = (JSON.parse(await upCli('account', 'list', '--json')) as Json[]).length;
+      const names = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'];
+      const file = join(node.dataDir, 'fleet.json');
+      writeFileSync(file, JSON.stringify({ managed: names.map((n) => ({ name: n, issuer: 'fleet', names: [`${n}.ari.test`] })) }));
+      await cli('apply', '-f', file);
+      for (const n of names) await until(n, 'its first certificate', (m) => m.currentRevision === 1, 60_000).catch(async (err: Error) => assert.fail(`${err.message}: ${JSON.stringify(await show(n))}`));
+      const accounts = JSON.parse(await upCli('account', 'list', '--json')) as Json[];
+      assert.equal(accounts.length, before + 1, 'one new upstream account for the whole fleet');
     });
 
     test('a wrong EAB key ends in a clear status, never a silent stop', async () => {
