@@ -1,16 +1,13 @@
-import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import type { EnqueueOptions } from '../jobs/queue.ts';
 import type { DeployJobRecord } from '../lifecycle/deploy-status.ts';
 import type { OrderBudget } from '../lifecycle/rate-budget.ts';
-import type { LifecycleCondition } from '../lifecycle/events.ts';
 import type { LifecycleStore } from '../lifecycle/store.ts';
-import type { Notifier } from '../notify/notifier.ts';
 import type { RenewalState } from '../lifecycle/types.ts';
 import { revisionId, type Issuer, type LocalCertificate, type ManagedCertificate, type ManagedSpec, type NewIssuer, type NewRevision, type Revision } from '../lifecycle/types.ts';
 import { fromCertificate } from './acme-rows.ts';
-import { auditChainOn } from './audit-store.ts';
+import { SqlConditionStore } from './condition-store.ts';
 import { deployRecords, finishDeploy } from './deploy-records.ts';
-import type { Database, Queryable } from './db.ts';
+import type { Queryable } from './db.ts';
 import { placeholders } from './sql-text.ts';
 import { SqlJobStore } from './job-store.ts';
 import { SqlNotifyStore } from './notify-store.ts';
@@ -21,27 +18,9 @@ import {
 const blob = (v: unknown): Buffer => Buffer.from(v as Buffer);
 
 /** The lifecycle tables (migrations 11, 14 and 18); see src/lifecycle/store.ts. */
-export class SqlLifecycleStore implements LifecycleStore {
-  constructor(
-    private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined,
-    /** Where raised and cleared conditions go (notifications, in this store's transaction); none: nowhere. */
-    private readonly events: Pick<Notifier, 'raise' | 'clear'> | undefined = undefined,
-  ) {}
-
-  transaction<T>(fn: (store: LifecycleStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new SqlLifecycleStore(this.db, tx, this.recorder, this.events)));
-  }
-
-  async audit(event: AuditEvent): Promise<void> {
-    await this.recorder?.record(auditChainOn(this.db, this.q), event);
-  }
-
-  async raise(condition: LifecycleCondition): Promise<void> {
-    await this.events?.raise(new SqlNotifyStore(this.db, this.q), condition);
-  }
-
-  async clear(condition: Omit<LifecycleCondition, 'threshold' | 'instance'>): Promise<void> {
-    await this.events?.clear(new SqlNotifyStore(this.db, this.q), condition);
+export class SqlLifecycleStore extends SqlConditionStore<LifecycleStore> implements LifecycleStore {
+  protected bound(tx: Queryable): LifecycleStore {
+    return new SqlLifecycleStore(this.db, tx, this.recorder, this.events);
   }
 
   async enqueueJob(kind: string, payload: Record<string, unknown>, options: EnqueueOptions): Promise<boolean> {

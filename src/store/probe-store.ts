@@ -1,10 +1,7 @@
-import type { AuditEvent, AuditRecorder } from '../audit/log.ts';
 import { certSha256Hex } from '../ca/pem.ts';
-import type { LifecycleCondition } from '../lifecycle/events.ts';
 import type { DiscoveredCertificate, ProbeEndpoint, ProbeOutcome, ProbeStore } from '../lifecycle/probe/store.ts';
-import type { Notifier } from '../notify/notifier.ts';
-import { auditChainOn } from './audit-store.ts';
-import type { Database, Queryable } from './db.ts';
+import { SqlConditionStore } from './condition-store.ts';
+import type { Queryable } from './db.ts';
 import { SqlNotifyStore } from './notify-store.ts';
 
 const PROBE_COLS = 'name, host, port, servername, trust_pem, expected_managed, interval_ms, unreachable_after, next_probe_at, result, created_at, version';
@@ -39,27 +36,9 @@ const toFound = (r: FoundRow): DiscoveredCertificate => ({
 });
 
 /** The probe tables (migrations 17 and 18); see src/lifecycle/probe/store.ts. */
-export class SqlProbeStore implements ProbeStore {
-  constructor(
-    private readonly db: Database, private readonly q: Queryable = db, private readonly recorder: AuditRecorder | undefined = undefined,
-    /** Where raised and cleared conditions go (notifications, in this store's transaction). */
-    private readonly events: Pick<Notifier, 'raise' | 'clear'> | undefined = undefined,
-  ) {}
-
-  transaction<T>(fn: (store: ProbeStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new SqlProbeStore(this.db, tx, this.recorder, this.events)));
-  }
-
-  async audit(event: AuditEvent): Promise<void> {
-    await this.recorder?.record(auditChainOn(this.db, this.q), event);
-  }
-
-  async raise(condition: LifecycleCondition): Promise<void> {
-    await this.events?.raise(new SqlNotifyStore(this.db, this.q), condition);
-  }
-
-  async clear(condition: Omit<LifecycleCondition, 'threshold' | 'instance'>): Promise<void> {
-    await this.events?.clear(new SqlNotifyStore(this.db, this.q), condition);
+export class SqlProbeStore extends SqlConditionStore<ProbeStore> implements ProbeStore {
+  protected bound(tx: Queryable): ProbeStore {
+    return new SqlProbeStore(this.db, tx, this.recorder, this.events);
   }
 
   async insertProbe(p: ProbeEndpoint): Promise<boolean> {
